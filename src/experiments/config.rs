@@ -1,0 +1,429 @@
+//! Config <-> query pairs: the one mechanism behind URL queries, embed
+//! attributes and CLI flags, so every face validates the same way.
+//!
+//! An experiment declares its config with [`define_config!`]: each field has
+//! a name (the URL key and the CLI flag), a default, a bound and a doc line.
+//! Parsing is either *strict* (the CLI: the first bad value is an error) or
+//! *lenient* (the page: bad values are clamped or replaced by the default,
+//! and every fix is reported so the page can say what it changed).
+
+use std::fmt;
+
+/// A rejected or corrected value, naming its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A value that is out of its bound: the nearest allowed value if there is one.
+pub struct Violation<T> {
+    pub fixed: Option<T>,
+    pub message: String,
+}
+
+/// A config field's value type.
+pub trait Param: Sized + Clone {
+    type Bound;
+    /// Parses a query or flag value; `Err` says why in a few words.
+    fn parse(text: &str) -> Result<Self, String>;
+    /// The canonical text, which `parse` maps back to the same value.
+    fn render(&self) -> String;
+    /// Accepts an in-bound value, or says how it is out of bound.
+    fn check(self, bound: &Self::Bound) -> Result<Self, Violation<Self>>;
+    /// The bound in words, for `--help`.
+    fn describe(bound: &Self::Bound) -> String;
+}
+
+/// An inclusive numeric range.
+#[derive(Debug, Clone, Copy)]
+pub struct Range<T> {
+    pub min: T,
+    pub max: T,
+}
+
+impl<T> Range<T> {
+    pub const fn new(min: T, max: T) -> Self {
+        Self { min, max }
+    }
+}
+
+/// Shortens a hostile value before echoing it in a message.
+pub fn echo(text: &str) -> String {
+    const MAX: usize = 24;
+    let mut out: String = text.chars().take(MAX).collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    format!("{out:?}")
+}
+
+fn parse_finite(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err(format!("{} is not a finite number", echo(t))),
+        Err(_) => Err(format!("{} is not a number", echo(t))),
+    }
+}
+
+fn check_range<T: PartialOrd + Copy + fmt::Display>(
+    v: T,
+    r: &Range<T>,
+) -> Result<T, Violation<T>> {
+    if v < r.min {
+        Err(Violation {
+            fixed: Some(r.min),
+            message: format!("{v} is below the minimum {}", r.min),
+        })
+    } else if v > r.max {
+        Err(Violation {
+            fixed: Some(r.max),
+            message: format!("{v} is above the maximum {}", r.max),
+        })
+    } else {
+        Ok(v)
+    }
+}
+
+impl Param for u32 {
+    type Bound = Range<u32>;
+    fn parse(text: &str) -> Result<Self, String> {
+        // Accept "1e6" as well as "1000000"; reject fractions and non-finite values.
+        let v = parse_finite(text)?;
+        if v.fract() != 0.0 {
+            return Err(format!("{} is not a whole number", echo(text.trim())));
+        }
+        if v < 0.0 {
+            return Err(format!("{v} is negative"));
+        }
+        // Saturate: the range check then reports the value as too large.
+        Ok(v.min(f64::from(u32::MAX)) as u32)
+    }
+    fn render(&self) -> String {
+        self.to_string()
+    }
+    fn check(self, bound: &Range<u32>) -> Result<Self, Violation<Self>> {
+        check_range(self, bound)
+    }
+    fn describe(bound: &Range<u32>) -> String {
+        format!("integer in [{}, {}]", bound.min, bound.max)
+    }
+}
+
+impl Param for f64 {
+    type Bound = Range<f64>;
+    fn parse(text: &str) -> Result<Self, String> {
+        parse_finite(text)
+    }
+    fn render(&self) -> String {
+        self.to_string()
+    }
+    fn check(self, bound: &Range<f64>) -> Result<Self, Violation<Self>> {
+        check_range(self, bound)
+    }
+    fn describe(bound: &Range<f64>) -> String {
+        format!("number in [{}, {}]", bound.min, bound.max)
+    }
+}
+
+/// Bounds of a comma-separated list of numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct ListBound {
+    pub min_len: usize,
+    pub max_len: usize,
+    pub each: Range<f64>,
+}
+
+impl Param for Vec<f64> {
+    type Bound = ListBound;
+    fn parse(text: &str) -> Result<Self, String> {
+        // Bounded before splitting, so a 10 kB value costs nothing.
+        text.split(',').take(1024).map(parse_finite).collect()
+    }
+    fn render(&self) -> String {
+        self.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+    fn check(self, b: &ListBound) -> Result<Self, Violation<Self>> {
+        if self.len() < b.min_len {
+            return Err(Violation {
+                fixed: None,
+                message: format!("needs at least {} values, got {}", b.min_len, self.len()),
+            });
+        }
+        let mut message = None;
+        let mut fixed = self.clone();
+        if fixed.len() > b.max_len {
+            message = Some(format!("takes at most {} values, got {}", b.max_len, self.len()));
+            fixed.truncate(b.max_len);
+        }
+        for v in fixed.iter_mut() {
+            if let Err(e) = check_range(*v, &b.each) {
+                message.get_or_insert(e.message);
+                *v = e.fixed.unwrap_or(*v);
+            }
+        }
+        match message {
+            None => Ok(fixed),
+            Some(message) => Err(Violation {
+                fixed: Some(fixed),
+                message,
+            }),
+        }
+    }
+    fn describe(b: &ListBound) -> String {
+        format!(
+            "{} to {} comma-separated numbers in [{}, {}]",
+            b.min_len, b.max_len, b.each.min, b.each.max
+        )
+    }
+}
+
+/// Declares a string-valued enum usable as a config field (bound: `()`).
+#[macro_export]
+macro_rules! param_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl $crate::experiments::config::Param for $name {
+            type Bound = ();
+            fn parse(text: &str) -> Result<Self, String> {
+                match text.trim() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "{} is not one of: {}",
+                        $crate::experiments::config::echo(other),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+            fn render(&self) -> String { self.as_str().to_string() }
+            fn check(self, _: &()) -> Result<Self, $crate::experiments::config::Violation<Self>> { Ok(self) }
+            fn describe(_: &()) -> String { format!("one of: {}", [$($text),+].join(", ")) }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+/// One field of a config, described for `--help` and for documentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldInfo {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub default: String,
+    pub bound: String,
+}
+
+/// A typed experiment config that maps to and from query pairs.
+pub trait Config: Sized + Default + Clone + PartialEq {
+    /// Every field, in declaration order.
+    fn fields() -> Vec<FieldInfo>;
+    /// Sets one field from text. Strict: any problem is an error and nothing
+    /// changes. Lenient: a fixable value is fixed and set, and the problem is
+    /// still returned so it can be shown.
+    fn set(&mut self, key: &str, value: &str, strict: bool) -> Result<(), ConfigError>;
+    /// Every field as (key, canonical text).
+    fn to_pairs(&self) -> Vec<(&'static str, String)>;
+
+    /// Parses pairs for the CLI: the first bad key or value is the error.
+    fn from_pairs_strict<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ConfigError> {
+        let mut cfg = Self::default();
+        let mut seen = Vec::new();
+        for (k, v) in pairs {
+            if seen.contains(&k) {
+                return Err(ConfigError {
+                    field: k.to_string(),
+                    message: "given more than once".into(),
+                });
+            }
+            seen.push(k);
+            cfg.set(k, v, true)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Parses pairs for the page: always yields a valid config, and lists
+    /// every value it had to clamp, replace or ignore.
+    fn from_pairs_lenient<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> (Self, Vec<ConfigError>) {
+        let mut cfg = Self::default();
+        let mut notes = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for (k, v) in pairs {
+            if seen.contains(&k) {
+                notes.push(ConfigError {
+                    field: k.to_string(),
+                    message: "given more than once; the last value is used".into(),
+                });
+            } else {
+                seen.push(k);
+            }
+            if let Err(e) = cfg.set(k, v, false) {
+                notes.push(e);
+            }
+        }
+        (cfg, notes)
+    }
+
+    /// The config as a URL query string (without `?`), every field included.
+    fn to_query(&self) -> String {
+        self.to_pairs()
+            .into_iter()
+            .map(|(k, v)| format!("{k}={}", encode_query_value(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// Percent-encodes the few characters our canonical values can contain.
+fn encode_query_value(v: &str) -> String {
+    v.replace('%', "%25")
+        .replace('&', "%26")
+        .replace('#', "%23")
+        .replace('+', "%2B")
+        .replace(' ', "%20")
+}
+
+/// Applies one text value to a typed field; shared by the generated `set`.
+pub fn set_field<T: Param>(
+    slot: &mut T,
+    default: T,
+    key: &str,
+    value: &str,
+    bound: &T::Bound,
+    strict: bool,
+) -> Result<(), ConfigError> {
+    let err = |message: String| ConfigError {
+        field: key.to_string(),
+        message,
+    };
+    match T::parse(value) {
+        Err(why) => {
+            if !strict {
+                *slot = default.clone();
+                return Err(err(format!("{why}; using the default {}", default.render())));
+            }
+            Err(err(why))
+        }
+        Ok(v) => match v.check(bound) {
+            Ok(v) => {
+                *slot = v;
+                Ok(())
+            }
+            Err(Violation { fixed, message }) => {
+                if strict {
+                    return Err(err(message));
+                }
+                match fixed {
+                    Some(f) => {
+                        let shown = f.render();
+                        *slot = f;
+                        Err(err(format!("{message}; using {shown}")))
+                    }
+                    None => {
+                        *slot = default.clone();
+                        Err(err(format!("{message}; using the default {}", default.render())))
+                    }
+                }
+            }
+        },
+    }
+}
+
+/// Declares an experiment config: a struct, its defaults and its [`Config`] impl.
+///
+/// ```ignore
+/// define_config! {
+///     /// What the config is for.
+///     pub struct RngConfig {
+///         /// Seed of the generator.
+///         seed: u32 = 1, Range::new(0, u32::MAX);
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! define_config {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                #[doc = $help:literal]
+                $field:ident : $ty:ty = $default:expr, $bound:expr;
+            )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        pub struct $name {
+            $(#[doc = $help] pub $field: $ty,)+
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($field: $default,)+ }
+            }
+        }
+
+        impl $crate::experiments::config::Config for $name {
+            fn fields() -> Vec<$crate::experiments::config::FieldInfo> {
+                use $crate::experiments::config::Param;
+                vec![$($crate::experiments::config::FieldInfo {
+                    name: stringify!($field),
+                    help: $help.trim(),
+                    default: {
+                        let d: $ty = $default;
+                        d.render()
+                    },
+                    bound: <$ty as Param>::describe(&$bound),
+                },)+]
+            }
+
+            fn set(&mut self, key: &str, value: &str, strict: bool)
+                -> Result<(), $crate::experiments::config::ConfigError>
+            {
+                match key {
+                    $(stringify!($field) => $crate::experiments::config::set_field(
+                        &mut self.$field, $default, key, value, &$bound, strict),)+
+                    _ => Err($crate::experiments::config::ConfigError {
+                        field: $crate::experiments::config::echo(key).trim_matches('"').to_string(),
+                        message: format!(
+                            "unknown key (expected one of: {})",
+                            [$(stringify!($field)),+].join(", ")
+                        ),
+                    }),
+                }
+            }
+
+            fn to_pairs(&self) -> Vec<(&'static str, String)> {
+                use $crate::experiments::config::Param;
+                vec![$((stringify!($field), self.$field.render()),)+]
+            }
+        }
+    };
+}

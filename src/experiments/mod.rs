@@ -1,0 +1,16 @@
+//! One module per widget: a typed `Config` (the URL query and the CLI flags),
+//! and functions that run it on a chosen backend and return plain data.
+
+pub mod catalog;
+pub mod config;
+pub mod rng;
+
+crate::param_enum! {
+    /// Where an experiment computes: every experiment takes this choice.
+    pub enum Backend {
+        /// ndarray / plain Rust, natively or as wasm in the page.
+        Cpu = "cpu",
+        /// wgpu: WebGPU in the page, Vulkan (lavapipe in CI) natively.
+        Gpu = "gpu",
+    }
+}

@@ -1,0 +1,137 @@
+//! "Same seed, same numbers": the lab's counter-based generator, drawn on
+//! either backend, summarised against the exact distributions, and the two
+//! backends compared draw by draw.
+
+use super::config::Range;
+use crate::gpu::{Gpu, GpuError, rng::RngFill};
+use crate::kernels::rng::{self, RngDraws, RngKey};
+use crate::kernels::stats::{Histogram, histogram, mean_var};
+
+/// Most draws one run may ask for: 4 arrays of 4 MiB each, far below any
+/// adapter's storage-binding limit and cheap to hold in a tab.
+pub const MAX_COUNT: u32 = 1 << 20;
+
+crate::define_config! {
+    /// Draws of the lab's counter-based generator.
+    pub struct RngConfig {
+        /// Seed: the same seed gives the same draws on every backend.
+        seed: u32 = 1, Range::new(0, u32::MAX);
+        /// Stream id: independent sequences under one seed.
+        stream: u32 = 0, Range::new(0, u32::MAX);
+        /// Number of draws, starting at index 0 of the stream.
+        count: u32 = 16_384, Range::new(1, MAX_COUNT);
+    }
+}
+
+impl RngConfig {
+    pub fn key(&self) -> RngKey {
+        RngKey::new(self.seed, self.stream)
+    }
+}
+
+/// Draws on the CPU.
+pub fn draw_cpu(cfg: &RngConfig) -> RngDraws {
+    rng::draw(cfg.key(), 0, cfg.count)
+}
+
+/// Draws on the GPU with a compiled kernel.
+pub async fn draw_gpu(gpu: &Gpu, fill: &RngFill, cfg: &RngConfig) -> Result<RngDraws, GpuError> {
+    fill.draw(gpu, cfg.key(), 0, cfg.count).await
+}
+
+/// Euler–Mascheroni constant γ, the mean of Gumbel(0, 1) (Gumbel 1954).
+pub const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+
+/// One variate's sample against its exact law.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VariateSummary {
+    pub name: &'static str,
+    pub mean: f64,
+    pub var: f64,
+    pub exact_mean: f64,
+    pub exact_var: f64,
+    pub histogram: Histogram,
+    /// The exact density at each bin centre.
+    pub exact_density: Vec<f64>,
+}
+
+fn summarise(
+    name: &'static str,
+    xs: &[f32],
+    (lo, hi): (f64, f64),
+    (exact_mean, exact_var): (f64, f64),
+    pdf: fn(f64) -> f64,
+) -> VariateSummary {
+    const BINS: usize = 48;
+    let (mean, var) = mean_var(xs.iter().map(|&x| f64::from(x)));
+    let histogram = histogram(xs.iter().map(|&x| f64::from(x)), lo, hi, BINS);
+    let w = histogram.bin_width();
+    let exact_density = (0..BINS).map(|b| pdf(lo + (b as f64 + 0.5) * w)).collect();
+    VariateSummary {
+        name,
+        mean,
+        var,
+        exact_mean,
+        exact_var,
+        histogram,
+        exact_density,
+    }
+}
+
+/// Histograms, means and variances of the three variates, with their exact values.
+pub fn summaries(d: &RngDraws) -> [VariateSummary; 3] {
+    [
+        summarise("uniform", &d.uniform, (0.0, 1.0), (0.5, 1.0 / 12.0), |_| 1.0),
+        summarise("normal", &d.normal, (-4.0, 4.0), (0.0, 1.0), rng::normal_pdf),
+        summarise(
+            "gumbel",
+            &d.gumbel,
+            (-3.0, 7.0),
+            (EULER_GAMMA, std::f64::consts::PI.powi(2) / 6.0),
+            rng::gumbel_pdf,
+        ),
+    ]
+}
+
+/// How closely two backends' draws of one config agree.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Agreement {
+    pub count: usize,
+    /// Raw 32-bit words that are bit-identical.
+    pub identical_words: usize,
+    /// Largest |a - b| / max(1, |a|) over the uniform, normal and Gumbel draws.
+    pub max_scaled_diff: f64,
+}
+
+impl Agreement {
+    /// All words identical and every variate within 1e-6 (scaled): the lab's promise.
+    pub fn holds(&self) -> bool {
+        self.identical_words == self.count && self.max_scaled_diff <= 1e-6
+    }
+}
+
+/// `|a - b| / max(1, |a|)`: relative for |a| ≥ 1, absolute below, so values
+/// near a variate's zero crossing are not judged by a meaningless ratio.
+pub fn scaled_diff(a: f32, b: f32) -> f64 {
+    let (a, b) = (f64::from(a), f64::from(b));
+    (a - b).abs() / a.abs().max(1.0)
+}
+
+/// Compares draws of the same config from two backends.
+pub fn agreement(a: &RngDraws, b: &RngDraws) -> Agreement {
+    let count = a.u32.len().min(b.u32.len());
+    let identical_words = a.u32.iter().zip(&b.u32).filter(|(x, y)| x == y).count();
+    let max_scaled_diff = [
+        (&a.uniform, &b.uniform),
+        (&a.normal, &b.normal),
+        (&a.gumbel, &b.gumbel),
+    ]
+    .iter()
+    .flat_map(|(xs, ys)| xs.iter().zip(ys.iter()).map(|(&x, &y)| scaled_diff(x, y)))
+    .fold(0.0, f64::max);
+    Agreement {
+        count,
+        identical_words,
+        max_scaled_diff,
+    }
+}

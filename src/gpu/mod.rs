@@ -1,0 +1,306 @@
+//! The wgpu side: one shared device, helpers for buffers and compute
+//! pipelines, and async read-back that never blocks on the web.
+//!
+//! "Get a device" ([`Gpu::request`]) is split from "run a kernel on this
+//! device" (the kernel modules), so tests inject a device and the app shares one.
+
+pub mod rng;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Why there is no GPU backend; shown to the reader verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpuUnavailable(pub String);
+
+impl std::fmt::Display for GpuUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GpuUnavailable {}
+
+/// A failure while running a kernel on a device we already had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GpuError {
+    /// The device was lost (driver reset, tab backgrounded too long, or forced).
+    DeviceLost(String),
+    /// A WGSL module or pipeline was rejected by the implementation.
+    Pipeline(String),
+    /// Mapping a buffer for read-back failed.
+    ReadBack(String),
+}
+
+impl std::fmt::Display for GpuError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GpuError::DeviceLost(why) => write!(f, "GPU device lost: {why}"),
+            GpuError::Pipeline(why) => write!(f, "GPU pipeline failed: {why}"),
+            GpuError::ReadBack(why) => write!(f, "GPU read-back failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for GpuError {}
+
+/// What the page and the test logs say about the adapter in use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub max_storage_buffer_binding_size: u64,
+}
+
+/// One device and queue, shared by every kernel.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: AdapterSummary,
+    lost: Arc<AtomicBool>,
+    lost_reason: Arc<Mutex<Option<String>>>,
+}
+
+impl Gpu {
+    /// Asks for an adapter and a device. On the web, WebGPU must be present
+    /// and grant an adapter (a software fallback adapter is accepted);
+    /// natively, any adapter (lavapipe's Vulkan in CI; `WGPU_BACKEND` is honoured).
+    pub async fn request() -> Result<Gpu, GpuUnavailable> {
+        let instance = new_instance().await?;
+        let adapter = instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuUnavailable(format!("no GPU adapter was granted ({e})")))?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("gradlab"),
+                required_features: wgpu::Features::empty(),
+                // Ask for the adapter's own storage limits: the experiments size
+                // their buffers from `adapter.max_storage_buffer_binding_size`.
+                required_limits: wgpu::Limits {
+                    max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
+                    max_buffer_size: limits.max_buffer_size,
+                    max_storage_buffers_per_shader_stage: limits
+                        .max_storage_buffers_per_shader_stage,
+                    ..wgpu::Limits::downlevel_defaults()
+                },
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| GpuUnavailable(format!("the GPU adapter refused a device ({e})")))?;
+
+        let lost = Arc::new(AtomicBool::new(false));
+        let lost_reason = Arc::new(Mutex::new(None));
+        {
+            let lost = lost.clone();
+            let lost_reason = lost_reason.clone();
+            device.set_device_lost_callback(move |reason, message| {
+                lost.store(true, Ordering::SeqCst);
+                if let Ok(mut r) = lost_reason.lock() {
+                    *r = Some(format!("{reason:?}: {message}"));
+                }
+            });
+        }
+        device.on_uncaptured_error(Arc::new(|e: wgpu::Error| {
+            // Errors we did not scope are bugs; report them instead of aborting the page.
+            log_error(&format!("gradlab: uncaptured GPU error: {e}"));
+        }));
+        let adapter = AdapterSummary {
+            name: if info.name.is_empty() {
+                "unnamed adapter".to_string()
+            } else {
+                info.name.clone()
+            },
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            max_storage_buffer_binding_size: u64::from(
+                device.limits().max_storage_buffer_binding_size,
+            ),
+        };
+        Ok(Gpu {
+            device,
+            queue,
+            adapter,
+            lost,
+            lost_reason,
+        })
+    }
+
+    /// True once the device has been lost; every later kernel call fails fast.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    fn check_alive(&self) -> Result<(), GpuError> {
+        if self.is_lost() {
+            let why = self
+                .lost_reason
+                .lock()
+                .ok()
+                .and_then(|r| r.clone())
+                .unwrap_or_else(|| "unknown reason".into());
+            Err(GpuError::DeviceLost(why))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Destroys the device: a debug hook to exercise the CPU fallback.
+    pub fn force_device_loss(&self) {
+        self.device.destroy();
+        // `destroy` reports loss asynchronously on some backends; mark it now.
+        self.lost.store(true, Ordering::SeqCst);
+        if let Ok(mut r) = self.lost_reason.lock() {
+            r.get_or_insert_with(|| "destroyed on request".into());
+        }
+    }
+
+    /// Compiles a WGSL module into a compute pipeline, reporting (not panicking on) errors.
+    pub async fn compute_pipeline(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry_point: &str,
+    ) -> Result<wgpu::ComputePipeline, GpuError> {
+        self.check_alive()?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry_point),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        match scope.pop().await {
+            None => Ok(pipeline),
+            Some(e) => Err(GpuError::Pipeline(format!("{label}: {e}"))),
+        }
+    }
+
+    /// A storage buffer of `bytes` bytes that kernels write and read-back copies from.
+    pub fn storage_buffer(&self, label: &str, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.max(4),
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A uniform buffer holding `data`.
+    pub fn uniform_buffer<T: bytemuck::Pod>(&self, label: &str, data: &T) -> wgpu::Buffer {
+        use wgpu::util::DeviceExt;
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: bytemuck::bytes_of(data),
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    /// Copies the first `len` elements of `src` back to the host. Awaits the
+    /// map on the web (never blocks the page); natively it polls the device.
+    pub async fn read_back<T: bytemuck::Pod>(
+        &self,
+        src: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<Vec<T>, GpuError> {
+        self.check_alive()?;
+        let bytes = (len * std::mem::size_of::<T>()) as u64;
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("gradlab read-back"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        encoder.copy_buffer_to_buffer(src, 0, &staging, 0, bytes);
+        self.queue.submit([encoder.finish()]);
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+        let mapped = rx
+            .await
+            .map_err(|_| GpuError::ReadBack("the map request was dropped".into()))?;
+        if mapped.is_err() {
+            self.check_alive()?;
+            return Err(GpuError::ReadBack("buffer could not be mapped".into()));
+        }
+        let out = {
+            let view = staging
+                .get_mapped_range(..)
+                .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+            bytemuck::cast_slice::<u8, T>(&view).to_vec()
+        };
+        staging.unmap();
+        Ok(out)
+    }
+}
+
+/// Workgroup counts for `items` invocations of a 1D kernel with `workgroup_size`
+/// lanes, folded into (x, y) so no dimension exceeds the 65,535 limit.
+/// Kernels index as `gid.x + gid.y * num_workgroups.x * workgroup_size`.
+pub fn dispatch_2d(items: u32, workgroup_size: u32) -> (u32, u32) {
+    let groups = items.div_ceil(workgroup_size).max(1);
+    let x = groups.min(32_768);
+    (x, groups.div_ceil(x))
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn new_instance() -> Result<wgpu::Instance, GpuUnavailable> {
+    let desc = wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::BROWSER_WEBGPU,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    };
+    if !wgpu::util::is_browser_webgpu_supported().await {
+        return Err(GpuUnavailable(
+            "this browser does not expose WebGPU (navigator.gpu is missing or grants no adapter)"
+                .into(),
+        ));
+    }
+    Ok(wgpu::Instance::new(desc))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn new_instance() -> Result<wgpu::Instance, GpuUnavailable> {
+    Ok(wgpu::Instance::new(
+        wgpu::InstanceDescriptor::new_without_display_handle_from_env(),
+    ))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn log_error(msg: &str) {
+    web_sys::console::error_1(&msg.into());
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn log_error(msg: &str) {
+    eprintln!("{msg}");
+}

@@ -1,0 +1,5 @@
+//! Pure math on slices: no web, no GPU, no I/O. Each formula lives here once,
+//! with its paper cited; GPU kernels in `gpu/` are held to these twins.
+
+pub mod rng;
+pub mod stats;

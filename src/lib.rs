@@ -1,0 +1,15 @@
+//! gradlab: gradient estimators, smoothing and diffusion, live in the browser.
+//!
+//! `kernels` (pure math) and `gpu` (wgpu + WGSL twins) do the computing;
+//! `experiments` turn configs into results; `ui` (wasm only) draws them and
+//! `cli` (native only) prints them.
+
+pub mod experiments;
+pub mod gpu;
+pub mod kernels;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
