@@ -70,7 +70,7 @@ pub fn run(args: &[String]) -> i32 {
 
 fn dispatch(args: &[String]) -> Result<String, CliError> {
     let Some((command, rest)) = args.split_first() else {
-        return Err(CliError::Usage(format!("no command given\n{USAGE}")));
+        return Err(CliError::Usage("no command given (try `gradlab help`)".into()));
     };
     match command.as_str() {
         "list" => {

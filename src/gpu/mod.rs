@@ -137,7 +137,8 @@ impl Gpu {
         self.lost.load(Ordering::SeqCst)
     }
 
-    fn check_alive(&self) -> Result<(), GpuError> {
+    /// `Err(DeviceLost)` once the device is gone; kernels call it before recording work.
+    pub fn check_alive(&self) -> Result<(), GpuError> {
         if self.is_lost() {
             let why = self
                 .lost_reason

@@ -90,6 +90,7 @@ impl RngFill {
         offset: u32,
         count: u32,
     ) -> Result<RngDraws, GpuError> {
+        gpu.check_alive()?;
         let [w, u, n, g] = self.dispatch(gpu, key, offset, count);
         let len = count as usize;
         Ok(RngDraws {
