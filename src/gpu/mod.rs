@@ -60,7 +60,10 @@ pub struct Gpu {
     pub adapter: AdapterSummary,
     lost: Arc<AtomicBool>,
     lost_reason: Arc<Mutex<Option<String>>>,
+    loss_hook: LossHook,
 }
+
+type LossHook = Arc<Mutex<Option<Box<dyn Fn(String) + Send>>>>;
 
 impl Gpu {
     /// Asks for an adapter and a device. On the web, WebGPU must be present
@@ -97,13 +100,21 @@ impl Gpu {
 
         let lost = Arc::new(AtomicBool::new(false));
         let lost_reason = Arc::new(Mutex::new(None));
+        let loss_hook: LossHook = Arc::new(Mutex::new(None));
         {
             let lost = lost.clone();
             let lost_reason = lost_reason.clone();
+            let loss_hook = loss_hook.clone();
             device.set_device_lost_callback(move |reason, message| {
+                let why = format!("{reason:?}: {message}");
                 lost.store(true, Ordering::SeqCst);
                 if let Ok(mut r) = lost_reason.lock() {
-                    *r = Some(format!("{reason:?}: {message}"));
+                    *r = Some(why.clone());
+                }
+                if let Ok(hook) = loss_hook.lock()
+                    && let Some(hook) = hook.as_ref()
+                {
+                    hook(why);
                 }
             });
         }
@@ -112,10 +123,10 @@ impl Gpu {
             log_error(&format!("gradlab: uncaptured GPU error: {e}"));
         }));
         let adapter = AdapterSummary {
-            name: if info.name.is_empty() {
-                "unnamed adapter".to_string()
-            } else {
-                info.name.clone()
+            name: match (info.name.is_empty(), info.device_type) {
+                (false, _) => info.name.clone(),
+                (true, wgpu::DeviceType::Cpu) => "software fallback adapter".to_string(),
+                (true, _) => "unnamed adapter".to_string(),
             },
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
@@ -129,7 +140,15 @@ impl Gpu {
             adapter,
             lost,
             lost_reason,
+            loss_hook,
         })
+    }
+
+    /// Calls `hook` with the reason when the device is lost (replacing any earlier hook).
+    pub fn on_device_lost(&self, hook: impl Fn(String) + Send + 'static) {
+        if let Ok(mut h) = self.loss_hook.lock() {
+            *h = Some(Box::new(hook));
+        }
     }
 
     /// True once the device has been lost; every later kernel call fails fast.

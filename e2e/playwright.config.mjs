@@ -1,0 +1,47 @@
+// e2e against the built dist/ in Debian's Chromium (never a downloaded browser).
+// Two projects: software WebGPU (SwiftShader, needs --enable-unsafe-webgpu)
+// and the CPU fallback (the same Chromium without that flag).
+import { defineConfig } from '@playwright/test';
+
+const PORT = 4173;
+const chromium = '/usr/bin/chromium';
+const quiet = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: /.*\.spec\.mjs/,
+  outputDir: '../test-results',
+  workers: 1,
+  retries: 0,
+  timeout: 90_000,
+  expect: { timeout: 30_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    browserName: 'chromium',
+    viewport: { width: 1280, height: 900 },
+  },
+  projects: [
+    {
+      name: 'webgpu',
+      use: { launchOptions: { executablePath: chromium, args: [...quiet, '--enable-unsafe-webgpu'] } },
+    },
+    {
+      name: 'cpu',
+      use: { launchOptions: { executablePath: chromium, args: quiet } },
+    },
+  ],
+  webServer: {
+    command: `node e2e/serve.mjs dist ${PORT}`,
+    cwd: '..',
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+  },
+});

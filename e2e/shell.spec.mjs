@@ -1,0 +1,96 @@
+// The app shell: loads clean, lists the experiments, says which backend runs,
+// and talks to nobody but 127.0.0.1.
+import { test, expect } from '@playwright/test';
+
+/** Collects console errors, page errors and every request's host. */
+function watch(page) {
+  const seen = { errors: [], hosts: new Set() };
+  page.on('console', (m) => {
+    if (m.type() === 'error') seen.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => seen.errors.push(String(e)));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol.startsWith('http')) seen.hosts.add(u.host);
+  });
+  return seen;
+}
+
+test('the gallery lists every experiment with its paper, and no console errors', async ({ page }) => {
+  const seen = watch(page);
+  await page.goto('/');
+  const cards = page.getByTestId('experiment-card');
+  await expect(cards).toHaveCount(5);
+  for (const id of ['rng', 'gumbel', 'label-smoothing', 'clipping', 'diffusion']) {
+    await expect(page.locator(`[data-testid="experiment-card"][data-id="${id}"]`)).toBeVisible();
+  }
+  await expect(page.locator('[data-id="gumbel"]')).toContainText('Coming');
+  await expect(page.locator('[data-id="gumbel"]')).toContainText('Categorical Reparameterization with Gumbel-Softmax');
+  await expect(page.locator('[data-id="rng"]')).toContainText('Live');
+  await expect(page.getByTestId('backend-badge')).not.toContainText('detecting');
+  expect(seen.errors).toEqual([]);
+  expect([...seen.hosts]).toEqual(['127.0.0.1:4173']);
+});
+
+test('the About page lists the papers of every experiment', async ({ page }) => {
+  const seen = watch(page);
+  await page.goto('/about');
+  await expect(page.getByTestId('papers')).toHaveCount(5);
+  for (const title of [
+    'When Does Label Smoothing Help?',
+    'SGD with Clipping is Secretly Estimating the Median Gradient',
+    'Denoising Diffusion Probabilistic Models',
+    'Parallel random numbers: as easy as 1, 2, 3',
+  ]) {
+    await expect(page.getByRole('link', { name: title, exact: true })).toBeVisible();
+  }
+  expect(seen.errors).toEqual([]);
+});
+
+test('a coming experiment says so honestly, and unknown paths are a 404 page', async ({ page }) => {
+  await page.goto('/diffusion');
+  await expect(page.getByText('Coming soon')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Tiny diffusion' })).toBeVisible();
+  await page.goto('/no-such-thing');
+  await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
+});
+
+test('the backend badge names the WebGPU adapter, or says CPU and why', async ({ page }, info) => {
+  await page.goto('/');
+  const badge = page.getByTestId('backend-badge');
+  if (info.project.name === 'webgpu') {
+    const adapter = await page.evaluate(async () => !!(await navigator.gpu?.requestAdapter()));
+    expect(adapter, 'Chromium must grant a WebGPU adapter with --enable-unsafe-webgpu').toBe(true);
+    await expect(badge).toHaveText(/^WebGPU · \S.+/);
+  } else {
+    await expect(badge).toHaveText(/^CPU \(WebGPU unavailable: .+\)/);
+  }
+});
+
+test('the backend switch puts the choice in the URL and the badge follows', async ({ page }, info) => {
+  await page.goto('/');
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).not.toContainText('detecting');
+  await page.getByLabel('Compute backend').selectOption('cpu');
+  await expect(page).toHaveURL(/backend=cpu/);
+  await expect(badge).toHaveText(/^CPU/);
+  await page.reload();
+  await expect(badge).toHaveText(/^CPU/);
+  await expect(page.getByLabel('Compute backend')).toHaveValue('cpu');
+  if (info.project.name === 'webgpu') {
+    await page.getByLabel('Compute backend').selectOption('auto');
+    await expect(badge).toHaveText(/^WebGPU/);
+  }
+});
+
+test('the shell fits a 360 px phone without sideways scrolling', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto('/');
+  await expect(page.getByTestId('experiment-card').first()).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.goto('/rng');
+  await expect(page.getByTestId('agreement')).toBeVisible();
+  const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow2).toBeLessThanOrEqual(0);
+});

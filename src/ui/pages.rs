@@ -1,0 +1,125 @@
+//! The gallery, the About page, "coming" pages and 404.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::experiments::catalog::{CATALOG, ExperimentInfo, Paper, Status, find};
+
+#[component]
+fn PaperLink(paper: Paper) -> impl IntoView {
+    view! {
+        <a href=paper.url target="_blank" rel="noopener noreferrer">
+            {paper.title}
+        </a>
+        <span class="cite">{format!(" — {} ({})", paper.authors, paper.venue)}</span>
+    }
+}
+
+#[component]
+fn Card(info: ExperimentInfo) -> impl IntoView {
+    let live = info.status == Status::Live;
+    let first = info.papers[0];
+    view! {
+        <li class="card" class:coming=!live data-testid="experiment-card" data-id=info.id>
+            <A href=format!("/{}", info.id)>
+                <span class="status">{if live { "Live" } else { "Coming" }}</span>
+                <h2>{info.title}</h2>
+                <p class="claim">{info.claim}</p>
+                <p class="from">
+                    {format!("From {} ({})", first.title, first.venue)}
+                    {(info.papers.len() > 1).then(|| format!(" and {} more", info.papers.len() - 1))}
+                </p>
+            </A>
+        </li>
+    }
+}
+
+#[component]
+pub fn Gallery() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"Gradient estimators, smoothing and diffusion — live."</h1>
+            <p>
+                "Every widget is a small experiment from a paper. It runs in this tab, on your GPU through WebGPU or on the CPU, with numbers you can check: the same seed gives the same draws on both."
+            </p>
+        </section>
+        <ul class="gallery" data-testid="gallery">
+            {CATALOG.iter().map(|info| view! { <Card info=*info /> }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+pub fn About() -> impl IntoView {
+    view! {
+        <article class="prose">
+            <h1>"About gradlab"</h1>
+            <p>
+                "gradlab is an open-source lab that runs entirely in the browser: Rust compiled to WebAssembly, computing on the GPU through WebGPU and falling back to the CPU where WebGPU is missing. Each experiment also runs headless from the "
+                <code>"gradlab"</code>
+                " command line with the same settings as its URL, so a figure in a paper and a link in a blog show the same numbers."
+            </p>
+            <h2>"Papers the lab implements"</h2>
+            {CATALOG
+                .iter()
+                .map(|info| {
+                    view! {
+                        <section class="papers" data-testid="papers">
+                            <h3>
+                                {info.title}
+                                {(info.status == Status::Coming).then_some(" (coming)")}
+                            </h3>
+                            <ul>
+                                {info
+                                    .papers
+                                    .iter()
+                                    .map(|p| view! { <li><PaperLink paper=*p /></li> })
+                                    .collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })
+                .collect_view()}
+        </article>
+    }
+}
+
+/// The page of an experiment whose widget is not built yet: honest, no fake widget.
+#[component]
+pub fn ExperimentOrMissing() -> impl IntoView {
+    let params = use_params_map();
+    move || {
+        let id = params.with(|p| p.get("id").unwrap_or_default());
+        match find(&id) {
+            Some(info) => view! {
+                <article class="prose">
+                    <p class="status-line">"Coming soon"</p>
+                    <h1>{info.title}</h1>
+                    <p class="claim">{info.claim}</p>
+                    <p>
+                        "This widget is being built. It will implement the papers below, with a CPU and a WebGPU path that agree, and a "
+                        <code>{format!("gradlab {}", info.id)}</code>
+                        " command with the same settings."
+                    </p>
+                    <ul>
+                        {info.papers.iter().map(|p| view! { <li><PaperLink paper=*p /></li> }).collect_view()}
+                    </ul>
+                    <p><A href="/">"← All experiments"</A></p>
+                </article>
+            }
+            .into_any(),
+            None => view! { <NotFound /> }.into_any(),
+        }
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <article class="prose">
+            <h1>"Not found"</h1>
+            <p>"There is no page at this address. " <A href="/">"See all experiments."</A></p>
+        </article>
+    }
+}

@@ -1,0 +1,104 @@
+//! The URL is the state: read an experiment's config from the query
+//! (leniently, with notes) and write control changes back into it.
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::params::ParamsMap;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+
+use crate::experiments::config::Config;
+
+/// Query keys that belong to the page, not to an experiment's config.
+pub const PAGE_KEYS: &[&str] = &["backend"];
+
+/// An experiment's config from the URL, and what had to be fixed to get it.
+pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<String>>) {
+    let query = use_query_map();
+    let parsed = Memo::new(move |_| {
+        query.with(|q| {
+            let pairs: Vec<(&str, &str)> = q
+                .into_iter()
+                .map(|(k, v)| (k.as_ref(), v))
+                .filter(|(k, _)| !PAGE_KEYS.contains(k))
+                .collect();
+            let (cfg, notes) = C::from_pairs_lenient(pairs);
+            (cfg, notes.iter().map(ToString::to_string).collect::<Vec<_>>())
+        })
+    });
+    (
+        Memo::new(move |_| parsed.with(|p| p.0.clone())),
+        Memo::new(move |_| parsed.with(|p| p.1.clone())),
+    )
+}
+
+/// Navigates to the current path with `query`, without a new history entry or a scroll.
+fn use_replace_query() -> impl Fn(ParamsMap) + Clone + 'static {
+    let navigate = use_navigate();
+    let location = use_location();
+    move |q: ParamsMap| {
+        let path = location.pathname.get_untracked();
+        navigate(
+            &format!("{path}{}", q.to_query_string()),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    }
+}
+
+/// A setter that replaces (or, with `None`, removes) some query keys in place.
+pub fn use_set_query() -> impl Fn(&[(&str, Option<String>)]) + Clone + 'static {
+    let replace = use_replace_query();
+    let query = use_query_map();
+    move |changes: &[(&str, Option<String>)]| {
+        let mut q = query.get_untracked();
+        for (k, v) in changes {
+            match v {
+                Some(v) => q.replace(k.to_string(), v.clone()),
+                None => {
+                    q.remove(k);
+                }
+            }
+        }
+        replace(q);
+    }
+}
+
+/// Writes a whole config into the URL: its canonical pairs plus the page keys;
+/// anything else the link carried (unknown or repeated keys) is dropped.
+pub fn use_set_config<C: Config + 'static>() -> impl Fn(&C) + Clone + 'static {
+    let replace = use_replace_query();
+    let query = use_query_map();
+    move |cfg: &C| {
+        let current = query.get_untracked();
+        let mut q = ParamsMap::new();
+        for key in PAGE_KEYS {
+            if let Some(v) = current.get(key) {
+                q.replace(*key, v);
+            }
+        }
+        for (k, v) in cfg.to_pairs() {
+            q.replace(k, v);
+        }
+        replace(q);
+    }
+}
+
+/// The notes shown when a link carried values that had to be fixed.
+#[component]
+pub fn ConfigNotes(notes: Memo<Vec<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || !notes.with(Vec::is_empty)>
+            <div class="notes" role="status" data-testid="config-notes">
+                <strong>"This link had values we could not use as given: "</strong>
+                <ul>
+                    {move || {
+                        notes.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()
+                    }}
+                </ul>
+            </div>
+        </Show>
+    }
+}
