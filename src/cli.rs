@@ -70,7 +70,9 @@ pub fn run(args: &[String]) -> i32 {
 
 fn dispatch(args: &[String]) -> Result<String, CliError> {
     let Some((command, rest)) = args.split_first() else {
-        return Err(CliError::Usage("no command given (try `gradlab help`)".into()));
+        return Err(CliError::Usage(
+            "no command given (try `gradlab help`)".into(),
+        ));
     };
     match command.as_str() {
         "list" => {
@@ -125,8 +127,11 @@ fn no_more_args(rest: &[String]) -> Result<(), CliError> {
     }
 }
 
+/// Flags as (key, value) pairs, in the order given.
+type Pairs<'a> = Vec<(&'a str, &'a str)>;
+
 /// Splits `--key value` / `--key=value` flags into pairs, taking out `--backend`.
-fn parse_flags(rest: &[String]) -> Result<(Backend, Vec<(&str, &str)>), CliError> {
+fn parse_flags(rest: &[String]) -> Result<(Backend, Pairs<'_>), CliError> {
     let mut pairs = Vec::new();
     let mut backend = None;
     let mut i = 0;
@@ -150,7 +155,9 @@ fn parse_flags(rest: &[String]) -> Result<(Backend, Vec<(&str, &str)>), CliError
         };
         if key == "backend" {
             if backend.is_some() {
-                return Err(CliError::Usage("flag --backend given more than once".into()));
+                return Err(CliError::Usage(
+                    "flag --backend given more than once".into(),
+                ));
             }
             backend = Some(
                 Backend::parse(value)
@@ -216,7 +223,9 @@ pub fn time_iterations(mut iter: impl FnMut()) -> f64 {
 
 fn bench(rest: &[String]) -> Result<String, CliError> {
     let Some((kernel, rest)) = rest.split_first() else {
-        return Err(CliError::Usage("bench needs a kernel (available: rng)".into()));
+        return Err(CliError::Usage(
+            "bench needs a kernel (available: rng)".into(),
+        ));
     };
     match kernel.as_str() {
         "rng" => {

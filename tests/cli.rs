@@ -27,7 +27,14 @@ fn list_prints_the_runnable_experiments() {
 
 #[test]
 fn rng_prints_the_documented_object() {
-    let v = stdout_json(&gradlab(&["rng", "--seed", "5", "--count", "10", "--stream=2"]));
+    let v = stdout_json(&gradlab(&[
+        "rng",
+        "--seed",
+        "5",
+        "--count",
+        "10",
+        "--stream=2",
+    ]));
     for k in ["u32", "uniform", "normal", "gumbel"] {
         assert_eq!(v[k].as_array().expect(k).len(), 10, "{k}");
     }
@@ -68,7 +75,11 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
 }
@@ -100,7 +111,14 @@ fn help_lists_every_flag() {
 #[test]
 fn bench_prints_the_bench_json() {
     for backend in ["cpu", "gpu"] {
-        let v = stdout_json(&gradlab(&["bench", "rng", "--backend", backend, "--count", "4096"]));
+        let v = stdout_json(&gradlab(&[
+            "bench",
+            "rng",
+            "--backend",
+            backend,
+            "--count",
+            "4096",
+        ]));
         assert_eq!(v["kernel"], "rng");
         assert_eq!(v["backend"], backend);
         assert_eq!(v["size"], 4096);

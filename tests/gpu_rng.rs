@@ -49,7 +49,11 @@ fn gpu_draws_equal_cpu_draws() {
 fn bad_wgsl_is_reported() {
     let gpu = gpu();
     let r = pollster::block_on(gpu.compute_pipeline("broken", "fn main( {", "main"));
-    assert!(matches!(r, Err(gradlab::gpu::GpuError::Pipeline(_))), "{:?}", r.err());
+    assert!(
+        matches!(r, Err(gradlab::gpu::GpuError::Pipeline(_))),
+        "{:?}",
+        r.err()
+    );
 }
 
 /// After a forced device loss every call fails fast with DeviceLost.
@@ -60,5 +64,8 @@ fn lost_device_fails_fast() {
     gpu.force_device_loss();
     assert!(gpu.is_lost());
     let r = pollster::block_on(fill.draw(&gpu, RngKey::new(1, 0), 0, 16));
-    assert!(matches!(r, Err(gradlab::gpu::GpuError::DeviceLost(_))), "{r:?}");
+    assert!(
+        matches!(r, Err(gradlab::gpu::GpuError::DeviceLost(_))),
+        "{r:?}"
+    );
 }

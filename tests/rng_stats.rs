@@ -57,11 +57,17 @@ fn uniform_draws_are_uniform() {
     let mut xs: Vec<f64> = (0..N).map(|i| f64::from(key.uniform_at(i))).collect();
     let (m, v) = mean_var(xs.iter().copied());
     // Standard errors over 10^6 draws: mean sqrt(1/12/n) = 2.9e-4; tolerance 5 SE.
-    assert!((m - 0.5).abs() < 5.0 * (1.0f64 / 12.0 / f64::from(N)).sqrt(), "mean {m}");
+    assert!(
+        (m - 0.5).abs() < 5.0 * (1.0f64 / 12.0 / f64::from(N)).sqrt(),
+        "mean {m}"
+    );
     // Var of the sample variance of U(0,1): (1/80 - 1/144)/n; SE 7.5e-5; tolerance 5 SE.
     assert!((v - 1.0 / 12.0).abs() < 5.0 * 7.5e-5, "var {v}");
     let d = ks_statistic(&mut xs, |x| x.clamp(0.0, 1.0));
-    println!("uniform KS D = {d:.2e} (critical {:.2e})", ks_critical(N as usize));
+    println!(
+        "uniform KS D = {d:.2e} (critical {:.2e})",
+        ks_critical(N as usize)
+    );
     assert!(d < ks_critical(N as usize));
 }
 
@@ -74,7 +80,10 @@ fn normal_draws_follow_the_normal_law() {
     assert!(m.abs() < 5e-3, "mean {m}");
     assert!((v - 1.0).abs() < 7.1e-3, "var {v}");
     let d = ks_statistic(&mut xs, normal_cdf);
-    println!("normal KS D = {d:.2e} (critical {:.2e})", ks_critical(N as usize));
+    println!(
+        "normal KS D = {d:.2e} (critical {:.2e})",
+        ks_critical(N as usize)
+    );
     assert!(d < ks_critical(N as usize));
 }
 
@@ -89,7 +98,10 @@ fn gumbel_draws_follow_the_gumbel_law() {
     assert!((m - 0.577_215_664_901_532_9).abs() < 6.5e-3, "mean {m}");
     assert!((v - var).abs() < 1.75e-2, "var {v}");
     let d = ks_statistic(&mut xs, gumbel_cdf);
-    println!("gumbel KS D = {d:.2e} (critical {:.2e})", ks_critical(N as usize));
+    println!(
+        "gumbel KS D = {d:.2e} (critical {:.2e})",
+        ks_critical(N as usize)
+    );
     assert!(d < ks_critical(N as usize));
 }
 

@@ -75,19 +75,16 @@ fn parse_finite(text: &str) -> Result<f64, String> {
     }
 }
 
-fn check_range<T: PartialOrd + Copy + fmt::Display>(
-    v: T,
-    r: &Range<T>,
-) -> Result<T, Violation<T>> {
+fn check_range<T: PartialOrd + Copy + fmt::Display>(v: T, r: &Range<T>) -> Result<T, Violation<T>> {
     if v < r.min {
         Err(Violation {
             fixed: Some(r.min),
-            message: format!("{v} is below the minimum {}", r.min),
+            message: format!("is below the minimum {}", r.min),
         })
     } else if v > r.max {
         Err(Violation {
             fixed: Some(r.max),
-            message: format!("{v} is above the maximum {}", r.max),
+            message: format!("is above the maximum {}", r.max),
         })
     } else {
         Ok(v)
@@ -159,18 +156,22 @@ impl Param for Vec<f64> {
         if self.len() < b.min_len {
             return Err(Violation {
                 fixed: None,
-                message: format!("needs at least {} values, got {}", b.min_len, self.len()),
+                message: format!("has {} values; needs at least {}", self.len(), b.min_len),
             });
         }
         let mut message = None;
         let mut fixed = self.clone();
         if fixed.len() > b.max_len {
-            message = Some(format!("takes at most {} values, got {}", b.max_len, self.len()));
+            message = Some(format!(
+                "has {} values; takes at most {}",
+                self.len(),
+                b.max_len
+            ));
             fixed.truncate(b.max_len);
         }
         for v in fixed.iter_mut() {
             if let Err(e) = check_range(*v, &b.each) {
-                message.get_or_insert(e.message);
+                message.get_or_insert(format!("has {v}, which {}", e.message));
                 *v = e.fixed.unwrap_or(*v);
             }
         }
@@ -327,7 +328,10 @@ pub fn set_field<T: Param>(
         Err(why) => {
             if !strict {
                 *slot = default.clone();
-                return Err(err(format!("{why}; using the default {}", default.render())));
+                return Err(err(format!(
+                    "{why}; using the default {}",
+                    default.render()
+                )));
             }
             Err(err(why))
         }
@@ -337,6 +341,7 @@ pub fn set_field<T: Param>(
                 Ok(())
             }
             Err(Violation { fixed, message }) => {
+                let message = format!("{} {message}", echo(value.trim()));
                 if strict {
                     return Err(err(message));
                 }
@@ -348,7 +353,10 @@ pub fn set_field<T: Param>(
                     }
                     None => {
                         *slot = default.clone();
-                        Err(err(format!("{message}; using the default {}", default.render())))
+                        Err(err(format!(
+                            "{message}; using the default {}",
+                            default.render()
+                        )))
                     }
                 }
             }

@@ -81,8 +81,16 @@ fn summarise(
 /// Histograms, means and variances of the three variates, with their exact values.
 pub fn summaries(d: &RngDraws) -> [VariateSummary; 3] {
     [
-        summarise("uniform", &d.uniform, (0.0, 1.0), (0.5, 1.0 / 12.0), |_| 1.0),
-        summarise("normal", &d.normal, (-4.0, 4.0), (0.0, 1.0), rng::normal_pdf),
+        summarise("uniform", &d.uniform, (0.0, 1.0), (0.5, 1.0 / 12.0), |_| {
+            1.0
+        }),
+        summarise(
+            "normal",
+            &d.normal,
+            (-4.0, 4.0),
+            (0.0, 1.0),
+            rng::normal_pdf,
+        ),
         summarise(
             "gumbel",
             &d.gumbel,

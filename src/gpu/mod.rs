@@ -130,9 +130,7 @@ impl Gpu {
             },
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
-            max_storage_buffer_binding_size: u64::from(
-                device.limits().max_storage_buffer_binding_size,
-            ),
+            max_storage_buffer_binding_size: device.limits().max_storage_buffer_binding_size,
         };
         Ok(Gpu {
             device,

@@ -25,7 +25,9 @@ pub struct RngFill {
 impl RngFill {
     pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         let source = format!("{RNG_WGSL}\n{RNG_FILL_WGSL}");
-        let pipeline = gpu.compute_pipeline("rng_fill", &source, "rng_fill").await?;
+        let pipeline = gpu
+            .compute_pipeline("rng_fill", &source, "rng_fill")
+            .await?;
         Ok(Self { pipeline })
     }
 

@@ -54,7 +54,11 @@ pub fn histogram(xs: impl IntoIterator<Item = f64>, lo: f64, hi: f64, bins: usiz
             counts[b] += 1;
         }
     }
-    let norm = if n == 0 { 0.0 } else { 1.0 / (n as f64 * width) };
+    let norm = if n == 0 {
+        0.0
+    } else {
+        1.0 / (n as f64 * width)
+    };
     Histogram {
         lo,
         hi,

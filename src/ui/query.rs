@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::params::ParamsMap;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
 
 use crate::experiments::config::Config;
 
@@ -22,7 +22,10 @@ pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<Str
                 .filter(|(k, _)| !PAGE_KEYS.contains(k))
                 .collect();
             let (cfg, notes) = C::from_pairs_lenient(pairs);
-            (cfg, notes.iter().map(ToString::to_string).collect::<Vec<_>>())
+            (
+                cfg,
+                notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            )
         })
     });
     (

@@ -88,7 +88,7 @@ fn fmt_count(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -230,10 +230,10 @@ fn RngResults(v: RngView) -> impl IntoView {
                 <p class="agreement" class:ok=ok data-testid="agreement" data-identical=a.identical_words data-count=a.count>
                     <strong>{if ok { "CPU = GPU. " } else { "CPU ≠ GPU! " }}</strong>
                     {format!(
-                        "{} / {} words bit-identical; largest variate difference {:.1e}.",
+                        "{} / {} words bit-identical; largest variate difference {}.",
                         fmt_count(a.identical_words),
                         fmt_count(a.count),
-                        a.max_scaled_diff,
+                        if a.max_scaled_diff == 0.0 { "0".to_string() } else { format!("{:.1e}", a.max_scaled_diff) },
                     )}
                 </p>
             }

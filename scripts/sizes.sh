@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Prints the release bundle's wasm and JS sizes: raw, gzip -9, brotli.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+printf '%-42s %10s %10s %10s\n' file raw gzip brotli
+for f in dist/*.wasm dist/*.js; do
+  raw=$(stat -c %s "$f")
+  gz=$(gzip -9 -c "$f" | wc -c)
+  if command -v brotli >/dev/null; then br=$(brotli -c -q 11 "$f" | wc -c); else br=n/a; fi
+  printf '%-42s %10s %10s %10s\n' "$(basename "$f")" "$raw" "$gz" "$br"
+done

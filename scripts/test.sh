@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every gradlab test, stopping at the first failure:
+# fmt, clippy (native and wasm32), native tests (GPU kernels on Mesa's
+# lavapipe), the release build, and e2e in headless Debian Chromium.
+# Installs missing tools first (scripts/setup.sh all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh all
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export TRUNK_SKIP_VERSION_CHECK=true
+# Native GPU tests: Vulkan on lavapipe (software), never a silent GL fallback.
+export WGPU_BACKEND=vulkan
+export VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/gradlab-xdg}"
+mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
+# Do not set RUSTFLAGS here: it would replace .cargo/config.toml's SIMD flags.
+
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy (native, all targets)"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo clippy (wasm32)"
+cargo clippy --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test (native; GPU kernels on lavapipe)"
+cargo test
+
+step "GPU tests ran on lavapipe"
+gpu_log="$(cargo test --test gpu_rng -- --nocapture 2>&1)"
+echo "$gpu_log" | grep -m1 "GPU tests run on:"
+echo "$gpu_log" | grep -q "GPU tests run on: llvmpipe" \
+  || { echo "GPU tests did not run on lavapipe (llvmpipe)"; echo "$gpu_log"; exit 1; }
+
+step "trunk build --release"
+trunk build --release
+
+step "e2e in headless Chromium (software WebGPU and CPU fallback)"
+playwright test --config e2e/playwright.config.mjs
+
+step "release bundle sizes"
+scripts/sizes.sh
