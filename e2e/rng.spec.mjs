@@ -21,14 +21,19 @@ test('WebGPU draws equal the wasm CPU draws bit for bit', async ({ page }, info)
   expect(errors).toEqual([]);
 });
 
-test('the page draws the same words as the native CLI', async ({ page }) => {
-  // The CLI built by `cargo test` (target/debug/gradlab), same config as the URL.
-  const cli = JSON.parse(
-    execFileSync('target/debug/gradlab', ['rng', '--seed', '1', '--stream', '0', '--count', '6'], { encoding: 'utf8' }),
+/** The first six words of (seed, stream) from the CLI built by `cargo test`. */
+function cliWords(seed, stream = 0) {
+  const out = execFileSync(
+    'target/debug/gradlab',
+    ['rng', '--seed', String(seed), '--stream', String(stream), '--count', '6'],
+    { encoding: 'utf8' },
   );
-  const hex = cli.u32.map((w) => w.toString(16).padStart(8, '0')).join(' ');
-  await page.goto('/rng?seed=1&stream=0&count=1024');
-  await expect(page.getByTestId('computed-on')).toContainText(`First words: ${hex}`);
+  return JSON.parse(out).u32.map((w) => w.toString(16).padStart(8, '0')).join(' ');
+}
+
+test('the page draws the same words as the native CLI', async ({ page }) => {
+  await page.goto('/rng?seed=1&stream=5&count=1024');
+  await expect(page.getByTestId('computed-on')).toContainText(`First words: ${cliWords(1, 5)}`);
 });
 
 test('controls write the URL, and a reload shows the same view', async ({ page }) => {
@@ -36,10 +41,14 @@ test('controls write the URL, and a reload shows the same view', async ({ page }
   await page.getByTestId('seed').fill('12345');
   await page.getByTestId('seed').press('Enter');
   await expect(page).toHaveURL(/seed=12345/);
-  const words = await page.getByTestId('computed-on').textContent();
+  const words = `First words: ${cliWords(12345)}`;
+  await expect(page.getByTestId('computed-on')).toContainText(words);
   await page.reload();
   await expect(page.getByTestId('seed')).toHaveValue('12345');
-  await expect(page.getByTestId('computed-on')).toContainText(words.split('First words: ')[1]);
+  await expect(page.getByTestId('computed-on')).toContainText(words);
+  await page.getByRole('button', { name: 'Reset' }).click();
+  await expect(page.getByTestId('seed')).toHaveValue('1');
+  await expect(page.getByTestId('computed-on')).toContainText(`First words: ${cliWords(1)}`);
 });
 
 test('a hostile link is clamped with a named message, and no script runs', async ({ page }) => {

@@ -366,7 +366,7 @@ pub fn set_field<T: Param>(
 
 /// Declares an experiment config: a struct, its defaults and its [`Config`] impl.
 ///
-/// ```ignore
+/// ```text
 /// define_config! {
 ///     /// What the config is for.
 ///     pub struct RngConfig {
