@@ -1,5 +1,8 @@
 //! Pure math on slices: no web, no GPU, no I/O. Each formula lives here once,
 //! with its paper cited; GPU kernels in `gpu/` are held to these twins.
 
+pub mod datasets;
+pub mod mlp;
+pub mod model_file;
 pub mod rng;
 pub mod stats;
