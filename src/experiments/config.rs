@@ -132,27 +132,33 @@ impl Param for f64 {
     }
 }
 
-/// Bounds of a comma-separated list of numbers.
+/// Bounds of a comma-separated list: its length and every element's range.
 #[derive(Debug, Clone, Copy)]
-pub struct ListBound {
+pub struct ListBound<T> {
     pub min_len: usize,
     pub max_len: usize,
-    pub each: Range<f64>,
+    pub each: Range<T>,
 }
 
-impl Param for Vec<f64> {
-    type Bound = ListBound;
+impl<T> Param for Vec<T>
+where
+    T: Param<Bound = Range<T>> + Copy + PartialOrd + fmt::Display,
+{
+    type Bound = ListBound<T>;
     fn parse(text: &str) -> Result<Self, String> {
-        // Bounded before splitting, so a 10 kB value costs nothing.
-        text.split(',').take(1024).map(parse_finite).collect()
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        // Bounded before parsing, so a 10 kB value costs nothing.
+        text.split(',').take(1024).map(T::parse).collect()
     }
     fn render(&self) -> String {
         self.iter()
-            .map(|v| v.to_string())
+            .map(|v| v.render())
             .collect::<Vec<_>>()
             .join(",")
     }
-    fn check(self, b: &ListBound) -> Result<Self, Violation<Self>> {
+    fn check(self, b: &ListBound<T>) -> Result<Self, Violation<Self>> {
         if self.len() < b.min_len {
             return Err(Violation {
                 fixed: None,
@@ -162,11 +168,7 @@ impl Param for Vec<f64> {
         let mut message = None;
         let mut fixed = self.clone();
         if fixed.len() > b.max_len {
-            message = Some(format!(
-                "has {} values; takes at most {}",
-                self.len(),
-                b.max_len
-            ));
+            message = Some(format!("has {} values; takes at most {}", self.len(), b.max_len));
             fixed.truncate(b.max_len);
         }
         for v in fixed.iter_mut() {
@@ -183,9 +185,9 @@ impl Param for Vec<f64> {
             }),
         }
     }
-    fn describe(b: &ListBound) -> String {
+    fn describe(b: &ListBound<T>) -> String {
         format!(
-            "{} to {} comma-separated numbers in [{}, {}]",
+            "{} to {} comma-separated values in [{}, {}]",
             b.min_len, b.max_len, b.each.min, b.each.max
         )
     }
