@@ -9,9 +9,13 @@ use std::time::{Duration, Instant};
 
 use crate::experiments::Backend;
 use crate::experiments::catalog::{self, Status};
-use crate::experiments::config::{Config, ConfigError, Param, Range};
+use crate::experiments::config::{Config, ConfigError, ListBound, Param, Range};
 use crate::experiments::rng::{self as rng_exp, RngConfig};
-use crate::gpu::{Gpu, rng::RngFill};
+use crate::experiments::train_mlp::{self, TrainMlpConfig};
+use crate::gpu::mlp::MlpGpu;
+use crate::gpu::{Gpu, GpuError, rng::RngFill};
+use crate::kernels::mlp::{self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets};
+use crate::kernels::model_file;
 use crate::kernels::rng::{self, RngKey};
 
 /// A failure the CLI reports on stderr, with its exit status.
@@ -51,7 +55,8 @@ impl From<ConfigError> for CliError {
 const USAGE: &str = "usage: gradlab list
        gradlab <experiment> [--key value]... [--backend cpu|gpu]
        gradlab <experiment> --help
-       gradlab bench <kernel> [--backend cpu|gpu] [--count N]";
+       gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
+       gradlab bench <rng|mlp-forward|mlp-train-step> [--backend cpu|gpu] [--key value]...";
 
 /// Runs the CLI on `args` (without the program name) and returns the exit status.
 pub fn run(args: &[String]) -> i32 {
@@ -83,10 +88,9 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
         "bench" => bench(rest),
         "rng" => {
             if wants_help(rest) {
-                return Ok(help::<RngConfig>("rng"));
+                return Ok(help::<RngConfig>("rng", ""));
             }
-            let (backend, pairs) = parse_flags(rest)?;
-            let cfg = RngConfig::from_pairs_strict(pairs.iter().map(|(k, v)| (*k, *v)))?;
+            let (cfg, backend, _) = parse_config::<RngConfig>(rest, &[])?;
             let draws = match backend {
                 Backend::Cpu => rng_exp::draw_cpu(&cfg),
                 Backend::Gpu => {
@@ -95,11 +99,12 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
                         let fill = RngFill::new(&gpu).await?;
                         rng_exp::draw_gpu(&gpu, &fill, &cfg).await
                     })
-                    .map_err(|e| CliError::Gpu(e.to_string()))?
+                    .map_err(gpu_fault)?
                 }
             };
             Ok(serde_json::to_string(&draws).expect("draws serialise"))
         }
+        "train-mlp" => train_mlp(rest),
         other => match catalog::find(other) {
             Some(e) if e.status == Status::Coming => Err(CliError::Usage(format!(
                 "experiment `{other}` is not built yet (runnable: {})",
@@ -171,7 +176,20 @@ fn parse_flags(rest: &[String]) -> Result<(Backend, Pairs<'_>), CliError> {
     Ok((backend.unwrap_or(Backend::Cpu), pairs))
 }
 
-fn help<C: Config>(id: &str) -> String {
+/// Parses a command's flags into its config, its backend, and the values of
+/// the command-only `extra` flags (such as `--out`).
+fn parse_config<'a, C: Config>(
+    rest: &'a [String],
+    extra: &[&str],
+) -> Result<(C, Backend, Pairs<'a>), CliError> {
+    let (backend, pairs) = parse_flags(rest)?;
+    let (extras, pairs): (Pairs<'a>, Pairs<'a>) =
+        pairs.into_iter().partition(|(k, _)| extra.contains(k));
+    let cfg = C::from_pairs_strict(pairs)?;
+    Ok((cfg, backend, extras))
+}
+
+fn help<C: Config>(id: &str, extra: &str) -> String {
     let mut out = format!("usage: gradlab {id} [--key value]... [--backend cpu|gpu]\n");
     if let Some(e) = catalog::find(id) {
         out.push_str(&format!("{}: {}\n", e.title, e.claim));
@@ -184,6 +202,7 @@ fn help<C: Config>(id: &str) -> String {
         ));
     }
     out.push_str("  --backend    where to compute [one of: cpu, gpu; default cpu]\n");
+    out.push_str(extra);
     out
 }
 
@@ -192,10 +211,30 @@ fn request_gpu() -> Result<Gpu, CliError> {
 }
 
 crate::define_config! {
-    /// Size of a benchmark run.
+    /// Size of an RNG benchmark run.
     pub struct BenchRngConfig {
         /// Draws per iteration.
         count: u32 = 1 << 20, Range::new(1, 1 << 22);
+    }
+}
+
+crate::define_config! {
+    /// Size of an MLP inference benchmark run (2 → hidden → 2, ReLU).
+    pub struct BenchMlpForwardConfig {
+        /// Points per forward pass.
+        batch: u32 = 65_536, Range::new(1, 1 << 20);
+        /// Hidden-layer widths.
+        hidden: Vec<u32> = vec![128, 128], ListBound { min_len: 0, max_len: 4, each: Range::new(1, 256) };
+    }
+}
+
+crate::define_config! {
+    /// Size of an MLP training-step benchmark run (2 → hidden → 3, ReLU, cross-entropy, Adam).
+    pub struct BenchMlpTrainConfig {
+        /// Minibatch size.
+        batch: u32 = 256, Range::new(1, 1 << 16);
+        /// Hidden-layer widths.
+        hidden: Vec<u32> = vec![128, 128], ListBound { min_len: 0, max_len: 4, each: Range::new(1, 256) };
     }
 }
 
@@ -207,6 +246,18 @@ pub struct BenchReport {
     pub size: u64,
     pub items_per_s: f64,
     pub ms_per_iter: f64,
+}
+
+impl BenchReport {
+    fn new(kernel: &'static str, backend: Backend, size: u32, ms_per_iter: f64) -> Self {
+        Self {
+            kernel,
+            backend,
+            size: u64::from(size),
+            items_per_s: f64::from(size) / (ms_per_iter / 1e3),
+            ms_per_iter,
+        }
+    }
 }
 
 /// Times `iter` after one warm-up: at least 3 runs and about half a second.
@@ -221,19 +272,20 @@ pub fn time_iterations(mut iter: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() * 1e3 / f64::from(n)
 }
 
+const BENCH_KERNELS: &str = "rng, mlp-forward, mlp-train-step";
+
 fn bench(rest: &[String]) -> Result<String, CliError> {
     let Some((kernel, rest)) = rest.split_first() else {
-        return Err(CliError::Usage(
-            "bench needs a kernel (available: rng)".into(),
-        ));
+        return Err(CliError::Usage(format!(
+            "bench needs a kernel (available: {BENCH_KERNELS})"
+        )));
     };
-    match kernel.as_str() {
+    let report = match kernel.as_str() {
         "rng" => {
             if wants_help(rest) {
-                return Ok(help::<BenchRngConfig>("bench rng"));
+                return Ok(help::<BenchRngConfig>("bench rng", ""));
             }
-            let (backend, pairs) = parse_flags(rest)?;
-            let cfg = BenchRngConfig::from_pairs_strict(pairs.iter().map(|(k, v)| (*k, *v)))?;
+            let (cfg, backend, _) = parse_config::<BenchRngConfig>(rest, &[])?;
             let key = RngKey::new(1, 0);
             let ms = match backend {
                 Backend::Cpu => time_iterations(|| {
@@ -241,23 +293,142 @@ fn bench(rest: &[String]) -> Result<String, CliError> {
                 }),
                 Backend::Gpu => {
                     let gpu = request_gpu()?;
-                    let fill = pollster::block_on(RngFill::new(&gpu))
-                        .map_err(|e| CliError::Gpu(e.to_string()))?;
+                    let fill = pollster::block_on(RngFill::new(&gpu)).map_err(gpu_fault)?;
                     time_iterations(|| fill.draw_and_wait(&gpu, key, 0, cfg.count))
                 }
             };
-            let report = BenchReport {
-                kernel: "rng",
-                backend,
-                size: u64::from(cfg.count),
-                items_per_s: f64::from(cfg.count) / (ms / 1e3),
-                ms_per_iter: ms,
-            };
-            Ok(serde_json::to_string(&report).expect("report serialises"))
+            BenchReport::new("rng", backend, cfg.count, ms)
         }
-        other => Err(CliError::Usage(format!(
-            "unknown bench kernel {} (available: rng)",
-            crate::experiments::config::echo(other)
-        ))),
+        "mlp-forward" => {
+            if wants_help(rest) {
+                return Ok(help::<BenchMlpForwardConfig>("bench mlp-forward", ""));
+            }
+            let (cfg, backend, _) = parse_config::<BenchMlpForwardConfig>(rest, &[])?;
+            let spec = bench_spec(&cfg.hidden, 2);
+            let params = mlp::init_params(&spec, 1);
+            let key = RngKey::new(1, 0);
+            let x: Vec<f32> = (0..2 * cfg.batch).map(|i| key.normal_at(i)).collect();
+            let features = mlp::featurize(&spec, &x, None, None);
+            let ms = match backend {
+                Backend::Cpu => time_iterations(|| {
+                    std::hint::black_box(mlp::predict(&spec, &params, features.clone()));
+                }),
+                Backend::Gpu => {
+                    let gpu = request_gpu()?;
+                    let mut model =
+                        pollster::block_on(MlpGpu::new(&gpu, &spec, &params)).map_err(gpu_fault)?;
+                    let flat = features.as_slice().expect("contiguous");
+                    // Upload, forward and read-back: what drawing decision regions costs.
+                    time_iterations(|| {
+                        std::hint::black_box(pollster::block_on(model.predict(&gpu, flat)).ok());
+                    })
+                }
+            };
+            BenchReport::new("mlp-forward", backend, cfg.batch, ms)
+        }
+        "mlp-train-step" => {
+            if wants_help(rest) {
+                return Ok(help::<BenchMlpTrainConfig>("bench mlp-train-step", ""));
+            }
+            let (cfg, backend, _) = parse_config::<BenchMlpTrainConfig>(rest, &[])?;
+            let spec = bench_spec(&cfg.hidden, 3);
+            let mut params = mlp::init_params(&spec, 1);
+            let key = RngKey::new(1, 0);
+            let x: Vec<f32> = (0..2 * cfg.batch).map(|i| key.normal_at(i)).collect();
+            let y: Vec<u32> = (0..cfg.batch).map(|i| i % 3).collect();
+            let features = mlp::featurize(&spec, &x, None, None);
+            let loss = Loss::CrossEntropy {
+                smoothing: 0.0,
+                maxsup: 0.0,
+            };
+            let adam_cfg = AdamConfig::default();
+            let ms = match backend {
+                Backend::Cpu => {
+                    let mut adam = AdamState::new(params.len());
+                    time_iterations(|| {
+                        let fwd = mlp::forward(&spec, &params, features.clone());
+                        let (_, d) = mlp::loss_and_grad(loss, fwd.output(), Targets::Labels(&y));
+                        let g = mlp::backward(&spec, &params, &fwd, d);
+                        mlp::adam_step(&adam_cfg, &mut adam, &mut params, &g);
+                    })
+                }
+                Backend::Gpu => {
+                    let gpu = request_gpu()?;
+                    let mut model =
+                        pollster::block_on(MlpGpu::new(&gpu, &spec, &params)).map_err(gpu_fault)?;
+                    let flat = features.as_slice().expect("contiguous");
+                    let mut fault = None;
+                    let ms = time_iterations(|| {
+                        if let Err(e) =
+                            model.train_step(&gpu, flat, Targets::Labels(&y), loss, &adam_cfg)
+                        {
+                            fault = Some(e);
+                        }
+                        model.wait(&gpu);
+                    });
+                    if let Some(e) = fault {
+                        return Err(gpu_fault(e));
+                    }
+                    ms
+                }
+            };
+            BenchReport::new("mlp-train-step", backend, cfg.batch, ms)
+        }
+        other => {
+            return Err(CliError::Usage(format!(
+                "unknown bench kernel {} (available: {BENCH_KERNELS})",
+                crate::experiments::config::echo(other)
+            )));
+        }
+    };
+    Ok(serde_json::to_string(&report).expect("report serialises"))
+}
+
+fn bench_spec(hidden: &[u32], output: usize) -> MlpSpec {
+    MlpSpec {
+        input: 2,
+        hidden: hidden.iter().map(|&w| w as usize).collect(),
+        output,
+        activation: Activation::Relu,
+        time_features: 0,
+        class_inputs: 0,
     }
+}
+
+fn gpu_fault(e: GpuError) -> CliError {
+    CliError::Gpu(e.to_string())
+}
+
+fn train_mlp(rest: &[String]) -> Result<String, CliError> {
+    if wants_help(rest) {
+        return Ok(help::<TrainMlpConfig>(
+            "train-mlp",
+            "  --out        write the trained parameters to this file (gradlab model format)\n",
+        ));
+    }
+    let (cfg, backend, extras) = parse_config::<TrainMlpConfig>(rest, &["out"])?;
+    let out = match extras.as_slice() {
+        [] => None,
+        [(_, path)] if !path.is_empty() => Some(*path),
+        [(_, _)] => return Err(CliError::Usage("invalid --out: empty path".into())),
+        _ => return Err(CliError::Usage("flag --out given more than once".into())),
+    };
+    // Open the output first, so a bad path fails before training, not after.
+    let mut file = out
+        .map(|path| {
+            std::fs::File::create(path)
+                .map_err(|e| CliError::Usage(format!("invalid --out: cannot write {path:?}: {e}")))
+        })
+        .transpose()?;
+    let gpu = match backend {
+        Backend::Cpu => None,
+        Backend::Gpu => Some(request_gpu()?),
+    };
+    let (report, params) =
+        pollster::block_on(train_mlp::run(&cfg, gpu.as_ref())).map_err(gpu_fault)?;
+    if let Some(f) = file.as_mut() {
+        f.write_all(&model_file::encode(&report.spec, &params))
+            .map_err(|e| CliError::Usage(format!("invalid --out: write failed: {e}")))?;
+    }
+    Ok(serde_json::to_string(&report).expect("report serialises"))
 }

@@ -69,6 +69,36 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         (vec!["gumbel"], "not built yet"),
         (vec!["bench", "nope"], "nope"),
         (vec!["bench", "rng", "--count", "-3"], "--count"),
+        (vec!["bench", "mlp-forward", "--hidden", "0"], "--hidden"),
+        (vec!["train-mlp", "--dataset", "mnist"], "--dataset"),
+        (vec!["train-mlp", "--hidden", "8,8,8,8,8"], "--hidden"),
+        (vec!["train-mlp", "--lr", "inf"], "--lr"),
+        (vec!["train-mlp", "--out"], "--out"),
+        (
+            vec![
+                "train-mlp",
+                "--out",
+                "/nonexistent-dir/m.bin",
+                "--steps",
+                "1",
+            ],
+            "--out",
+        ),
+        (vec!["bench", "mlp-forward", "--hidden", "0"], "--hidden"),
+        (vec!["train-mlp", "--dataset", "mnist"], "--dataset"),
+        (vec!["train-mlp", "--hidden", "8,8,8,8,8"], "--hidden"),
+        (vec!["train-mlp", "--lr", "inf"], "--lr"),
+        (vec!["train-mlp", "--out"], "--out"),
+        (
+            vec![
+                "train-mlp",
+                "--out",
+                "/nonexistent-dir/m.bin",
+                "--steps",
+                "1",
+            ],
+            "--out",
+        ),
         (vec![], "no command"),
     ] {
         let out = gradlab(&args);
@@ -111,18 +141,74 @@ fn help_lists_every_flag() {
 #[test]
 fn bench_prints_the_bench_json() {
     for backend in ["cpu", "gpu"] {
-        let v = stdout_json(&gradlab(&[
-            "bench",
-            "rng",
-            "--backend",
-            backend,
-            "--count",
-            "4096",
-        ]));
-        assert_eq!(v["kernel"], "rng");
-        assert_eq!(v["backend"], backend);
-        assert_eq!(v["size"], 4096);
-        assert!(v["items_per_s"].as_f64().expect("number") > 0.0);
-        assert!(v["ms_per_iter"].as_f64().expect("number") > 0.0);
+        for args in [
+            vec!["bench", "rng", "--count", "512"],
+            vec![
+                "bench",
+                "mlp-forward",
+                "--batch",
+                "512",
+                "--hidden",
+                "16,16",
+            ],
+            vec![
+                "bench",
+                "mlp-train-step",
+                "--batch",
+                "512",
+                "--hidden",
+                "16",
+            ],
+        ] {
+            let v = stdout_json(&gradlab(&[&args[..], &["--backend", backend]].concat()));
+            assert_eq!(v["kernel"], args[1]);
+            assert_eq!(v["backend"], backend);
+            assert_eq!(v["size"], 512);
+            assert!(v["items_per_s"].as_f64().expect("number") > 0.0);
+            assert!(v["ms_per_iter"].as_f64().expect("number") > 0.0);
+        }
     }
+}
+
+#[test]
+fn train_mlp_prints_the_curve_and_writes_a_loadable_model() {
+    let path = std::env::temp_dir().join(format!("gradlab-cli-{}.bin", std::process::id()));
+    let path_str = path.to_str().expect("utf-8 temp path");
+    let args = [
+        "train-mlp",
+        "--dataset",
+        "blobs3",
+        "--hidden",
+        "16",
+        "--steps",
+        "50",
+        "--every",
+        "25",
+        "--train",
+        "96",
+        "--test",
+        "96",
+    ];
+    let cpu = stdout_json(&gradlab(&[&args[..], &["--out", path_str]].concat()));
+    let steps: Vec<u64> = cpu["loss_curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, [0, 25, 50]);
+    assert_eq!(cpu["spec"]["hidden"], serde_json::json!([16]));
+    for k in ["train_accuracy", "test_accuracy"] {
+        let a = cpu[k].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&a), "{k} {a}");
+    }
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).ok();
+    let (spec, params) = gradlab::kernels::model_file::decode(&bytes).unwrap();
+    assert_eq!(spec.hidden, [16]);
+    assert_eq!(params.len() as u64, cpu["param_count"].as_u64().unwrap());
+    // Same seed on the GPU: the same initial loss (same data and weights).
+    let gpu = stdout_json(&gradlab(&[&args[..], &["--backend", "gpu"]].concat()));
+    let l0 = |v: &serde_json::Value| v["loss_curve"][0]["loss"].as_f64().unwrap();
+    assert!((l0(&cpu) - l0(&gpu)).abs() < 1e-5 * l0(&cpu));
 }

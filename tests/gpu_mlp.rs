@@ -9,7 +9,10 @@ use gradlab::kernels::rng::RngKey;
 
 fn gpu() -> Gpu {
     let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
-    println!("GPU tests run on: {} ({})", gpu.adapter.name, gpu.adapter.backend);
+    println!(
+        "GPU tests run on: {} ({})",
+        gpu.adapter.name, gpu.adapter.backend
+    );
     gpu
 }
 
@@ -27,14 +30,25 @@ fn gpu_forward_equals_cpu_forward() {
         (Activation::Tanh, vec![17], 2, 0),
         (Activation::Relu, vec![], 0, 3),
     ] {
-        let spec = MlpSpec { input: 2, hidden, output: 5, activation, time_features, class_inputs };
+        let spec = MlpSpec {
+            input: 2,
+            hidden,
+            output: 5,
+            activation,
+            time_features,
+            class_inputs,
+        };
         let params = init_params(&spec, 3);
         let n = 20_000usize;
         let x: Vec<f32> = (0..2 * n).map(|i| key.normal_at(i as u32)).collect();
-        let t: Vec<f32> = (0..n).map(|i| key.uniform_at(1_000_000 + i as u32)).collect();
+        let t: Vec<f32> = (0..n)
+            .map(|i| key.uniform_at(1_000_000 + i as u32))
+            .collect();
         let c: Vec<u32> = (0..n as u32).map(|i| i % 4).collect();
         let f = featurize(&spec, &x, Some(&t), Some(&c));
-        let cpu = predict(&spec, &params, f.clone()).into_raw_vec_and_offset().0;
+        let cpu = predict(&spec, &params, f.clone())
+            .into_raw_vec_and_offset()
+            .0;
         let mut mlp = pollster::block_on(MlpGpu::new(&gpu, &spec, &params)).expect("mlp");
         let flat = f.into_raw_vec_and_offset().0;
         let on_gpu = pollster::block_on(mlp.predict(&gpu, &flat)).expect("predict");
@@ -44,7 +58,10 @@ fn gpu_forward_equals_cpu_forward() {
             .zip(&on_gpu)
             .map(|(a, b)| (a - b).abs() / a.abs().max(1.0))
             .fold(0.0f32, f32::max);
-        println!("{activation:?} {:?}: worst scaled difference {worst:.2e}", spec.hidden);
+        println!(
+            "{activation:?} {:?}: worst scaled difference {worst:.2e}",
+            spec.hidden
+        );
         assert!(worst <= 1e-4, "{activation:?}: {worst}");
     }
 }
@@ -60,17 +77,33 @@ fn gpu_forward_equals_cpu_forward() {
 #[test]
 fn two_hundred_steps_agree() {
     let gpu = gpu();
-    for (activation, bound) in [(Activation::Tanh, 1e-3), (Activation::Silu, 1e-3), (Activation::Relu, 5e-3)] {
-        let cfg = TrainMlpConfig { activation, steps: 200, ..TrainMlpConfig::default() };
+    for (activation, bound) in [
+        (Activation::Tanh, 1e-3),
+        (Activation::Silu, 1e-3),
+        (Activation::Relu, 5e-3),
+    ] {
+        let cfg = TrainMlpConfig {
+            activation,
+            steps: 200,
+            ..TrainMlpConfig::default()
+        };
         let mut cpu = pollster::block_on(Trainer::new(cfg.clone(), None)).unwrap();
         let mut on_gpu = pollster::block_on(Trainer::new(cfg, Some(&gpu))).unwrap();
         cpu.train_steps(200).unwrap();
         on_gpu.train_steps(200).unwrap();
         let a = pollster::block_on(cpu.params()).unwrap();
         let b = pollster::block_on(on_gpu.params()).unwrap();
-        let diff: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt();
+        let diff: f64 = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| f64::from(x - y).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let norm: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
-        println!("{activation:?}: relative L2 difference after 200 steps {:.2e}", diff / norm);
+        println!(
+            "{activation:?}: relative L2 difference after 200 steps {:.2e}",
+            diff / norm
+        );
         assert!(diff / norm <= bound, "{activation:?}: {}", diff / norm);
     }
 }
@@ -82,7 +115,10 @@ fn spirals3_default_reaches_97_percent_on_both_backends() {
     let cfg = TrainMlpConfig::default();
     let (cpu, _) = pollster::block_on(run(&cfg, None)).unwrap();
     let (on_gpu, _) = pollster::block_on(run(&cfg, Some(&gpu))).unwrap();
-    println!("spirals3 test accuracy: cpu {} gpu {}", cpu.test_accuracy, on_gpu.test_accuracy);
+    println!(
+        "spirals3 test accuracy: cpu {} gpu {}",
+        cpu.test_accuracy, on_gpu.test_accuracy
+    );
     assert!(cpu.test_accuracy >= 0.97, "cpu {}", cpu.test_accuracy);
     assert!(on_gpu.test_accuracy >= 0.97, "gpu {}", on_gpu.test_accuracy);
     // The curves agree too (same data, init and minibatches) to 1e-3 of the
@@ -90,7 +126,12 @@ fn spirals3_default_reaches_97_percent_on_both_backends() {
     // chaotically (see `two_hundred_steps_agree`): Adam's loss spikes then come
     // at different steps, so only the end result is compared.
     let loss0 = cpu.loss_curve[0].loss;
-    for (a, b) in cpu.loss_curve.iter().zip(&on_gpu.loss_curve).take_while(|(a, _)| a.step <= 200) {
+    for (a, b) in cpu
+        .loss_curve
+        .iter()
+        .zip(&on_gpu.loss_curve)
+        .take_while(|(a, _)| a.step <= 200)
+    {
         assert_eq!(a.step, b.step);
         assert!((a.loss - b.loss).abs() <= 1e-3 * loss0, "{a:?} vs {b:?}");
     }

@@ -168,7 +168,11 @@ where
         let mut message = None;
         let mut fixed = self.clone();
         if fixed.len() > b.max_len {
-            message = Some(format!("has {} values; takes at most {}", self.len(), b.max_len));
+            message = Some(format!(
+                "has {} values; takes at most {}",
+                self.len(),
+                b.max_len
+            ));
             fixed.truncate(b.max_len);
         }
         for v in fixed.iter_mut() {

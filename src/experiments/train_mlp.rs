@@ -79,14 +79,8 @@ impl TrainMlpConfig {
 
 /// Where the model lives.
 enum Model<'g> {
-    Cpu {
-        params: Vec<f32>,
-        adam: AdamState,
-    },
-    Gpu {
-        gpu: &'g Gpu,
-        mlp: Box<MlpGpu>,
-    },
+    Cpu { params: Vec<f32>, adam: AdamState },
+    Gpu { gpu: &'g Gpu, mlp: Box<MlpGpu> },
 }
 
 /// Accuracy and mean loss of a model on a dataset.
@@ -128,14 +122,17 @@ pub struct Trainer<'g> {
 }
 
 fn features_of(spec: &MlpSpec, d: &Dataset) -> Vec<f32> {
-    featurize(spec, &d.x, None, None).into_raw_vec_and_offset().0
+    featurize(spec, &d.x, None, None)
+        .into_raw_vec_and_offset()
+        .0
 }
 
 impl<'g> Trainer<'g> {
     /// Generates the data and the initial weights; on the GPU when `gpu` is given.
     pub async fn new(cfg: TrainMlpConfig, gpu: Option<&'g Gpu>) -> Result<Self, GpuError> {
         let spec = cfg.spec();
-        let split = datasets::generate(cfg.dataset, cfg.seed, cfg.train as usize, cfg.test as usize);
+        let split =
+            datasets::generate(cfg.dataset, cfg.seed, cfg.train as usize, cfg.test as usize);
         let params = mlp::init_params(&spec, cfg.seed);
         let model = match gpu {
             None => Model::Cpu {
@@ -191,7 +188,10 @@ impl<'g> Trainer<'g> {
         for _ in 0..n {
             let (x, y) = self.minibatch(self.step);
             match &mut self.model {
-                Model::Cpu { params, adam: state } => {
+                Model::Cpu {
+                    params,
+                    adam: state,
+                } => {
                     let f = ndarray::Array2::from_shape_vec((y.len(), self.spec.feature_dim()), x)
                         .expect("batch shape");
                     let fwd = mlp::forward(&self.spec, params, f);
@@ -246,13 +246,25 @@ impl<'g> Trainer<'g> {
         } else {
             self.train_features = features;
         }
-        let data = if test { &self.split.test } else { &self.split.train };
-        Ok(evaluate(self.cfg.loss(), self.spec.output, &logits?, &data.y))
+        let data = if test {
+            &self.split.test
+        } else {
+            &self.split.train
+        };
+        Ok(evaluate(
+            self.cfg.loss(),
+            self.spec.output,
+            &logits?,
+            &data.y,
+        ))
     }
 
     /// Loss and accuracy on the training and the test set.
     pub async fn evaluate(&mut self) -> Result<(Evaluation, Evaluation), GpuError> {
-        Ok((self.evaluate_on(false).await?, self.evaluate_on(true).await?))
+        Ok((
+            self.evaluate_on(false).await?,
+            self.evaluate_on(true).await?,
+        ))
     }
 }
 
@@ -268,7 +280,10 @@ pub fn evaluate(loss: Loss, classes: usize, logits: &[f32], labels: &[u32]) -> E
             let best = row
                 .iter()
                 .enumerate()
-                .fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+                .fold(
+                    (0, f32::NEG_INFINITY),
+                    |b, (i, &v)| if v > b.1 { (i, v) } else { b },
+                );
             best.0 == **y as usize
         })
         .count();
@@ -279,7 +294,10 @@ pub fn evaluate(loss: Loss, classes: usize, logits: &[f32], labels: &[u32]) -> E
 }
 
 /// Runs a whole config and reports the loss curve and final accuracies.
-pub async fn run(cfg: &TrainMlpConfig, gpu: Option<&Gpu>) -> Result<(TrainReport, Vec<f32>), GpuError> {
+pub async fn run(
+    cfg: &TrainMlpConfig,
+    gpu: Option<&Gpu>,
+) -> Result<(TrainReport, Vec<f32>), GpuError> {
     let mut t = Trainer::new(cfg.clone(), gpu).await?;
     let mut curve = vec![CurvePoint {
         step: 0,

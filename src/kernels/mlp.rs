@@ -328,12 +328,12 @@ pub fn loss_and_grad<T: Real>(loss: Loss, out: &Array2<T>, targets: Targets<'_>)
             let alpha = T::of(f64::from(maxsup));
             let kf = T::of(k as f64);
             for (b, z) in out.axis_iter(Axis(0)).enumerate() {
-                let (arg_max, z_max) = z
-                    .iter()
-                    .enumerate()
-                    .fold((0, T::neg_infinity()), |(ai, am), (i, &v)| {
-                        if v > am { (i, v) } else { (ai, am) }
-                    });
+                let (arg_max, z_max) =
+                    z.iter()
+                        .enumerate()
+                        .fold((0, T::neg_infinity()), |(ai, am), (i, &v)| {
+                            if v > am { (i, v) } else { (ai, am) }
+                        });
                 let sum_exp = z.iter().fold(T::zero(), |s, &v| s + (v - z_max).exp());
                 let lse = z_max + sum_exp.ln();
                 let z_mean = z.sum() / kf;
