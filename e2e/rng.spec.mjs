@@ -81,3 +81,14 @@ test('losing the GPU mid-session falls back to the CPU and says so', async ({ pa
   expect(page.url()).toContain('count=4096');
   expect(url).toContain('count=4096');
 });
+
+test('every GPU kernel agrees with its CPU twin in this browser', async ({ page }, info) => {
+  test.skip(info.project.name !== 'webgpu', 'needs WebGPU');
+  await page.goto('/selftest');
+  const status = page.getByTestId('selftest-status');
+  await expect(status).toHaveAttribute('data-pass', /true|false/, { timeout: 120_000 });
+  const rows = await page.getByTestId('selftest-row').allTextContents();
+  console.log(rows.join('\n'));
+  expect(rows.length).toBeGreaterThanOrEqual(4);
+  await expect(status).toHaveAttribute('data-pass', 'true');
+});

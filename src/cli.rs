@@ -55,6 +55,7 @@ impl From<ConfigError> for CliError {
 const USAGE: &str = "usage: gradlab list
        gradlab <experiment> [--key value]... [--backend cpu|gpu]
        gradlab <experiment> --help
+       gradlab selftest                  (every GPU kernel against its CPU twin)
        gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
        gradlab bench <rng|mlp-forward|mlp-train-step> [--backend cpu|gpu] [--key value]...";
 
@@ -105,6 +106,20 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
             Ok(serde_json::to_string(&draws).expect("draws serialise"))
         }
         "train-mlp" => train_mlp(rest),
+        "selftest" => {
+            no_more_args(rest)?;
+            let gpu = request_gpu()?;
+            let checks =
+                pollster::block_on(crate::experiments::selftest::run(&gpu)).map_err(gpu_fault)?;
+            let failed = checks.iter().filter(|c| !c.pass).count();
+            let json = serde_json::json!({ "adapter": gpu.adapter.name, "checks": checks });
+            if failed > 0 {
+                return Err(CliError::Gpu(format!(
+                    "{failed} self-test check(s) failed: {json}"
+                )));
+            }
+            Ok(json.to_string())
+        }
         other => match catalog::find(other) {
             Some(e) if e.status == Status::Coming => Err(CliError::Usage(format!(
                 "experiment `{other}` is not built yet (runnable: {})",

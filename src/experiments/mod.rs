@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod config;
 pub mod rng;
+pub mod selftest;
 pub mod train_mlp;
 
 crate::param_enum! {

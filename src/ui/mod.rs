@@ -6,6 +6,7 @@ pub mod pages;
 pub mod plot;
 pub mod query;
 pub mod rng;
+pub mod selftest;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -50,6 +51,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/") view=Gallery />
                 <Route path=path!("/about") view=About />
                 <Route path=path!("/rng") view=rng::RngWidget />
+                <Route path=path!("/selftest") view=selftest::SelfTest />
                 <Route path=path!("/:id") view=ExperimentOrMissing />
             </Routes>
         </main>

@@ -1,0 +1,119 @@
+//! Kernel self-test: every GPU kernel against its CPU twin on the device at
+//! hand. The same checks run natively (`gradlab selftest`, lavapipe in CI)
+//! and in the page (the `/selftest` route, WebGPU in Chromium in e2e).
+
+use serde::Serialize;
+
+use super::rng::agreement;
+use super::train_mlp::{TrainMlpConfig, Trainer};
+use crate::gpu::mlp::MlpGpu;
+use crate::gpu::{Gpu, GpuError, rng::RngFill};
+use crate::kernels::datasets::DatasetId;
+use crate::kernels::mlp::{Activation, MlpSpec, featurize, init_params, predict};
+use crate::kernels::rng::{self, RngKey};
+
+/// One comparison of a GPU kernel with its CPU twin.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub kernel: &'static str,
+    /// What was measured, in words.
+    pub metric: &'static str,
+    pub value: f64,
+    pub bound: f64,
+    pub pass: bool,
+}
+
+fn check(kernel: &'static str, metric: &'static str, value: f64, bound: f64) -> Check {
+    Check {
+        kernel,
+        metric,
+        value,
+        bound,
+        pass: value <= bound,
+    }
+}
+
+/// Runs every check on `gpu`. Bounds are those of the native tests
+/// (`tests/gpu_rng.rs`, `tests/gpu_mlp.rs`), where they are justified.
+pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+    let mut out = Vec::new();
+
+    // Counter-based RNG: bit-identical words, variates within 1e-6 scaled.
+    let key = RngKey::new(2026, 7);
+    let cpu = rng::draw(key, 123, 10_000);
+    let fill = RngFill::new(gpu).await?;
+    let a = agreement(&cpu, &fill.draw(gpu, key, 123, 10_000).await?);
+    out.push(check(
+        "rng_fill",
+        "words that differ",
+        (a.count - a.identical_words) as f64,
+        0.0,
+    ));
+    out.push(check(
+        "rng_fill",
+        "largest scaled variate difference",
+        a.max_scaled_diff,
+        1e-6,
+    ));
+
+    // MLP forward, with time features and a class input: 1e-4 scaled.
+    let spec = MlpSpec {
+        input: 2,
+        hidden: vec![48, 32],
+        output: 3,
+        activation: Activation::Silu,
+        time_features: 4,
+        class_inputs: 3,
+    };
+    let params = init_params(&spec, 4);
+    let n = 5_000u32;
+    let x: Vec<f32> = (0..2 * n).map(|i| key.normal_at(i)).collect();
+    let t: Vec<f32> = (0..n).map(|i| key.uniform_at(50_000 + i)).collect();
+    let c: Vec<u32> = (0..n).map(|i| i % 3).collect();
+    let f = featurize(&spec, &x, Some(&t), Some(&c));
+    let on_cpu = predict(&spec, &params, f.clone());
+    let mut mlp = MlpGpu::new(gpu, &spec, &params).await?;
+    let on_gpu = mlp.predict(gpu, f.as_slice().expect("contiguous")).await?;
+    let worst = on_cpu
+        .iter()
+        .zip(&on_gpu)
+        .map(|(a, b)| f64::from((a - b).abs() / a.abs().max(1.0)))
+        .fold(0.0, f64::max);
+    out.push(check(
+        "mlp_forward",
+        "largest scaled output difference",
+        worst,
+        1e-4,
+    ));
+
+    // MLP training: 100 Adam steps (tanh), same data, init and minibatches.
+    let cfg = TrainMlpConfig {
+        dataset: DatasetId::Moons,
+        hidden: vec![32, 32],
+        activation: Activation::Tanh,
+        steps: 100,
+        batch: 64,
+        train: 256,
+        test: 64,
+        ..TrainMlpConfig::default()
+    };
+    let mut cpu_run = Trainer::new(cfg.clone(), None).await?;
+    let mut gpu_run = Trainer::new(cfg, Some(gpu)).await?;
+    cpu_run.train_steps(100)?;
+    gpu_run.train_steps(100)?;
+    let (a, b) = (cpu_run.params().await?, gpu_run.params().await?);
+    let diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| f64::from(x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let norm = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    out.push(check(
+        "mlp_train_step",
+        "relative L2 parameter difference after 100 steps",
+        diff / norm,
+        1e-3,
+    ));
+    Ok(out)
+}
