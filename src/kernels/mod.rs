@@ -2,6 +2,7 @@
 //! with its paper cited; GPU kernels in `gpu/` are held to these twins.
 
 pub mod datasets;
+pub mod gumbel;
 pub mod mlp;
 pub mod model_file;
 pub mod rng;
