@@ -10,10 +10,13 @@ use std::time::{Duration, Instant};
 use crate::experiments::Backend;
 use crate::experiments::catalog::{self, Status};
 use crate::experiments::config::{Config, ConfigError, ListBound, Param, Range};
+use crate::experiments::gumbel::{self as gumbel_exp, GumbelConfig};
 use crate::experiments::rng::{self as rng_exp, RngConfig};
 use crate::experiments::train_mlp::{self, TrainMlpConfig};
+use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::mlp::MlpGpu;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
+use crate::kernels::gumbel::{self as gumbel_kernels, Problem};
 use crate::kernels::mlp::{self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets};
 use crate::kernels::model_file;
 use crate::kernels::rng::{self, RngKey};
@@ -106,6 +109,24 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
             Ok(serde_json::to_string(&draws).expect("draws serialise"))
         }
         "train-mlp" => train_mlp(rest),
+        "gumbel" => {
+            if wants_help(rest) {
+                return Ok(help::<GumbelConfig>("gumbel", ""));
+            }
+            let (cfg, backend, _) = parse_config::<GumbelConfig>(rest, &[])?;
+            let estimates = match backend {
+                Backend::Cpu => gumbel_exp::estimate_cpu(&cfg),
+                Backend::Gpu => {
+                    let gpu = request_gpu()?;
+                    pollster::block_on(async {
+                        let kernel = GumbelMoments::new(&gpu).await?;
+                        gumbel_exp::estimate_gpu(&gpu, &kernel, &cfg).await
+                    })
+                    .map_err(gpu_fault)?
+                }
+            };
+            Ok(serde_json::to_string(&estimates).expect("estimates serialise"))
+        }
         "selftest" => {
             no_more_args(rest)?;
             let gpu = request_gpu()?;
@@ -234,6 +255,16 @@ crate::define_config! {
 }
 
 crate::define_config! {
+    /// Size of a Gumbel-Softmax estimator benchmark run (all five estimators, moments).
+    pub struct BenchGumbelConfig {
+        /// Samples per iteration.
+        samples: u32 = 1 << 20, Range::new(1, 1 << 24);
+        /// Categories.
+        k: u32 = 4, Range::new(2, 16);
+    }
+}
+
+crate::define_config! {
     /// Size of an MLP inference benchmark run (2 → hidden → 2, ReLU).
     pub struct BenchMlpForwardConfig {
         /// Points per forward pass.
@@ -287,7 +318,7 @@ pub fn time_iterations(mut iter: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() * 1e3 / f64::from(n)
 }
 
-const BENCH_KERNELS: &str = "rng, mlp-forward, mlp-train-step";
+const BENCH_KERNELS: &str = "rng, gumbel, mlp-forward, mlp-train-step";
 
 fn bench(rest: &[String]) -> Result<String, CliError> {
     let Some((kernel, rest)) = rest.split_first() else {
@@ -313,6 +344,39 @@ fn bench(rest: &[String]) -> Result<String, CliError> {
                 }
             };
             BenchReport::new("rng", backend, cfg.count, ms)
+        }
+        "gumbel" => {
+            if wants_help(rest) {
+                return Ok(help::<BenchGumbelConfig>("bench gumbel", ""));
+            }
+            let (cfg, backend, _) = parse_config::<BenchGumbelConfig>(rest, &[])?;
+            let k = cfg.k as usize;
+            let logits: Vec<f64> = (0..k).map(|i| (i as f64 * 0.7).sin()).collect();
+            let weights: Vec<f64> = (0..k).map(|i| i as f64).collect();
+            let problem = Problem::new(&logits, &weights, 0.5);
+            let key = RngKey::new(1, gumbel_kernels::GUMBEL_STREAM);
+            let ms = match backend {
+                Backend::Cpu => time_iterations(|| {
+                    std::hint::black_box(gumbel_kernels::moment_sums(
+                        &problem,
+                        key,
+                        0,
+                        cfg.samples,
+                    ));
+                }),
+                Backend::Gpu => {
+                    let gpu = request_gpu()?;
+                    let kernel = pollster::block_on(GumbelMoments::new(&gpu)).map_err(gpu_fault)?;
+                    let problems = [problem];
+                    time_iterations(|| {
+                        std::hint::black_box(
+                            pollster::block_on(kernel.sums(&gpu, &problems, key, 0, cfg.samples))
+                                .ok(),
+                        );
+                    })
+                }
+            };
+            BenchReport::new("gumbel", backend, cfg.samples, ms)
         }
         "mlp-forward" => {
             if wants_help(rest) {

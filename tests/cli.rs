@@ -22,7 +22,56 @@ fn stdout_json(out: &Output) -> serde_json::Value {
 #[test]
 fn list_prints_the_runnable_experiments() {
     let v = stdout_json(&gradlab(&["list"]));
-    assert_eq!(v, serde_json::json!(["rng"]));
+    assert_eq!(v, serde_json::json!(["rng", "gumbel"]));
+}
+
+#[test]
+fn gumbel_prints_the_documented_object_on_both_backends() {
+    let args = [
+        "gumbel",
+        "--logits",
+        "0.5,1,-1,2",
+        "--tau",
+        "0.5",
+        "--samples",
+        "20000",
+        "--seed",
+        "1",
+        "--weights",
+        "1,2,3,4",
+    ];
+    let cpu = stdout_json(&gradlab(&[&args[..], &["--backend", "cpu"]].concat()));
+    let gpu = stdout_json(&gradlab(&[&args[..], &["--backend", "gpu"]].concat()));
+    for v in [&cpu, &gpu] {
+        for k in ["probs", "hard_freq", "soft_mean"] {
+            assert_eq!(v[k].as_array().expect(k).len(), 4);
+        }
+        assert_eq!(v["grad"]["exact"].as_array().unwrap().len(), 4);
+        for e in [
+            "reinforce",
+            "reinforce_baseline",
+            "gumbel_softmax",
+            "straight_through",
+        ] {
+            for m in ["mean", "var"] {
+                assert_eq!(v["grad"][e][m].as_array().expect(e).len(), 4, "{e}.{m}");
+            }
+        }
+    }
+    assert_eq!(cpu["hard_freq"], gpu["hard_freq"]);
+    // The exact gradient p ⊙ (w − Σ p w), computed here from the printed probs.
+    let p: Vec<f64> = cpu["probs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let w = [1.0, 2.0, 3.0, 4.0];
+    let mean: f64 = p.iter().zip(&w).map(|(p, w)| p * w).sum();
+    for j in 0..4 {
+        let exact = cpu["grad"]["exact"][j].as_f64().unwrap();
+        assert!((exact - p[j] * (w[j] - mean)).abs() < 1e-12);
+    }
 }
 
 #[test]
@@ -66,11 +115,19 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         (vec!["rng", "stray"], "stray"),
         (vec!["rng", "--backend", "tpu"], "--backend"),
         (vec!["nope"], "nope"),
-        (vec!["gumbel"], "not built yet"),
+        (vec!["diffusion"], "not built yet"),
         (vec!["bench", "nope"], "nope"),
         (vec!["bench", "rng", "--count", "-3"], "--count"),
         (vec!["bench", "mlp-forward", "--hidden", "0"], "--hidden"),
         (vec!["train-mlp", "--dataset", "mnist"], "--dataset"),
+        (
+            vec!["gumbel", "--logits", "1,2,3", "--weights", "1,2"],
+            "--weights",
+        ),
+        (vec!["gumbel", "--logits", "1"], "--logits"),
+        (vec!["gumbel", "--tau", "0"], "--tau"),
+        (vec!["gumbel", "--logits", "1,NaN"], "--logits"),
+        (vec!["bench", "gumbel", "--k", "17"], "--k"),
         (vec!["train-mlp", "--hidden", "8,8,8,8,8"], "--hidden"),
         (vec!["train-mlp", "--lr", "inf"], "--lr"),
         (vec!["train-mlp", "--out"], "--out"),
@@ -86,6 +143,14 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         ),
         (vec!["bench", "mlp-forward", "--hidden", "0"], "--hidden"),
         (vec!["train-mlp", "--dataset", "mnist"], "--dataset"),
+        (
+            vec!["gumbel", "--logits", "1,2,3", "--weights", "1,2"],
+            "--weights",
+        ),
+        (vec!["gumbel", "--logits", "1"], "--logits"),
+        (vec!["gumbel", "--tau", "0"], "--tau"),
+        (vec!["gumbel", "--logits", "1,NaN"], "--logits"),
+        (vec!["bench", "gumbel", "--k", "17"], "--k"),
         (vec!["train-mlp", "--hidden", "8,8,8,8,8"], "--hidden"),
         (vec!["train-mlp", "--lr", "inf"], "--lr"),
         (vec!["train-mlp", "--out"], "--out"),
@@ -143,6 +208,7 @@ fn bench_prints_the_bench_json() {
     for backend in ["cpu", "gpu"] {
         for args in [
             vec!["bench", "rng", "--count", "512"],
+            vec!["bench", "gumbel", "--samples", "512", "--k", "16"],
             vec![
                 "bench",
                 "mlp-forward",

@@ -39,7 +39,11 @@ fn gpu_forward_equals_cpu_forward() {
             class_inputs,
         };
         let params = init_params(&spec, 3);
-        let n = if spec.hidden == [64, 64] { 100_000usize } else { 20_000 };
+        let n = if spec.hidden == [64, 64] {
+            100_000usize
+        } else {
+            20_000
+        };
         let x: Vec<f32> = (0..2 * n).map(|i| key.normal_at(i as u32)).collect();
         let t: Vec<f32> = (0..n)
             .map(|i| key.uniform_at(1_000_000 + i as u32))

@@ -190,7 +190,7 @@ pub const CATALOG: &[ExperimentInfo] = &[
         id: "gumbel",
         title: "Gumbel-Softmax",
         claim: "A temperature makes categorical sampling differentiable, trading bias for variance.",
-        status: Status::Coming,
+        status: Status::Live,
         papers: GUMBEL_PAPERS,
     },
     ExperimentInfo {

@@ -254,6 +254,9 @@ pub trait Config: Sized + Default + Clone + PartialEq {
     fn set(&mut self, key: &str, value: &str, strict: bool) -> Result<(), ConfigError>;
     /// Every field as (key, canonical text).
     fn to_pairs(&self) -> Vec<(&'static str, String)>;
+    /// Fixes constraints between fields (e.g. two lists of equal length) and
+    /// reports each fix; declared with `reconcile = path;` in [`define_config!`].
+    fn reconcile(&mut self) -> Vec<ConfigError>;
 
     /// Parses pairs for the CLI: the first bad key or value is the error.
     fn from_pairs_strict<'a>(
@@ -271,7 +274,10 @@ pub trait Config: Sized + Default + Clone + PartialEq {
             seen.push(k);
             cfg.set(k, v, true)?;
         }
-        Ok(cfg)
+        match cfg.reconcile().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(cfg),
+        }
     }
 
     /// Parses pairs for the page: always yields a valid config, and lists
@@ -295,6 +301,7 @@ pub trait Config: Sized + Default + Clone + PartialEq {
                 notes.push(e);
             }
         }
+        notes.extend(cfg.reconcile());
         (cfg, notes)
     }
 
@@ -391,6 +398,7 @@ macro_rules! define_config {
                 $field:ident : $ty:ty = $default:expr, $bound:expr;
             )+
         }
+        $(reconcile = $reconcile:path;)?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -437,6 +445,12 @@ macro_rules! define_config {
             fn to_pairs(&self) -> Vec<(&'static str, String)> {
                 use $crate::experiments::config::Param;
                 vec![$((stringify!($field), self.$field.render()),)+]
+            }
+
+            fn reconcile(&mut self) -> Vec<$crate::experiments::config::ConfigError> {
+                $(return $reconcile(self);)?
+                #[allow(unreachable_code)]
+                Vec::new()
             }
         }
     };

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod gumbel;
 pub mod rng;
 pub mod selftest;
 pub mod train_mlp;

@@ -4,8 +4,10 @@
 
 use serde::Serialize;
 
+use super::gumbel::{self, GumbelConfig};
 use super::rng::agreement;
 use super::train_mlp::{TrainMlpConfig, Trainer};
+use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::mlp::MlpGpu;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
 use crate::kernels::datasets::DatasetId;
@@ -54,6 +56,40 @@ pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         "largest scaled variate difference",
         a.max_scaled_diff,
         1e-6,
+    ));
+
+    // Gumbel-Softmax estimators: identical hard samples; moments to 1e-5.
+    let cfg = GumbelConfig {
+        samples: 50_000,
+        ..GumbelConfig::default()
+    };
+    let cpu_est = gumbel::estimate_cpu(&cfg);
+    let kernel = GumbelMoments::new(gpu).await?;
+    let gpu_est = gumbel::estimate_gpu(gpu, &kernel, &cfg).await?;
+    let hard_diff = cpu_est
+        .hard_freq
+        .iter()
+        .zip(&gpu_est.hard_freq)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    out.push(check(
+        "gumbel_moments",
+        "largest hard-frequency difference",
+        hard_diff,
+        0.0,
+    ));
+    let (c, g) = (&cpu_est.grad.gumbel_softmax, &gpu_est.grad.gumbel_softmax);
+    let mean_diff = c
+        .mean
+        .iter()
+        .zip(&g.mean)
+        .map(|(a, b)| (a - b).abs() / a.abs().max(0.1))
+        .fold(0.0, f64::max);
+    out.push(check(
+        "gumbel_moments",
+        "largest scaled Gumbel-Softmax mean difference",
+        mean_diff,
+        1e-5,
     ));
 
     // MLP forward, with time features and a class input: 1e-4 scaled.

@@ -35,7 +35,11 @@ pub fn exact_grad(logits: &[f64], weights: &[f64]) -> Vec<f64> {
 
 /// The exact objective E[f(z)] = Σ_k p_k w_k.
 pub fn expected_value(logits: &[f64], weights: &[f64]) -> f64 {
-    softmax(logits).iter().zip(weights).map(|(p, w)| p * w).sum()
+    softmax(logits)
+        .iter()
+        .zip(weights)
+        .map(|(p, w)| p * w)
+        .sum()
 }
 
 /// One estimation problem, in the f32 the kernels compute in.
@@ -84,6 +88,8 @@ pub struct Sample {
 }
 
 /// Draws sample `n` and evaluates every estimator on it.
+// Index loops mirror the WGSL twin line by line.
+#[allow(clippy::needless_range_loop)]
 pub fn sample(p: &Problem, key: RngKey, n: u32) -> Sample {
     let k = p.k();
     let base = n.wrapping_mul(k as u32);

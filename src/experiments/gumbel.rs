@@ -1,0 +1,238 @@
+//! The Gumbel-Softmax experiment (Jang, Gu & Poole, ICLR 2017): sampling,
+//! temperature, and five estimators of ∇_θ E[f(z)] side by side.
+
+use super::config::{ConfigError, ListBound, Range};
+use crate::gpu::gumbel::GumbelMoments;
+use crate::gpu::{Gpu, GpuError};
+use crate::kernels::gumbel::{self, Estimates, GUMBEL_STREAM, Problem};
+use crate::kernels::rng::RngKey;
+
+crate::define_config! {
+    /// The Gumbel-Softmax experiment.
+    pub struct GumbelConfig {
+        /// Category logits θ; K is their number (2 to 16).
+        logits: Vec<f64> = vec![0.5, 1.0, -1.0, 2.0], ListBound { min_len: 2, max_len: 16, each: Range::new(-1e4, 1e4) };
+        /// Weights w of the objective f(z) = Σ_k w_k z_k, one per category.
+        weights: Vec<f64> = vec![1.0, 2.0, 3.0, 4.0], ListBound { min_len: 2, max_len: 16, each: Range::new(-100.0, 100.0) };
+        /// Temperature τ of the relaxation.
+        tau: f64 = 0.5, Range::new(0.05, 10.0);
+        /// Monte Carlo samples of the gradient estimates.
+        samples: u32 = 200_000, Range::new(2, 1 << 24);
+        /// Seed of the Gumbel noise.
+        seed: u32 = 1, Range::new(0, u32::MAX);
+        /// Annealing rate r of τ(t) = max(τ_min, τ·e^(−r·t)); 0 turns annealing off.
+        anneal: f64 = 0.0, Range::new(0.0, 1.0);
+        /// Floor τ_min of the annealing schedule.
+        tau_min: f64 = 0.1, Range::new(0.05, 10.0);
+        /// Learning rate of the mini optimisation.
+        lr: f64 = 0.5, Range::new(1e-4, 10.0);
+        /// Steps of the mini optimisation.
+        steps: u32 = 200, Range::new(1, 5000);
+        /// Samples per step of the mini optimisation.
+        batch: u32 = 8, Range::new(1, 1024);
+    }
+    reconcile = GumbelConfig::match_weights;
+}
+
+impl GumbelConfig {
+    /// One weight per logit: extra weights are dropped, missing ones are 0.
+    fn match_weights(&mut self) -> Vec<ConfigError> {
+        let k = self.logits.len();
+        if self.weights.len() == k {
+            return Vec::new();
+        }
+        let had = self.weights.len();
+        self.weights.resize(k, 0.0);
+        vec![ConfigError {
+            field: "weights".into(),
+            message: format!("has {had} values but there are {k} logits; using {k}"),
+        }]
+    }
+
+    pub fn k(&self) -> usize {
+        self.logits.len()
+    }
+
+    /// The problem at temperature `tau`.
+    pub fn problem(&self, tau: f64) -> Problem {
+        Problem::new(&self.logits, &self.weights, tau)
+    }
+
+    /// The noise of the Monte Carlo estimates.
+    pub fn key(&self) -> RngKey {
+        RngKey::new(self.seed, GUMBEL_STREAM)
+    }
+
+    /// The annealed temperature τ(t) = max(τ_min, τ·e^(−r·t)) (Jang et al. 2017, §4).
+    pub fn tau_at(&self, t: f64) -> f64 {
+        if self.anneal == 0.0 {
+            self.tau
+        } else {
+            (self.tau * (-self.anneal * t).exp()).max(self.tau_min.min(self.tau))
+        }
+    }
+}
+
+/// Estimates at the config's τ, on the CPU.
+pub fn estimate_cpu(cfg: &GumbelConfig) -> Estimates {
+    let sums = gumbel::moment_sums(&cfg.problem(cfg.tau), cfg.key(), 0, cfg.samples);
+    gumbel::estimates(&cfg.logits, &cfg.weights, &sums, u64::from(cfg.samples))
+}
+
+/// Estimates at the config's τ, on the GPU.
+pub async fn estimate_gpu(
+    gpu: &Gpu,
+    kernel: &GumbelMoments,
+    cfg: &GumbelConfig,
+) -> Result<Estimates, GpuError> {
+    let sums = kernel
+        .sums(gpu, &[cfg.problem(cfg.tau)], cfg.key(), 0, cfg.samples)
+        .await?;
+    Ok(gumbel::estimates(
+        &cfg.logits,
+        &cfg.weights,
+        &sums[0],
+        u64::from(cfg.samples),
+    ))
+}
+
+/// The sampled estimators, in chart order.
+pub const ESTIMATORS: [&str; 4] = [
+    "REINFORCE",
+    "REINFORCE + baseline",
+    "Gumbel-Softmax",
+    "Straight-through",
+];
+
+/// Bias and variance of each sampled estimator at one temperature.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SweepPoint {
+    pub tau: f64,
+    /// ‖E[ĝ] − ∇‖₂ per estimator ([`ESTIMATORS`] order), up to Monte Carlo error.
+    pub bias: [f64; 4],
+    /// Standard error of that bias estimate: sqrt(Σ_k Var[ĝ_k] / n).
+    pub bias_se: [f64; 4],
+    /// Σ_k Var[ĝ_k], the per-sample variance.
+    pub var: [f64; 4],
+}
+
+fn sweep_point(tau: f64, e: &Estimates, n: u32) -> SweepPoint {
+    let g = &e.grad;
+    let all = [
+        &g.reinforce,
+        &g.reinforce_baseline,
+        &g.gumbel_softmax,
+        &g.straight_through,
+    ];
+    SweepPoint {
+        tau,
+        bias: all.map(|s| s.bias(&g.exact)),
+        bias_se: all.map(|s| (s.total_var() / f64::from(n)).sqrt()),
+        var: all.map(|s| s.total_var()),
+    }
+}
+
+/// Temperatures of the bias–variance sweep: 13 points log-spaced over [0.05, 10].
+pub fn tau_sweep() -> Vec<f64> {
+    let (lo, hi) = (0.05f64.ln(), 10f64.ln());
+    (0..13)
+        .map(|i| (lo + (hi - lo) * f64::from(i) / 12.0).exp())
+        .collect()
+}
+
+/// The bias–variance sweep with `n` samples per temperature, on the CPU.
+pub fn sweep_cpu(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {
+    tau_sweep()
+        .into_iter()
+        .map(|tau| {
+            let sums = gumbel::moment_sums(&cfg.problem(tau), cfg.key(), 0, n);
+            sweep_point(
+                tau,
+                &gumbel::estimates(&cfg.logits, &cfg.weights, &sums, u64::from(n)),
+                n,
+            )
+        })
+        .collect()
+}
+
+/// The bias–variance sweep with `n` samples per temperature, on the GPU in one submission.
+pub async fn sweep_gpu(
+    gpu: &Gpu,
+    kernel: &GumbelMoments,
+    cfg: &GumbelConfig,
+    n: u32,
+) -> Result<Vec<SweepPoint>, GpuError> {
+    let taus = tau_sweep();
+    let problems: Vec<Problem> = taus.iter().map(|&t| cfg.problem(t)).collect();
+    let sums = kernel.sums(gpu, &problems, cfg.key(), 0, n).await?;
+    Ok(taus
+        .iter()
+        .zip(&sums)
+        .map(|(&tau, s)| {
+            sweep_point(
+                tau,
+                &gumbel::estimates(&cfg.logits, &cfg.weights, s, u64::from(n)),
+                n,
+            )
+        })
+        .collect())
+}
+
+/// RNG stream of the mini optimisation's noise (shared by every estimator).
+pub const OPTIMISE_STREAM: u32 = 0x0000_0971;
+
+/// The objective E[f(z)] along each estimator's optimisation path.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Optimisation {
+    /// Curve names: "exact" then [`ESTIMATORS`].
+    pub names: Vec<&'static str>,
+    /// `curves[e][t]` = E[f(z)] = Σ p w after t steps of estimator e.
+    pub curves: Vec<Vec<f64>>,
+    /// The best attainable value, min_k w_k.
+    pub optimum: f64,
+}
+
+/// Gradient descent on θ to minimise E[f(z)] with each estimator from the
+/// same start and the same noise (common random numbers): step t uses
+/// samples t·batch .. (t+1)·batch at temperature τ(t).
+pub fn optimise(cfg: &GumbelConfig) -> Optimisation {
+    let key = RngKey::new(cfg.seed, OPTIMISE_STREAM);
+    let mut names = vec!["exact"];
+    names.extend(ESTIMATORS);
+    let curves = (0..names.len())
+        .map(|e| {
+            let mut theta = cfg.logits.clone();
+            let mut curve = vec![gumbel::expected_value(&theta, &cfg.weights)];
+            for t in 0..cfg.steps {
+                let grad: Vec<f64> = if e == 0 {
+                    gumbel::exact_grad(&theta, &cfg.weights)
+                } else {
+                    let p = Problem::new(&theta, &cfg.weights, cfg.tau_at(f64::from(t)));
+                    let mut g = vec![0.0; theta.len()];
+                    for j in 0..cfg.batch {
+                        let s = gumbel::sample(&p, key, t * cfg.batch + j);
+                        let est = match e {
+                            1 => &s.reinforce,
+                            2 => &s.reinforce_baseline,
+                            _ => &s.gumbel_softmax,
+                        };
+                        for (gi, v) in g.iter_mut().zip(est) {
+                            *gi += f64::from(*v) / f64::from(cfg.batch);
+                        }
+                    }
+                    g
+                };
+                for (th, g) in theta.iter_mut().zip(&grad) {
+                    *th = (*th - cfg.lr * g).clamp(-1e4, 1e4);
+                }
+                curve.push(gumbel::expected_value(&theta, &cfg.weights));
+            }
+            curve
+        })
+        .collect();
+    Optimisation {
+        names,
+        curves,
+        optimum: cfg.weights.iter().copied().fold(f64::INFINITY, f64::min),
+    }
+}

@@ -1,0 +1,132 @@
+//! `gumbel_moments`: Monte Carlo moments of the Gumbel-Softmax estimators on
+//! the GPU, several problems (e.g. a sweep over τ) per submission.
+//! CPU twin: [`crate::kernels::gumbel::moment_sums`].
+
+use super::rng::RNG_WGSL;
+use super::{Gpu, GpuError, dispatch_2d};
+use crate::kernels::gumbel::{GROUPS, MAX_K, Problem};
+use crate::kernels::rng::RngKey;
+
+const GUMBEL_WGSL: &str = include_str!("shaders/gumbel.wgsl");
+const WORKGROUP: u32 = 64;
+/// Threads per problem at most: bounds the partial sums to 8192 × 128 floats (4 MiB).
+const MAX_THREADS: u32 = 8192;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    k: u32,
+    n: u32,
+    per_thread: u32,
+    start: u32,
+    seed: u32,
+    stream: u32,
+    tau: f32,
+    baseline: f32,
+}
+
+/// The compiled kernel.
+pub struct GumbelMoments {
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl GumbelMoments {
+    pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+        let source = format!("{RNG_WGSL}\n{GUMBEL_WGSL}");
+        Ok(Self {
+            pipeline: gpu
+                .compute_pipeline("gumbel_moments", &source, "gumbel_moments")
+                .await?,
+        })
+    }
+
+    /// Moment sums (in f64, `GROUPS · K` columns) of samples `start..start + count`
+    /// for each problem, from one submission and one read-back.
+    pub async fn sums(
+        &self,
+        gpu: &Gpu,
+        problems: &[Problem],
+        key: RngKey,
+        start: u32,
+        count: u32,
+    ) -> Result<Vec<Vec<f64>>, GpuError> {
+        gpu.check_alive()?;
+        let per_thread = count.div_ceil(MAX_THREADS).max(256);
+        let threads = count.div_ceil(per_thread).max(1);
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        let mut partials = Vec::new();
+        for p in problems {
+            let k = p.k();
+            assert!((1..=MAX_K).contains(&k), "K out of range");
+            let params = gpu.uniform_buffer(
+                "gumbel params",
+                &Params {
+                    k: k as u32,
+                    n: count,
+                    per_thread,
+                    start,
+                    seed: key.seed,
+                    stream: key.stream,
+                    tau: p.tau,
+                    baseline: p.baseline,
+                },
+            );
+            let mut vals = [0.0f32; 3 * MAX_K];
+            vals[..k].copy_from_slice(&p.logits);
+            vals[MAX_K..MAX_K + k].copy_from_slice(&p.weights);
+            vals[2 * MAX_K..2 * MAX_K + k].copy_from_slice(&p.probs);
+            let vals_buf = {
+                use wgpu::util::DeviceExt;
+                gpu.device
+                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                        label: Some("gumbel values"),
+                        contents: bytemuck::cast_slice(&vals),
+                        usage: wgpu::BufferUsages::STORAGE,
+                    })
+            };
+            let cols = (GROUPS * k) as u64;
+            let partial = gpu.storage_buffer("gumbel partial sums", u64::from(threads) * cols * 4);
+            let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("gumbel_moments"),
+                layout: &self.pipeline.get_bind_group_layout(0),
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: params.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: vals_buf.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: partial.as_entire_binding(),
+                    },
+                ],
+            });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                let (x, y) = dispatch_2d(threads, WORKGROUP);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+            partials.push((partial, cols as usize));
+        }
+        gpu.queue.submit([encoder.finish()]);
+        let mut out = Vec::with_capacity(problems.len());
+        for (partial, cols) in &partials {
+            let values: Vec<f32> = gpu.read_back(partial, threads as usize * cols).await?;
+            let mut sums = vec![0.0f64; *cols];
+            for chunk in values.chunks_exact(*cols) {
+                for (s, v) in sums.iter_mut().zip(chunk) {
+                    *s += f64::from(*v);
+                }
+            }
+            out.push(sums);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,97 @@
+//! The WGSL Gumbel-Softmax estimators (lavapipe in CI) against their CPU twin.
+
+use gradlab::experiments::gumbel::{self, GumbelConfig};
+use gradlab::gpu::Gpu;
+use gradlab::gpu::gumbel::GumbelMoments;
+
+/// Hard samples are bit-identical (the same Gumbel draws, the same f32 sums
+/// θ + g, the same argmax), so the frequencies are equal exactly. Everything
+/// else agrees to 1e-5 relative (floor 1e-6 absolute): WGSL's exp is a few ulps
+/// off Rust's, and the GPU adds per-thread f32 partial sums of 256 samples
+/// (rounding ≲ 256 · 6e-8 ≈ 1.5e-5 relative in the worst case, ~1e-6 typically).
+/// Variances come from Σx² − n·mean², whose cancellation multiplies that
+/// error by E[x²]/Var[x] (≈ 4 here), so they are held to 1e-4.
+#[test]
+fn gpu_estimates_equal_cpu_estimates() {
+    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
+    println!(
+        "GPU tests run on: {} ({})",
+        gpu.adapter.name, gpu.adapter.backend
+    );
+    let kernel = pollster::block_on(GumbelMoments::new(&gpu)).expect("kernel");
+    for cfg in [
+        GumbelConfig {
+            samples: 100_000,
+            ..GumbelConfig::default()
+        },
+        GumbelConfig {
+            logits: (0..16).map(|i| f64::from(i) * 0.3 - 2.0).collect(),
+            weights: (0..16).map(|i| f64::from(i % 5) - 2.0).collect(),
+            tau: 0.05,
+            samples: 50_001,
+            seed: 9,
+            ..GumbelConfig::default()
+        },
+        GumbelConfig {
+            logits: vec![1e4, -1e4],
+            weights: vec![-100.0, 100.0],
+            tau: 10.0,
+            samples: 1_000,
+            ..GumbelConfig::default()
+        },
+    ] {
+        let cpu = gumbel::estimate_cpu(&cfg);
+        let on_gpu = pollster::block_on(gumbel::estimate_gpu(&gpu, &kernel, &cfg)).unwrap();
+        assert_eq!(
+            cpu.hard_freq, on_gpu.hard_freq,
+            "hard samples are identical"
+        );
+        let close = |a: &[f64], b: &[f64], rel: f64, what: &str| {
+            for (x, y) in a.iter().zip(b) {
+                assert!(x.is_finite() && y.is_finite(), "{what}: {x} {y}");
+                assert!(
+                    (x - y).abs() <= rel * x.abs().max(0.1),
+                    "{what}: cpu {x} gpu {y}"
+                );
+            }
+        };
+        close(&cpu.soft_mean, &on_gpu.soft_mean, 1e-5, "soft_mean");
+        let (c, g) = (&cpu.grad, &on_gpu.grad);
+        for (a, b, name) in [
+            (&c.reinforce, &g.reinforce, "reinforce"),
+            (
+                &c.reinforce_baseline,
+                &g.reinforce_baseline,
+                "reinforce_baseline",
+            ),
+            (&c.gumbel_softmax, &g.gumbel_softmax, "gumbel_softmax"),
+            (&c.straight_through, &g.straight_through, "straight_through"),
+        ] {
+            close(&a.mean, &b.mean, 1e-5, name);
+            close(&a.var, &b.var, 1e-4, name);
+        }
+    }
+}
+
+/// The sweep over τ in one submission equals the CPU sweep.
+#[test]
+fn gpu_sweep_equals_cpu_sweep() {
+    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
+    let kernel = pollster::block_on(GumbelMoments::new(&gpu)).expect("kernel");
+    let cfg = GumbelConfig::default();
+    let cpu = gumbel::sweep_cpu(&cfg, 20_000);
+    let on_gpu = pollster::block_on(gumbel::sweep_gpu(&gpu, &kernel, &cfg, 20_000)).unwrap();
+    assert_eq!(cpu.len(), 13);
+    for (a, b) in cpu.iter().zip(&on_gpu) {
+        for e in 0..4 {
+            assert!(
+                (a.var[e] - b.var[e]).abs() <= 1e-5 * a.var[e].max(0.1),
+                "{a:?} {b:?}"
+            );
+            assert!(
+                (a.bias[e] - b.bias[e]).abs() <= 1e-5 * a.bias[e].max(0.1),
+                "{a:?} {b:?}"
+            );
+        }
+    }
+}
