@@ -236,3 +236,77 @@ pub fn optimise(cfg: &GumbelConfig) -> Optimisation {
         optimum: cfg.weights.iter().copied().fold(f64::INFINITY, f64::min),
     }
 }
+
+/// RNG stream of the live sample view.
+pub const LIVE_STREAM: u32 = 0x0000_11FE;
+/// Relaxed samples the simplex view keeps.
+pub const LIVE_RECENT: usize = 1500;
+
+/// The live sample stream: running hard-sample counts, the running mean of
+/// relaxed samples at the current τ, and the most recent relaxed samples.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveSampler {
+    next: u32,
+    hard_counts: Vec<u64>,
+    soft_sums: Vec<f64>,
+    soft_n: u64,
+    /// Recent (relaxed sample, hard category), oldest first.
+    pub recent: std::collections::VecDeque<(Vec<f32>, usize)>,
+}
+
+impl LiveSampler {
+    /// Starts over (new logits or K).
+    pub fn reset(&mut self, k: usize) {
+        *self = Self {
+            hard_counts: vec![0; k],
+            soft_sums: vec![0.0; k],
+            ..Self::default()
+        };
+    }
+
+    /// Forgets the relaxed-sample mean (τ changed); hard counts do not depend on τ.
+    pub fn reset_soft(&mut self) {
+        self.soft_sums.iter_mut().for_each(|s| *s = 0.0);
+        self.soft_n = 0;
+    }
+
+    /// Draws the next `count` samples of the live stream at temperature `tau`.
+    pub fn advance(&mut self, cfg: &GumbelConfig, tau: f64, count: u32) {
+        let k = cfg.k();
+        if self.hard_counts.len() != k {
+            self.reset(k);
+        }
+        let p = cfg.problem(tau);
+        let key = RngKey::new(cfg.seed, LIVE_STREAM);
+        for _ in 0..count {
+            let s = gumbel::sample(&p, key, self.next);
+            self.next = self.next.wrapping_add(1);
+            self.hard_counts[s.hard] += 1;
+            for (sum, y) in self.soft_sums.iter_mut().zip(&s.soft) {
+                *sum += f64::from(*y);
+            }
+            self.soft_n += 1;
+            if self.recent.len() == LIVE_RECENT {
+                self.recent.pop_front();
+            }
+            self.recent.push_back((s.soft, s.hard));
+        }
+    }
+
+    /// Samples drawn since the last reset.
+    pub fn drawn(&self) -> u64 {
+        self.hard_counts.iter().sum()
+    }
+
+    /// Frequency of each hard category.
+    pub fn hard_freq(&self) -> Vec<f64> {
+        let n = self.drawn().max(1) as f64;
+        self.hard_counts.iter().map(|&c| c as f64 / n).collect()
+    }
+
+    /// Mean relaxed sample at the current τ.
+    pub fn soft_mean(&self) -> Vec<f64> {
+        let n = self.soft_n.max(1) as f64;
+        self.soft_sums.iter().map(|s| s / n).collect()
+    }
+}

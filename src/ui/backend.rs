@@ -38,6 +38,38 @@ pub fn shared_gpu() -> Option<Rc<Gpu>> {
     GPU.with(|g| g.borrow().clone()).filter(|g| !g.is_lost())
 }
 
+thread_local! {
+    // Compiled kernels of the current device, one per type.
+    static KERNELS: RefCell<Vec<(Rc<Gpu>, Rc<dyn std::any::Any>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A kernel of type `K` compiled once per device by `make`, then shared.
+pub async fn cached_kernel<K, Fut>(
+    gpu: &Rc<Gpu>,
+    make: impl FnOnce(Rc<Gpu>) -> Fut,
+) -> Result<Rc<K>, GpuError>
+where
+    K: 'static,
+    Fut: std::future::Future<Output = Result<K, GpuError>>,
+{
+    let found = KERNELS.with(|k| {
+        k.borrow()
+            .iter()
+            .filter(|(g, _)| Rc::ptr_eq(g, gpu))
+            .find_map(|(_, any)| any.clone().downcast::<K>().ok())
+    });
+    if let Some(kernel) = found {
+        return Ok(kernel);
+    }
+    let kernel = Rc::new(make(gpu.clone()).await?);
+    KERNELS.with(|k| {
+        let mut k = k.borrow_mut();
+        k.retain(|(g, _)| Rc::ptr_eq(g, gpu));
+        k.push((gpu.clone(), kernel.clone()));
+    });
+    Ok(kernel)
+}
+
 /// Probes WebGPU once and provides [`BackendCtx`].
 pub fn provide_backend() {
     let status = RwSignal::new(GpuStatus::Probing);

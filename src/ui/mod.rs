@@ -2,6 +2,8 @@
 //! experiment. The UI never computes science; it asks an experiment.
 
 pub mod backend;
+pub mod charts;
+pub mod gumbel;
 pub mod pages;
 pub mod plot;
 pub mod query;
@@ -51,6 +53,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/") view=Gallery />
                 <Route path=path!("/about") view=About />
                 <Route path=path!("/rng") view=rng::RngWidget />
+                <Route path=path!("/gumbel") view=gumbel::GumbelWidget />
                 <Route path=path!("/selftest") view=selftest::SelfTest />
                 <Route path=path!("/:id") view=ExperimentOrMissing />
             </Routes>

@@ -35,7 +35,7 @@ pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<Str
 }
 
 /// Navigates to the current path with `query`, without a new history entry or a scroll.
-fn use_replace_query() -> impl Fn(ParamsMap) + Clone + 'static {
+fn use_replace_query() -> impl Fn(ParamsMap) + Clone + Send + Sync + 'static {
     let navigate = use_navigate();
     let location = use_location();
     move |q: ParamsMap| {
@@ -52,7 +52,7 @@ fn use_replace_query() -> impl Fn(ParamsMap) + Clone + 'static {
 }
 
 /// A setter that replaces (or, with `None`, removes) some query keys in place.
-pub fn use_set_query() -> impl Fn(&[(&str, Option<String>)]) + Clone + 'static {
+pub fn use_set_query() -> impl Fn(&[(&str, Option<String>)]) + Clone + Send + Sync + 'static {
     let replace = use_replace_query();
     let query = use_query_map();
     move |changes: &[(&str, Option<String>)]| {
@@ -71,7 +71,7 @@ pub fn use_set_query() -> impl Fn(&[(&str, Option<String>)]) + Clone + 'static {
 
 /// Writes a whole config into the URL: its canonical pairs plus the page keys;
 /// anything else the link carried (unknown or repeated keys) is dropped.
-pub fn use_set_config<C: Config + 'static>() -> impl Fn(&C) + Clone + 'static {
+pub fn use_set_config<C: Config + 'static>() -> impl Fn(&C) + Clone + Send + Sync + 'static {
     let replace = use_replace_query();
     let query = use_query_map();
     move |cfg: &C| {

@@ -2,13 +2,10 @@
 //! generator on the active backend, against the exact laws, with a live
 //! CPU-vs-GPU comparison of the same draws.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{BackendCtx, report_gpu_fault, shared_gpu, use_active_backend};
+use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::plot::HistogramPlot;
 use super::query::{ConfigNotes, use_config, use_set_config};
 use crate::experiments::Backend;
@@ -17,7 +14,7 @@ use crate::experiments::config::Config;
 use crate::experiments::rng::{
     Agreement, RngConfig, VariateSummary, agreement, draw_cpu, draw_gpu, summaries,
 };
-use crate::gpu::{Gpu, GpuError, rng::RngFill};
+use crate::gpu::{GpuError, rng::RngFill};
 
 /// What one run shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,26 +26,6 @@ struct RngView {
     /// CPU against GPU for the same config, when WebGPU is up.
     agreement: Option<Agreement>,
     ms: f64,
-}
-
-thread_local! {
-    // The compiled kernel, for the device it was compiled on.
-    static FILL: RefCell<Option<(Rc<Gpu>, Rc<RngFill>)>> = const { RefCell::new(None) };
-}
-
-async fn rng_fill(gpu: &Rc<Gpu>) -> Result<Rc<RngFill>, GpuError> {
-    let cached = FILL.with(|f| {
-        f.borrow()
-            .as_ref()
-            .filter(|(g, _)| Rc::ptr_eq(g, gpu))
-            .map(|(_, fill)| fill.clone())
-    });
-    if let Some(fill) = cached {
-        return Ok(fill);
-    }
-    let fill = Rc::new(RngFill::new(gpu).await?);
-    FILL.with(|f| *f.borrow_mut() = Some((gpu.clone(), fill.clone())));
-    Ok(fill)
 }
 
 fn now_ms() -> f64 {
@@ -65,7 +42,7 @@ async fn run(cfg: RngConfig, backend: Backend) -> Result<RngView, GpuError> {
     let gpu_draws = match shared_gpu() {
         Some(gpu) => {
             let t1 = now_ms();
-            let fill = rng_fill(&gpu).await?;
+            let fill = cached_kernel(&gpu, |g| async move { RngFill::new(&g).await }).await?;
             Some((draw_gpu(&gpu, &fill, &cfg).await?, now_ms() - t1))
         }
         None => None,

@@ -1,0 +1,407 @@
+//! Reusable SVG charts: lines on linear or log axes, bars against markers,
+//! and the probability simplex. They only map numbers to pixels.
+
+use leptos::prelude::*;
+
+const W: f64 = 360.0;
+const H: f64 = 220.0;
+const L: f64 = 46.0;
+const R: f64 = 10.0;
+const T: f64 = 12.0;
+const B: f64 = 34.0;
+
+/// One line of a [`LinePlot`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: &'static str,
+    /// A CSS colour or variable.
+    pub color: &'static str,
+    pub dashed: bool,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Rounds to a short label: 3 significant digits, exponent form when tiny or huge.
+pub fn short(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e4).contains(&a) {
+        format!("{v:.0e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .into()
+    } else {
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .into()
+    }
+}
+
+/// An axis: data range to pixel range, linear or log10.
+#[derive(Clone, Copy)]
+struct Axis {
+    lo: f64,
+    hi: f64,
+    log: bool,
+    p0: f64,
+    p1: f64,
+}
+
+impl Axis {
+    fn new(values: impl Iterator<Item = f64>, log: bool, p0: f64, p1: f64) -> Self {
+        let (mut lo, mut hi) = values
+            .filter(|v| v.is_finite() && (!log || *v > 0.0))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        if !lo.is_finite() {
+            (lo, hi) = if log { (0.1, 10.0) } else { (0.0, 1.0) };
+        }
+        if log {
+            lo = 10f64.powf(lo.log10().floor());
+            hi = 10f64.powf(hi.log10().ceil());
+            if hi <= lo {
+                hi = lo * 10.0;
+            }
+        } else {
+            if hi - lo < 1e-12 {
+                lo -= 0.5;
+                hi += 0.5;
+            }
+            let pad = 0.05 * (hi - lo);
+            lo -= pad;
+            hi += pad;
+        }
+        Self {
+            lo,
+            hi,
+            log,
+            p0,
+            p1,
+        }
+    }
+
+    fn px(&self, v: f64) -> f64 {
+        let f = if self.log {
+            (v.max(1e-300).log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10())
+        } else {
+            (v - self.lo) / (self.hi - self.lo)
+        };
+        self.p0 + f.clamp(-0.02, 1.02) * (self.p1 - self.p0)
+    }
+
+    fn ticks(&self) -> Vec<f64> {
+        if self.log {
+            let (a, b) = (
+                self.lo.log10().round() as i32,
+                self.hi.log10().round() as i32,
+            );
+            let step = ((b - a) / 5).max(1);
+            (a..=b)
+                .step_by(step as usize)
+                .map(|e| 10f64.powi(e))
+                .collect()
+        } else {
+            let raw = (self.hi - self.lo) / 4.0;
+            let mag = 10f64.powf(raw.log10().floor());
+            let step = [1.0, 2.0, 5.0, 10.0]
+                .iter()
+                .map(|m| m * mag)
+                .find(|s| *s >= raw)
+                .unwrap_or(raw);
+            let first = (self.lo / step).ceil() as i64;
+            let last = (self.hi / step).floor() as i64;
+            (first..=last).map(|i| i as f64 * step).collect()
+        }
+    }
+}
+
+/// Several lines on shared axes, with a legend.
+#[component]
+pub fn LinePlot(
+    series: Vec<Series>,
+    #[prop(optional)] log_x: bool,
+    #[prop(optional)] log_y: bool,
+    x_label: &'static str,
+    y_label: &'static str,
+    /// A vertical marker (e.g. the current τ).
+    #[prop(optional)]
+    marker_x: Option<f64>,
+    /// A dashed horizontal reference line with its label.
+    #[prop(optional)]
+    hline: Option<(f64, &'static str)>,
+    title: String,
+) -> impl IntoView {
+    let xs = Axis::new(
+        series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
+        log_x,
+        L,
+        W - R,
+    );
+    let ys = Axis::new(
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .chain(hline.map(|h| h.0)),
+        log_y,
+        H - B,
+        T,
+    );
+    let x_ticks = xs
+        .ticks()
+        .into_iter()
+        .map(|v| {
+            let x = xs.px(v);
+            view! {
+                <line class="grid" x1=x y1=T x2=x y2=H - B />
+                <text class="tick" x=x y=H - B + 13.0 text-anchor="middle">{short(v)}</text>
+            }
+        })
+        .collect_view();
+    let y_ticks = ys
+        .ticks()
+        .into_iter()
+        .map(|v| {
+            let y = ys.px(v);
+            view! {
+                <line class="grid" x1=L y1=y x2=W - R y2=y />
+                <text class="tick" x=L - 4.0 y=y + 3.0 text-anchor="end">{short(v)}</text>
+            }
+        })
+        .collect_view();
+    let lines = series
+        .iter()
+        .map(|s| {
+            let pts = s
+                .points
+                .iter()
+                .filter(|p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0))
+                .map(|&(x, y)| format!("{:.1},{:.1}", xs.px(x), ys.px(y)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            view! {
+                <polyline
+                    class="series"
+                    points=pts
+                    stroke=s.color
+                    stroke-dasharray=if s.dashed { "5 4" } else { "none" }
+                />
+            }
+        })
+        .collect_view();
+    let legend = series
+        .iter()
+        .map(|s| {
+            view! {
+                <span class="key">
+                    <i style=format!(
+                        "background:{}; {}",
+                        s.color,
+                        if s.dashed { "opacity:0.6" } else { "" },
+                    )></i>
+                    {s.name}
+                </span>
+            }
+        })
+        .collect_view();
+    let marker = marker_x.map(|m| {
+        let x = xs.px(m);
+        view! { <line class="marker" x1=x y1=T x2=x y2=H - B /> }
+    });
+    let reference = hline.map(|(v, label)| {
+        let y = ys.px(v);
+        view! {
+            <line class="reference" x1=L y1=y x2=W - R y2=y />
+            <text class="tick" x=W - R - 2.0 y=y - 4.0 text-anchor="end">{label}</text>
+        }
+    });
+    view! {
+        <figure class="plot">
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title.clone()>
+                {x_ticks}
+                {y_ticks}
+                <line class="axis" x1=L y1=H - B x2=W - R y2=H - B />
+                <line class="axis" x1=L y1=T x2=L y2=H - B />
+                {reference}
+                {marker}
+                {lines}
+                <text class="label" x=(L + W - R) / 2.0 y=H - 4.0 text-anchor="middle">{x_label}</text>
+                <text class="label" x=12.0 y=(T + H - B) / 2.0 text-anchor="middle" transform=format!("rotate(-90 12 {})", (T + H - B) / 2.0)>
+                    {y_label}
+                </text>
+            </svg>
+            <figcaption>
+                <span class="caption-title">{title}</span>
+                <span class="legend">{legend}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// One bar per category against a marker per category (e.g. frequencies against probabilities).
+#[component]
+pub fn BarPlot(
+    bars: Vec<f64>,
+    marks: Vec<f64>,
+    bar_label: &'static str,
+    mark_label: &'static str,
+    title: String,
+) -> impl IntoView {
+    let k = bars.len().max(1);
+    let y_max = bars
+        .iter()
+        .chain(&marks)
+        .fold(0.0f64, |m, v| m.max(*v))
+        .max(1e-9)
+        * 1.12;
+    let pw = (W - L - R) / k as f64;
+    let y_of = move |v: f64| H - B - (v / y_max).clamp(0.0, 1.0) * (H - B - T);
+    let items = (0..k)
+        .map(|i| {
+            let x = L + i as f64 * pw;
+            let b = bars.get(i).copied().unwrap_or(0.0);
+            let m = marks.get(i).copied().unwrap_or(0.0);
+            view! {
+                <rect class="bar" x=x + pw * 0.18 y=y_of(b) width=pw * 0.64 height=(H - B - y_of(b)).max(0.0) />
+                <line class="mark" x1=x + pw * 0.08 y1=y_of(m) x2=x + pw * 0.92 y2=y_of(m) />
+                <text class="tick" x=x + pw / 2.0 y=H - B + 13.0 text-anchor="middle">{i + 1}</text>
+            }
+        })
+        .collect_view();
+    let y_ticks = [0.0, 0.5, 1.0]
+        .into_iter()
+        .map(|f| {
+            let v = f * y_max / 1.12;
+            view! { <text class="tick" x=L - 4.0 y=y_of(v) + 3.0 text-anchor="end">{short(v)}</text> }
+        })
+        .collect_view();
+    view! {
+        <figure class="plot">
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title.clone()>
+                <line class="axis" x1=L y1=H - B x2=W - R y2=H - B />
+                <line class="axis" x1=L y1=T x2=L y2=H - B />
+                {y_ticks}
+                {items}
+                <text class="label" x=(L + W - R) / 2.0 y=H - 4.0 text-anchor="middle">"category k"</text>
+            </svg>
+            <figcaption>
+                <span class="caption-title">{title}</span>
+                <span class="legend">
+                    <span class="key"><i class="swatch-bar"></i>{bar_label}</span>
+                    <span class="key"><i class="swatch-mark"></i>{mark_label}</span>
+                </span>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// Category colours, in order (colour-blind-safe Okabe–Ito palette).
+pub const CATEGORY_COLORS: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
+];
+
+/// Corners of the simplex triangle in a `W × H` box.
+fn simplex_corners() -> [(f64, f64); 3] {
+    let side = (H - 40.0) / (3f64.sqrt() / 2.0);
+    let (x0, y0) = ((W - side) / 2.0, H - 22.0);
+    [
+        (x0, y0),
+        (x0 + side, y0),
+        (x0 + side / 2.0, y0 - side * 3f64.sqrt() / 2.0),
+    ]
+}
+
+/// Barycentric coordinates to the plane.
+fn simplex_xy(y: &[f64]) -> (f64, f64) {
+    let s: f64 = y.iter().sum::<f64>().max(1e-12);
+    simplex_corners()
+        .iter()
+        .zip(y)
+        .fold((0.0, 0.0), |(x, yy), (v, c)| {
+            (x + c / s * v.0, yy + c / s * v.1)
+        })
+}
+
+/// Relaxed samples on the probability simplex (K = 3), coloured by their hard
+/// category: a canvas, since it redraws 1,500 points several times a second.
+#[component]
+pub fn SimplexPlot(
+    points: Signal<Vec<(Vec<f32>, usize)>>,
+    probs: Signal<Vec<f64>>,
+    title: String,
+) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        let pts = points.get();
+        let p = probs.get();
+        let Some(el) = canvas.get() else { return };
+        let dpr = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0)
+            .max(1.0);
+        el.set_width((W * dpr) as u32);
+        el.set_height((H * dpr) as u32);
+        let Some(ctx) = el
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        let _ = ctx.scale(dpr, dpr);
+        let v = simplex_corners();
+        ctx.set_stroke_style_str("rgba(128,128,140,0.8)");
+        ctx.set_line_width(1.0);
+        ctx.begin_path();
+        ctx.move_to(v[0].0, v[0].1);
+        ctx.line_to(v[1].0, v[1].1);
+        ctx.line_to(v[2].0, v[2].1);
+        ctx.close_path();
+        ctx.stroke();
+        for (y, hard) in pts.iter().filter(|(y, _)| y.len() == 3) {
+            let (x, yy) = simplex_xy(&y.iter().map(|&c| f64::from(c)).collect::<Vec<_>>());
+            ctx.set_fill_style_str(CATEGORY_COLORS[*hard % CATEGORY_COLORS.len()]);
+            ctx.fill_rect(x - 1.2, yy - 1.2, 2.4, 2.4);
+        }
+        if p.len() == 3 {
+            let (x, yy) = simplex_xy(&p);
+            ctx.set_stroke_style_str("rgba(128,128,140,1)");
+            ctx.set_line_width(2.0);
+            ctx.begin_path();
+            let _ = ctx.arc(x, yy, 5.0, 0.0, std::f64::consts::TAU);
+            ctx.stroke();
+        }
+        ctx.set_fill_style_str("rgba(128,128,140,1)");
+        ctx.set_font("11px system-ui, sans-serif");
+        ctx.set_text_align("center");
+        for (i, (x, y)) in v.iter().enumerate() {
+            let dy = if i == 2 { -6.0 } else { 15.0 };
+            let _ = ctx.fill_text(&format!("k = {}", i + 1), *x, y + dy);
+        }
+    });
+    view! {
+        <figure class="plot">
+            <canvas
+                node_ref=canvas
+                class="simplex-canvas"
+                role="img"
+                aria-label=title.clone()
+                data-testid="simplex"
+                data-points=move || points.with(Vec::len).to_string()
+            ></canvas>
+            <figcaption>
+                <span class="caption-title">{title}</span>
+                <span class="legend">
+                    <span class="key"><i class="swatch-probs"></i>"softmax(θ)"</span>
+                </span>
+            </figcaption>
+        </figure>
+    }
+}
