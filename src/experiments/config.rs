@@ -315,13 +315,18 @@ pub trait Config: Sized + Default + Clone + PartialEq {
     }
 }
 
-/// Percent-encodes the few characters our canonical values can contain.
-fn encode_query_value(v: &str) -> String {
-    v.replace('%', "%25")
-        .replace('&', "%26")
-        .replace('#', "%23")
-        .replace('+', "%2B")
-        .replace(' ', "%20")
+/// Percent-encodes a query key or value, leaving unreserved characters and
+/// commas as they are, so lists stay readable in shared links (`logits=1,2,3`).
+pub fn encode_query_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~,".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Applies one text value to a typed field; shared by the generated `set`.

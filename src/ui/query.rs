@@ -6,7 +6,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 
-use crate::experiments::config::Config;
+use crate::experiments::config::{Config, encode_query_value};
 
 /// Query keys that belong to the page, not to an experiment's config.
 pub const PAGE_KEYS: &[&str] = &["backend"];
@@ -40,8 +40,14 @@ fn use_replace_query() -> impl Fn(ParamsMap) + Clone + Send + Sync + 'static {
     let location = use_location();
     move |q: ParamsMap| {
         let path = location.pathname.get_untracked();
+        let query = (&q)
+            .into_iter()
+            .map(|(k, v)| format!("{}={}", encode_query_value(k), encode_query_value(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let sep = if query.is_empty() { "" } else { "?" };
         navigate(
-            &format!("{path}{}", q.to_query_string()),
+            &format!("{path}{sep}{query}"),
             NavigateOptions {
                 replace: true,
                 scroll: false,

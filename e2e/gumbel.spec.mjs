@@ -1,0 +1,72 @@
+// The Gumbel-Softmax widget on WebGPU and on the CPU fallback.
+import { test, expect } from '@playwright/test';
+
+function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+test('renders every panel, with estimates from the active backend', async ({ page }, info) => {
+  const errors = watchErrors(page);
+  await page.goto('/gumbel');
+  await expect(page.getByTestId('estimators')).toBeVisible();
+  const where = info.project.name === 'webgpu' ? 'WebGPU' : 'the CPU';
+  await expect(page.getByTestId('estimates-meta')).toContainText(`on ${where}`);
+  await expect(page.getByTestId('sweep-meta')).toContainText(`on ${where}`, { timeout: 120_000 });
+  if (info.project.name === 'webgpu') {
+    await expect(page.getByTestId('sweep-meta')).toContainText('1048576 samples per τ');
+  }
+  await expect(page.getByRole('img', { name: 'Bias' })).toBeVisible();
+  await expect(page.getByRole('img', { name: /steps, lr/ })).toBeVisible();
+  // The exact row is p ⊙ (w − Σ p w) for the default config: −0.2874 for θ1.
+  await expect(page.getByTestId('estimators')).toContainText('-0.2874');
+  expect(errors).toEqual([]);
+});
+
+test('moving τ changes the simplex plot, and the URL keeps it across a reload', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/gumbel?logits=0.5,1,-1&weights=1,2,3&tau=2');
+  const simplex = page.getByTestId('simplex');
+  await expect(simplex).toHaveAttribute('data-points', /^(1[0-9]{2,}|[2-9][0-9]{2,})$/);
+  const before = await simplex.evaluate((c) => c.toDataURL());
+  await page.getByTestId('tau').fill('0');
+  await expect(page).toHaveURL(/tau=0\.05/);
+  await page.waitForTimeout(2500);
+  const after = await simplex.evaluate((c) => c.toDataURL());
+  expect(after).not.toEqual(before);
+  await page.getByLabel('weight 2').fill('-3');
+  await page.getByLabel('weight 2').press('Enter');
+  await expect(page).toHaveURL(/weights=1,-3,3/);
+  await page.reload();
+  await expect(page.getByLabel('weight 2')).toHaveValue('-3');
+  await expect(page.getByText('τ = 0.05', { exact: true }).first()).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('dragging a logit bar changes that logit in the URL', async ({ page }) => {
+  await page.goto('/gumbel');
+  const bars = page.getByTestId('logit-bars');
+  const box = await bars.boundingBox();
+  // Category 1 of 4 is the first quarter; drag it to the top (θ = +5).
+  const x = box.x + box.width * 0.125;
+  await page.mouse.move(x, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(x, box.y + box.height * 0.3, { steps: 4 });
+  await page.mouse.move(x, box.y + 2, { steps: 4 });
+  await page.mouse.up();
+  await expect(page).toHaveURL(/logits=5,1,-1,2/);
+  await expect(page.getByLabel('logit 1')).toHaveValue('5');
+});
+
+test('a hostile Gumbel link is fixed with named notes and still renders', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/gumbel?logits=1e99,NaN,2&weights=1&tau=-4&samples=1e30&steps=0');
+  const notes = page.getByTestId('config-notes');
+  for (const field of ['logits', 'weights', 'tau', 'samples', 'steps']) {
+    await expect(notes).toContainText(`\`${field}\``);
+  }
+  await expect(page.getByTestId('estimators')).toBeVisible();
+  expect(errors).toEqual([]);
+});
