@@ -38,9 +38,12 @@ pub fn shared_gpu() -> Option<Rc<Gpu>> {
     GPU.with(|g| g.borrow().clone()).filter(|g| !g.is_lost())
 }
 
+/// A compiled kernel, with the device it was compiled on.
+type CachedKernel = (Rc<Gpu>, Rc<dyn std::any::Any>);
+
 thread_local! {
     // Compiled kernels of the current device, one per type.
-    static KERNELS: RefCell<Vec<(Rc<Gpu>, Rc<dyn std::any::Any>)>> = const { RefCell::new(Vec::new()) };
+    static KERNELS: RefCell<Vec<CachedKernel>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A kernel of type `K` compiled once per device by `make`, then shared.
