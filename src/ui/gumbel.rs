@@ -235,7 +235,8 @@ pub fn GumbelWidget() -> impl IntoView {
                     <CategoryTable cfg set_field=set_field.clone() update=update.clone() />
                     <p class="explain">
                         "Drag a bar to change a logit; the dots above are the category probabilities softmax(θ). The objective is f(z) = Σ w_k z_k, so its expectation under the categorical is Σ p_k w_k, and the estimators below try to find its gradient from samples."
-                    </p>
+                    " " {paper_link(0)}
+                </p>
                 </section>
                 <section class="panel">
                     <h2>"Temperature"</h2>
@@ -270,7 +271,8 @@ pub fn GumbelWidget() -> impl IntoView {
                     }}
                     <p class="explain">
                         "Each dot is one relaxed sample y = softmax((θ + g)/τ), coloured by its hard sample argmax(θ + g). Lower τ and watch the cloud collapse onto the corners, in the proportions softmax(θ)."
-                    </p>
+                    " " {paper_link(0)}
+                </p>
                 </section>
                 <section class="panel">
                     <h2>"Hard and relaxed samples against softmax(θ)"</h2>
@@ -296,7 +298,8 @@ pub fn GumbelWidget() -> impl IntoView {
                     }}
                     <p class="explain">
                         "The Gumbel-max trick makes hard samples exact: their frequencies converge to softmax(θ) at every τ. The mean relaxed sample does not; it is pulled towards uniform and only reaches softmax(θ) as τ → 0."
-                    </p>
+                    " " {paper_link(0)}
+                </p>
                 </section>
             </div>
             <section class="panel">
@@ -307,6 +310,7 @@ pub fn GumbelWidget() -> impl IntoView {
                 }}
                 <p class="explain">
                     "REINFORCE multiplies the reward by the score e_h − p and is unbiased but noisy; subtracting a baseline (here the mean reward Σ p w) keeps it unbiased and cuts the noise. Gumbel-Softmax differentiates the relaxed sample: low variance but biased at τ > 0. Straight-through uses the hard sample forward and the relaxed gradient backward; for a linear f its gradient is exactly Gumbel-Softmax's, since ∂f/∂z = w everywhere."
+                    " " {paper_link(0)}
                 </p>
             </section>
             <section class="panel">
@@ -317,6 +321,7 @@ pub fn GumbelWidget() -> impl IntoView {
                 }}
                 <p class="explain">
                     "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators sit at the Monte Carlo noise floor whatever τ; Gumbel-Softmax's bias falls as τ falls while its variance climbs, roughly as 1/τ."
+                    " " {paper_link(0)}
                 </p>
             </section>
             <section class="panel">
@@ -325,6 +330,7 @@ pub fn GumbelWidget() -> impl IntoView {
                 <OptimisationControls cfg set_field=set_field.clone() />
                 <p class="explain">
                     "Every run starts from the same logits and sees the same Gumbel noise, so the curves differ only by the estimator. The objective drawn is the exact E[f(z)] = Σ p w at the current logits; the best attainable value is min w."
+                    " " {paper_link(0)}
                 </p>
             </section>
             <section class="explain">
