@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use crate::experiments::Backend;
 use crate::experiments::catalog::{self, Status};
+use crate::experiments::clipping::{self, ClippingConfig, RobustConfig};
 use crate::experiments::config::{Config, ConfigError, ListBound, Param, Range};
 use crate::experiments::gumbel::{self as gumbel_exp, GumbelConfig};
 use crate::experiments::rng::{self as rng_exp, RngConfig};
 use crate::experiments::train_mlp::{self, TrainMlpConfig};
 use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::mlp::MlpGpu;
+use crate::gpu::robust::RobustRuns;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
 use crate::kernels::gumbel::{self as gumbel_kernels, Problem};
 use crate::kernels::mlp::{self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets};
@@ -58,6 +60,7 @@ impl From<ConfigError> for CliError {
 const USAGE: &str = "usage: gradlab list
        gradlab <experiment> [--key value]... [--backend cpu|gpu]
        gradlab <experiment> --help
+       gradlab robust --method M --grads \"1,2;3,4;100,-50\" [--threshold C] [--groups G] [--norm 2|inf]
        gradlab selftest                  (every GPU kernel against its CPU twin)
        gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
        gradlab bench <rng|mlp-forward|mlp-train-step> [--backend cpu|gpu] [--key value]...";
@@ -109,6 +112,32 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
             Ok(serde_json::to_string(&draws).expect("draws serialise"))
         }
         "train-mlp" => train_mlp(rest),
+        "robust" => {
+            if wants_help(rest) {
+                return Ok(help::<RobustConfig>("robust", ""));
+            }
+            let (cfg, _, _) = parse_config::<RobustConfig>(rest, &[])?;
+            let e = clipping::robust_estimate(&cfg);
+            Ok(serde_json::json!({ "estimate": e }).to_string())
+        }
+        "clipping" => {
+            if wants_help(rest) {
+                return Ok(help::<ClippingConfig>("clipping", ""));
+            }
+            let (cfg, backend, _) = parse_config::<ClippingConfig>(rest, &[])?;
+            let report = match backend {
+                Backend::Cpu => clipping::monte_carlo_cpu(&cfg, cfg.runs),
+                Backend::Gpu => {
+                    let gpu = request_gpu()?;
+                    pollster::block_on(async {
+                        let kernel = RobustRuns::new(&gpu).await?;
+                        clipping::monte_carlo_gpu(&gpu, &kernel, &cfg).await
+                    })
+                    .map_err(gpu_fault)?
+                }
+            };
+            Ok(serde_json::to_string(&report).expect("report serialises"))
+        }
         "gumbel" => {
             if wants_help(rest) {
                 return Ok(help::<GumbelConfig>("gumbel", ""));

@@ -204,7 +204,7 @@ pub const CATALOG: &[ExperimentInfo] = &[
         id: "clipping",
         title: "Clipping is a median",
         claim: "Under heavy-tailed noise, clipped SGD estimates the median gradient, not the mean.",
-        status: Status::Coming,
+        status: Status::Live,
         papers: CLIPPING_PAPERS,
     },
     ExperimentInfo {

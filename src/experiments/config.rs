@@ -132,6 +132,26 @@ impl Param for f64 {
     }
 }
 
+impl Param for bool {
+    type Bound = ();
+    fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            other => Err(format!("{} is not true or false", echo(other))),
+        }
+    }
+    fn render(&self) -> String {
+        self.to_string()
+    }
+    fn check(self, _: &()) -> Result<Self, Violation<Self>> {
+        Ok(self)
+    }
+    fn describe(_: &()) -> String {
+        "true or false".into()
+    }
+}
+
 /// Bounds of a comma-separated list: its length and every element's range.
 #[derive(Debug, Clone, Copy)]
 pub struct ListBound<T> {

@@ -2,6 +2,7 @@
 //! and functions that run it on a chosen backend and return plain data.
 
 pub mod catalog;
+pub mod clipping;
 pub mod config;
 pub mod gumbel;
 pub mod rng;

@@ -7,6 +7,7 @@
 pub mod gumbel;
 pub mod mlp;
 pub mod rng;
+pub mod robust;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

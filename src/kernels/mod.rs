@@ -6,4 +6,5 @@ pub mod gumbel;
 pub mod mlp;
 pub mod model_file;
 pub mod rng;
+pub mod robust;
 pub mod stats;
