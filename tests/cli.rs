@@ -22,7 +22,109 @@ fn stdout_json(out: &Output) -> serde_json::Value {
 #[test]
 fn list_prints_the_runnable_experiments() {
     let v = stdout_json(&gradlab(&["list"]));
-    assert_eq!(v, serde_json::json!(["rng", "gumbel"]));
+    assert_eq!(v, serde_json::json!(["rng", "gumbel", "clipping"]));
+}
+
+/// Hand-checked estimates for the rows (1,2), (3,4), (100,−50): exact up to f32 rounding.
+#[test]
+fn robust_prints_the_estimate() {
+    let mean_norm = (34.666_668f64.powi(2) + 14.666_667f64.powi(2)).sqrt();
+    for (method, extra, expect) in [
+        ("mean", vec![], [104.0 / 3.0, -44.0 / 3.0]),
+        ("median", vec![], [3.0, 2.0]),
+        ("clip-coord", vec![], [1.0, -1.0]),
+        (
+            "clip-norm",
+            vec![],
+            [
+                34.666_668 / (mean_norm + 1e-6),
+                -14.666_667 / (mean_norm + 1e-6),
+            ],
+        ),
+        (
+            "clip-norm",
+            vec!["--norm", "inf"],
+            [
+                34.666_668 / (34.666_668 + 1e-6),
+                -14.666_667 / (34.666_668 + 1e-6),
+            ],
+        ),
+        ("mom", vec!["--groups", "3"], [3.0, 2.0]),
+        ("mom", vec!["--groups", "1"], [104.0 / 3.0, -44.0 / 3.0]),
+    ] {
+        let args = [
+            vec![
+                "robust",
+                "--method",
+                method,
+                "--threshold",
+                "1.0",
+                "--grads",
+                "1,2;3,4;100,-50",
+            ],
+            extra,
+        ]
+        .concat();
+        let v = stdout_json(&gradlab(&args));
+        for k in 0..2 {
+            let got = v["estimate"][k].as_f64().unwrap();
+            assert!(
+                (got - expect[k]).abs() <= 1e-6 * expect[k].abs().max(1.0),
+                "{method}: {v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn clipping_prints_the_documented_object_on_both_backends() {
+    let args = [
+        "clipping",
+        "--objective",
+        "quadratic",
+        "--noise",
+        "student-t",
+        "--df",
+        "1.5",
+        "--steps",
+        "100",
+        "--runs",
+        "16",
+        "--lr",
+        "0.05",
+        "--threshold",
+        "1.0",
+        "--seed",
+        "0",
+    ];
+    let cpu = stdout_json(&gradlab(&[&args[..], &["--backend", "cpu"]].concat()));
+    let gpu = stdout_json(&gradlab(&[&args[..], &["--backend", "gpu"]].concat()));
+    for name in [
+        "mean",
+        "clip-norm",
+        "clip-coord",
+        "clip-sample",
+        "median",
+        "geomedian",
+        "mom",
+        "median-iter",
+    ] {
+        for v in [&cpu, &gpu] {
+            let e = &v["estimators"][name];
+            assert!(e["final_dist_median"].as_f64().is_some(), "{name}");
+            assert!(e["final_dist_p90"].as_f64().is_some(), "{name}");
+            assert_eq!(e["curve"].as_array().unwrap().len(), 101, "{name}");
+        }
+        let (a, b) = (
+            cpu["estimators"][name]["final_dist_median"]
+                .as_f64()
+                .unwrap(),
+            gpu["estimators"][name]["final_dist_median"]
+                .as_f64()
+                .unwrap(),
+        );
+        assert!((a - b).abs() <= 1e-3 * a.max(0.1), "{name}: {a} vs {b}");
+    }
 }
 
 #[test]

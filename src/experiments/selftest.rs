@@ -4,15 +4,18 @@
 
 use serde::Serialize;
 
+use super::clipping::{ClippingConfig, METHODS};
 use super::gumbel::{self, GumbelConfig};
 use super::rng::agreement;
 use super::train_mlp::{TrainMlpConfig, Trainer};
 use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::mlp::MlpGpu;
+use crate::gpu::robust::RobustRuns;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
 use crate::kernels::datasets::DatasetId;
 use crate::kernels::mlp::{Activation, MlpSpec, featurize, init_params, predict};
 use crate::kernels::rng::{self, RngKey};
+use crate::kernels::robust;
 
 /// One comparison of a GPU kernel with its CPU twin.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,6 +93,32 @@ pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         "largest scaled Gumbel-Softmax mean difference",
         mean_diff,
         1e-5,
+    ));
+
+    // Robust SGD runs: every recorded distance within 1e-3 (scaled).
+    let cfg = ClippingConfig {
+        steps: 60,
+        runs: 8,
+        ..ClippingConfig::default()
+    };
+    let kernel = RobustRuns::new(gpu).await?;
+    let on_gpu = kernel
+        .curves(gpu, &cfg.run_spec(METHODS[0]), &METHODS, cfg.runs)
+        .await?;
+    let mut worst = 0.0f64;
+    for (mi, &m) in METHODS.iter().enumerate() {
+        for r in 0..cfg.runs {
+            let (_, cpu) = robust::run(&cfg.run_spec(m), r, false);
+            for (a, b) in cpu.iter().zip(&on_gpu[mi][r as usize]) {
+                worst = worst.max(f64::from((a - b).abs() / a.abs().max(0.1)));
+            }
+        }
+    }
+    out.push(check(
+        "robust_step",
+        "largest scaled distance difference",
+        worst,
+        1e-3,
     ));
 
     // MLP forward, with time features and a class input: 1e-4 scaled.

@@ -11,13 +11,15 @@ const T: f64 = 12.0;
 const B: f64 = 34.0;
 
 /// One line of a [`LinePlot`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
     pub name: &'static str,
     /// A CSS colour or variable.
     pub color: &'static str,
     pub dashed: bool,
     pub points: Vec<(f64, f64)>,
+    /// An optional shaded band (low, high) at the same x as `points`.
+    pub band: Vec<(f64, f64)>,
 }
 
 /// Rounds to a short label: 3 significant digits, exponent form when tiny or huge.
@@ -146,7 +148,12 @@ pub fn LinePlot(
     let ys = Axis::new(
         series
             .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .flat_map(|s| {
+                s.points
+                    .iter()
+                    .map(|p| p.1)
+                    .chain(s.band.iter().flat_map(|b| [b.0, b.1]))
+            })
             .chain(hline.map(|h| h.0)),
         log_y,
         H - B,
@@ -172,6 +179,28 @@ pub fn LinePlot(
                 <line class="grid" x1=L y1=y x2=W - R y2=y />
                 <text class="tick" x=L - 4.0 y=y + 3.0 text-anchor="end">{short(v)}</text>
             }
+        })
+        .collect_view();
+    let ok = |x: f64, y: f64| x.is_finite() && y.is_finite() && (!log_y || y > 0.0);
+    let bands = series
+        .iter()
+        .filter(|s| !s.band.is_empty())
+        .map(|s| {
+            let upper = s
+                .points
+                .iter()
+                .zip(&s.band)
+                .filter(|(p, b)| ok(p.0, b.1) && ok(p.0, b.0))
+                .map(|(p, b)| format!("{:.1},{:.1}", xs.px(p.0), ys.px(b.1)));
+            let lower = s
+                .points
+                .iter()
+                .zip(&s.band)
+                .rev()
+                .filter(|(p, b)| ok(p.0, b.1) && ok(p.0, b.0))
+                .map(|(p, b)| format!("{:.1},{:.1}", xs.px(p.0), ys.px(b.0)));
+            let pts = upper.chain(lower).collect::<Vec<_>>().join(" ");
+            view! { <polygon class="band" points=pts fill=s.color /> }
         })
         .collect_view();
     let lines = series
@@ -227,6 +256,7 @@ pub fn LinePlot(
                 {y_ticks}
                 <line class="axis" x1=L y1=H - B x2=W - R y2=H - B />
                 <line class="axis" x1=L y1=T x2=L y2=H - B />
+                {bands}
                 {reference}
                 {marker}
                 {lines}

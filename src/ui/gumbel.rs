@@ -705,6 +705,7 @@ fn SweepPlots(points: Vec<SweepPoint>, n: u32, backend: Backend, tau: f64) -> im
                 color: ESTIMATOR_COLORS[e + 1],
                 dashed: e == 3,
                 points: points.iter().map(|p| (p.tau, f(p, e))).collect(),
+                ..Series::default()
             })
             .collect()
     };
@@ -715,6 +716,7 @@ fn SweepPlots(points: Vec<SweepPoint>, n: u32, backend: Backend, tau: f64) -> im
         color: "var(--muted)",
         dashed: true,
         points: points.iter().map(|p| (p.tau, p.bias_se[0])).collect(),
+        ..Series::default()
     });
     let var = series(&|p, e| p.var[e]);
     view! {
@@ -748,6 +750,7 @@ fn OptimisationPlot(o: Optimisation, cfg: GumbelConfig) -> impl IntoView {
                 .enumerate()
                 .map(|(t, v)| (t as f64, *v))
                 .collect(),
+            ..Series::default()
         })
         .collect::<Vec<_>>();
     view! {

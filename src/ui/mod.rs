@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod charts;
+pub mod clipping;
 pub mod gumbel;
 pub mod pages;
 pub mod plot;
@@ -54,6 +55,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/about") view=About />
                 <Route path=path!("/rng") view=rng::RngWidget />
                 <Route path=path!("/gumbel") view=gumbel::GumbelWidget />
+                <Route path=path!("/clipping") view=clipping::ClippingWidget />
                 <Route path=path!("/selftest") view=selftest::SelfTest />
                 <Route path=path!("/:id") view=ExperimentOrMissing />
             </Routes>

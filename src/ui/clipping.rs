@@ -1,0 +1,539 @@
+//! The clipping-vs-median widget: trajectories of eight estimators over the
+//! objective's contours, the noise's tail, a Monte Carlo over many runs, and
+//! clipping's stationary bias under asymmetric noise.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
+use super::charts::{LinePlot, Series, short};
+use super::query::{ConfigNotes, use_config, use_set_config};
+use crate::experiments::Backend;
+use crate::experiments::catalog::CLIPPING_PAPERS;
+use crate::experiments::clipping::{
+    self, ClippingConfig, ClippingReport, METHODS, contour_grid, view_window,
+};
+use crate::experiments::config::{Config, Param};
+use crate::gpu::GpuError;
+use crate::gpu::robust::RobustRuns;
+use crate::kernels::robust::{self, Method, Noise, Norm, Objective};
+
+/// Runs of the Monte Carlo when it falls back to the CPU (the page's main thread).
+const CPU_RUNS: u32 = 32;
+/// Steps of the drawn trajectories at most.
+const PATH_STEPS: u32 = 1000;
+const FRAME_MS: u64 = 40;
+
+const METHOD_COLORS: [&str; 8] = [
+    "#222222", "#D55E00", "#E69F00", "#CC79A7", "#0072B2", "#56B4E9", "#009E73", "#7B3294",
+];
+
+fn method_label(m: Method) -> &'static str {
+    match m {
+        Method::Mean => "mean (SGD)",
+        Method::ClipNorm => "clip global norm",
+        Method::ClipCoord => "clip coordinates",
+        Method::ClipSample => "clip per sample",
+        Method::Median => "coordinate median",
+        Method::GeoMedian => "geometric median",
+        Method::Mom => "median of means",
+        Method::MedianIter => "median across iterations",
+    }
+}
+
+fn paper_link(i: usize) -> impl IntoView {
+    let p = CLIPPING_PAPERS[i];
+    view! {
+        <a href=p.url target="_blank" rel="noopener noreferrer">
+            {format!("{} ({})", p.title, p.venue)}
+        </a>
+    }
+}
+
+async fn monte_carlo(
+    cfg: ClippingConfig,
+    backend: Backend,
+) -> Result<(ClippingReport, Backend), GpuError> {
+    if backend == Backend::Gpu
+        && let Some(gpu) = shared_gpu()
+    {
+        let kernel = cached_kernel(&gpu, |g| async move { RobustRuns::new(&g).await }).await?;
+        return Ok((
+            clipping::monte_carlo_gpu(&gpu, &kernel, &cfg).await?,
+            Backend::Gpu,
+        ));
+    }
+    let runs = cfg.runs.min(CPU_RUNS);
+    Ok((clipping::monte_carlo_cpu(&cfg, runs), Backend::Cpu))
+}
+
+#[component]
+pub fn ClippingWidget() -> impl IntoView {
+    let ctx = expect_context::<BackendCtx>();
+    let (cfg, notes) = use_config::<ClippingConfig>();
+    let set_config = use_set_config::<ClippingConfig>();
+    let backend = use_active_backend();
+
+    // Trajectories of run 0, revealed step by step.
+    let paths = Memo::new(move |_| {
+        cfg.with(|c| {
+            clipping::trajectories(&ClippingConfig {
+                steps: c.steps.min(PATH_STEPS),
+                ..c.clone()
+            })
+        })
+    });
+    let frame = RwSignal::new(0usize);
+    let playing = RwSignal::new(true);
+    Effect::new(move |_| {
+        paths.track();
+        frame.set(0);
+    });
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if !playing.get_untracked() {
+                return;
+            }
+            let len = paths.with_untracked(|p| p.first().map_or(0, |(_, v)| v.len()));
+            let stride = (len / 150).max(1);
+            if frame.get_untracked() < len {
+                frame.update(|f| *f = (*f + stride).min(len));
+            }
+        },
+        Duration::from_millis(FRAME_MS),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+
+    // Monte Carlo: latest config wins.
+    let report = RwSignal::new(None::<(ClippingReport, Backend)>);
+    let pending = RwSignal::new(None::<Backend>);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let c = cfg.get();
+        let b = backend.get();
+        let this = generation.get_value() + 1;
+        generation.set_value(this);
+        pending.set(Some(b));
+        spawn_local(async move {
+            let r = monte_carlo(c, b).await;
+            if generation.get_value() != this {
+                return;
+            }
+            pending.set(None);
+            match r {
+                Ok(v) => report.set(Some(v)),
+                Err(e) => report_gpu_fault(ctx, &e),
+            }
+        });
+    });
+
+    let histogram = Memo::new(move |_| cfg.with(|c| clipping::noise_norm_histogram(c, 20_000)));
+    let scale = Memo::new(move |_| cfg.with(|c| c.scale));
+    let fixed_points = Memo::new(move |_| clipping::fixed_point_curve(scale.get()));
+
+    let set_field = {
+        let set_config = set_config.clone();
+        move |key: &'static str, value: String| {
+            let mut c = cfg.get_untracked();
+            let _ = c.set(key, &value, false);
+            set_config(&c);
+        }
+    };
+
+    view! {
+        <article class="widget" data-testid="clipping-widget">
+            <header class="widget-head">
+                <h1>"Clipping is a median"</h1>
+                <p class="claim">
+                    "With heavy-tailed gradient noise the minibatch mean is a poor estimate of the gradient: one huge sample moves it anywhere. Clipping, medians and median-of-means are robust — and clipping turns out to estimate a median, which differs from the mean when the noise is asymmetric."
+                </p>
+            </header>
+            <ConfigNotes notes />
+            <ClippingControls cfg set_field=set_field.clone() />
+            <div class="panels two">
+                <section class="panel">
+                    <h2>"Trajectories from the same start, with the same noise"</h2>
+                    <ContourCanvas cfg paths frame />
+                    <div class="legend method-legend">
+                        {METHODS
+                            .iter()
+                            .enumerate()
+                            .map(|(i, m)| {
+                                view! {
+                                    <span class="key"><i style=format!("background:{}", METHOD_COLORS[i])></i>{method_label(*m)}</span>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                    <div class="buttons">
+                        <button on:click=move |_| playing.update(|p| *p = !*p)>
+                            {move || if playing.get() { "Pause" } else { "Play" }}
+                        </button>
+                        <button on:click=move |_| frame.set(0)>"Replay"</button>
+                    </div>
+                    <p class="explain">
+                        "Each line is run 0 of one estimator: x ← x − lr·ĝ, where ĝ combines the batch's sample gradients ∇f(x) + ξ. Under Cauchy-like noise the plain mean jumps whenever one sample is huge; the robust estimators ignore it. "
+                        {paper_link(0)}
+                    </p>
+                </section>
+                <section class="panel">
+                    <h2>"The noise and its tail"</h2>
+                    {move || {
+                        let h = histogram.get();
+                        let w = h.bin_width();
+                        let pts: Vec<(f64, f64)> = h
+                            .density
+                            .iter()
+                            .enumerate()
+                            .map(|(i, d)| (h.lo + (i as f64 + 0.5) * w, *d))
+                            .collect();
+                        view! {
+                            <LinePlot
+                                series=vec![Series { name: "density of log10 ‖ξ‖", color: "var(--accent)", points: pts, ..Series::default() }]
+                                x_label="log10 ‖ξ‖ (noise norm, scale 1)"
+                                y_label="density"
+                                title=format!("{} noise, 20,000 draws", cfg.get().noise)
+                            />
+                        }
+                    }}
+                    <p class="explain">
+                        "On a log scale a light tail is a narrow bump; Student-t with few degrees of freedom, α-stable noise with small α and corrupted workers put mass decades to the right. Those rare huge samples are what the mean cannot ignore. "
+                        {paper_link(2)}
+                    </p>
+                </section>
+            </div>
+            <section class="panel">
+                <h2>"Monte Carlo: distance to the optimum over many runs"</h2>
+                {move || match report.get() {
+                    None => view! { <p class="running">"Running…"</p> }.into_any(),
+                    Some((r, b)) => view! { <MonteCarloPlot r backend=b /> }.into_any(),
+                }}
+                {move || pending.get().map(|b| view! {
+                    <p class="running" data-testid="mc-pending">
+                        {format!("Updating on {}…", match b { Backend::Gpu => "WebGPU", Backend::Cpu => "the CPU" })}
+                    </p>
+                })}
+                <p class="explain">
+                    "Every estimator runs from the same start on each of the independent noise streams; the line is the median distance ‖x − x*‖ over the runs and the band spans the 10th to 90th percentiles. The robust estimators converge where the mean stalls at the noise floor its outliers set. "
+                    {paper_link(0)}
+                </p>
+            </section>
+            <section class="panel">
+                <h2>"Clipping's bias under asymmetric noise"</h2>
+                {move || {
+                    let s = scale.get();
+                    let c = cfg.get().threshold;
+                    let pts = fixed_points.get();
+                    view! {
+                        <LinePlot
+                            series=vec![Series { name: "fixed point x*(c) of clipped SGD", color: "#D55E00", points: pts, ..Series::default() }]
+                            log_x=true
+                            x_label="clipping threshold c"
+                            y_label="x*(c)"
+                            marker_x=c
+                            hline=(s * (1.0 - std::f64::consts::LN_2), "−median(ξ)")
+                            title=format!("f(x) = x²/2, noise ξ = {}·(E − 1), E ~ Exp(1)", short(s))
+                        />
+                    }
+                }}
+                <p class="explain">
+                    "With zero-mean but skewed noise, clipped SGD does not settle at the minimiser 0: its fixed point solves E[clip(x + ξ, c)] = 0. For large c that is the mean's root, 0; as c shrinks it moves to −median(ξ) = s(1 − ln 2), the median's root. The dotted line marks the current threshold. "
+                    {paper_link(1)}
+                </p>
+            </section>
+        </article>
+    }
+}
+
+#[component]
+fn ClippingControls(
+    cfg: Memo<ClippingConfig>,
+    set_field: impl Fn(&'static str, String) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let log_slider = |key: &'static str,
+                      lo: f64,
+                      hi: f64,
+                      value: Memo<f64>,
+                      label: String,
+                      set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
+        let shown = label.clone();
+        view! {
+            <label>
+                <span>{move || format!("{shown} = {}", short(value.get()))}</span>
+                <input
+                    type="range"
+                    min="0"
+                    max="1000"
+                    aria-label=label.clone()
+                    data-testid=key
+                    prop:value=move || (((value.get().ln() - lo.ln()) / (hi.ln() - lo.ln())) * 1000.0).round().to_string()
+                    on:change=move |ev| {
+                        let f = event_target_value(&ev).parse::<f64>().unwrap_or(500.0) / 1000.0;
+                        set(key, format!("{:.4}", (lo.ln() + f * (hi.ln() - lo.ln())).exp()));
+                    }
+                />
+            </label>
+        }
+    };
+    let select = |key: &'static str,
+                  label: &'static str,
+                  options: Vec<&'static str>,
+                  value: Signal<String>,
+                  set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
+        view! {
+            <label>
+                <span>{label}</span>
+                <select aria-label=label data-testid=key prop:value=move || value.get() on:change=move |ev| set(key, event_target_value(&ev))>
+                    {options.into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let number = |key: &'static str,
+                  label: &'static str,
+                  value: Signal<String>,
+                  set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
+        view! {
+            <label>
+                <span>{label}</span>
+                <input type="number" aria-label=label data-testid=key prop:value=move || value.get() on:change=move |ev| set(key, event_target_value(&ev)) />
+            </label>
+        }
+    };
+    let s = set_field.clone();
+    let b = move || -> Box<dyn Fn(&'static str, String) + Send + Sync> { Box::new(s.clone()) };
+    let field = move |f: fn(&ClippingConfig) -> String| Signal::derive(move || cfg.with(f));
+    let b2 = b.clone();
+    let noise_param = move || {
+        let b = b2.clone();
+        match cfg.with(|c| c.noise) {
+            Noise::StudentT => log_slider(
+                "df",
+                1.0,
+                30.0,
+                Memo::new(move |_| cfg.with(|c| c.df)),
+                "degrees of freedom ν".into(),
+                b(),
+            )
+            .into_any(),
+            Noise::Stable => log_slider(
+                "alpha",
+                0.5,
+                2.0,
+                Memo::new(move |_| cfg.with(|c| c.alpha)),
+                "stability α".into(),
+                b(),
+            )
+            .into_any(),
+            Noise::Corrupted => number(
+                "fraction",
+                "corrupted fraction",
+                field(|c| c.fraction.to_string()),
+                b(),
+            )
+            .into_any(),
+            Noise::Gaussian | Noise::Skewed => view! { <span></span> }.into_any(),
+        }
+    };
+    let s2 = set_field.clone();
+    view! {
+        <div class="controls">
+            {select("objective", "objective", Objective::ALL.iter().map(|o| o.as_str()).collect(), field(|c| c.objective.render()), b())}
+            {select("noise", "noise", Noise::ALL.iter().map(|o| o.as_str()).collect(), field(|c| c.noise.render()), b())}
+            {noise_param}
+            {log_slider("scale", 0.01, 100.0, Memo::new(move |_| cfg.with(|c| c.scale)), "noise scale s".into(), b())}
+            <label class="check">
+                <input type="checkbox" prop:checked=move || cfg.with(|c| c.state_dependent)
+                    on:change=move |ev| s2("state_dependent", event_target_checked(&ev).to_string()) />
+                <span>"scale grows with ‖x − x*‖"</span>
+            </label>
+            {log_slider("threshold", 0.001, 1000.0, Memo::new(move |_| cfg.with(|c| c.threshold)), "threshold c".into(), b())}
+            {log_slider("lr", 0.0001, 1.0, Memo::new(move |_| cfg.with(|c| c.lr)), "learning rate".into(), b())}
+            {number("batch", "batch", field(|c| c.batch.to_string()), b())}
+            {number("groups", "MoM groups", field(|c| c.groups.to_string()), b())}
+            {select("norm", "clip norm", Norm::ALL.iter().map(|o| o.as_str()).collect(), field(|c| c.norm.render()), b())}
+            {number("steps", "steps", field(|c| c.steps.to_string()), b())}
+            {number("runs", "runs", field(|c| c.runs.to_string()), b())}
+            {number("seed", "seed", field(|c| c.seed.to_string()), b())}
+        </div>
+    }
+}
+
+/// The objective as banded log-contours, the optimum, and the trajectories up to `frame`.
+#[component]
+fn ContourCanvas(
+    cfg: Memo<ClippingConfig>,
+    paths: Memo<Vec<(Method, Vec<[f32; 2]>)>>,
+    frame: RwSignal<usize>,
+) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    const N: usize = 90;
+    const SIZE: f64 = 420.0;
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let objective = Memo::new(move |_| cfg.with(|c| c.objective));
+    let grid = Memo::new(move |_| contour_grid(objective.get(), N));
+    Effect::new(move |_| {
+        let obj = objective.get();
+        let g = grid.get();
+        let upto = frame.get();
+        let Some(el) = canvas.get() else { return };
+        let dpr = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0)
+            .max(1.0);
+        el.set_width((SIZE * dpr) as u32);
+        el.set_height((SIZE * dpr) as u32);
+        let Some(ctx) = el
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        let _ = ctx.scale(dpr, dpr);
+        let (lo, hi) = g
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
+        let cell = SIZE / N as f64;
+        for (k, v) in g.iter().enumerate() {
+            // 12 bands from light (low) to darker (high).
+            let band = (((v - lo) / (hi - lo).max(1e-9)) * 12.0).floor().min(11.0);
+            let l = 97.0 - band * 4.2;
+            ctx.set_fill_style_str(&format!("hsl(225, 35%, {l}%)"));
+            ctx.fill_rect(
+                (k % N) as f64 * cell,
+                (k / N) as f64 * cell,
+                cell + 0.6,
+                cell + 0.6,
+            );
+        }
+        let (xr, yr) = view_window(obj);
+        let px = |p: [f64; 2]| {
+            (
+                (p[0] - xr[0]) / (xr[1] - xr[0]) * SIZE,
+                (yr[1] - p[1]) / (yr[1] - yr[0]) * SIZE,
+            )
+        };
+        paths.with(|all| {
+            for (i, (_, path)) in all.iter().enumerate() {
+                ctx.set_stroke_style_str(METHOD_COLORS[i]);
+                ctx.set_line_width(1.6);
+                ctx.set_global_alpha(0.85);
+                ctx.begin_path();
+                for (j, p) in path.iter().take(upto.max(1)).enumerate() {
+                    let (x, y) = px([f64::from(p[0]), f64::from(p[1])]);
+                    let (x, y) = (x.clamp(-5.0, SIZE + 5.0), y.clamp(-5.0, SIZE + 5.0));
+                    if j == 0 {
+                        ctx.move_to(x, y)
+                    } else {
+                        ctx.line_to(x, y)
+                    }
+                }
+                ctx.stroke();
+            }
+        });
+        ctx.set_global_alpha(1.0);
+        let start = robust::start(obj);
+        let (sx, sy) = px([f64::from(start[0]), f64::from(start[1])]);
+        ctx.set_fill_style_str("#222");
+        ctx.fill_rect(sx - 4.0, sy - 4.0, 8.0, 8.0);
+        let (ox, oy) = px(robust::optimum(obj));
+        ctx.set_fill_style_str("#e8590c");
+        ctx.begin_path();
+        for k in 0..10 {
+            let r = if k % 2 == 0 { 9.0 } else { 4.0 };
+            let a = std::f64::consts::PI * (f64::from(k) / 5.0 - 0.5);
+            let (x, y) = (ox + r * a.cos(), oy + r * a.sin());
+            if k == 0 {
+                ctx.move_to(x, y)
+            } else {
+                ctx.line_to(x, y)
+            }
+        }
+        ctx.close_path();
+        ctx.fill();
+    });
+    view! {
+        <figure class="plot">
+            <canvas
+                node_ref=canvas
+                class="contour-canvas"
+                role="img"
+                aria-label="Objective contours with each estimator's trajectory"
+                data-testid="contours"
+                data-frame=move || frame.get().to_string()
+            ></canvas>
+            <figcaption>
+                <span class="caption-title">
+                    {move || format!("{} — start ■, optimum ★, step {}", objective.get(), frame.get().saturating_sub(1))}
+                </span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[component]
+fn MonteCarloPlot(r: ClippingReport, backend: Backend) -> impl IntoView {
+    let steps: Vec<f64> = r.steps.iter().map(|&s| f64::from(s)).collect();
+    let series: Vec<Series> = r
+        .summaries
+        .iter()
+        .enumerate()
+        .map(|(i, (m, s))| Series {
+            name: method_label(*m),
+            color: METHOD_COLORS[i],
+            dashed: false,
+            points: steps
+                .iter()
+                .copied()
+                .zip(s.curve.iter().map(|v| v.max(1e-6)))
+                .collect(),
+            band: s
+                .curve_p10
+                .iter()
+                .zip(&s.curve_p90)
+                .map(|(a, b)| (a.max(1e-6), b.max(1e-6)))
+                .collect(),
+        })
+        .collect();
+    let table = r
+        .summaries
+        .iter()
+        .enumerate()
+        .map(|(i, (m, s))| {
+            view! {
+                <tr>
+                    <th scope="row"><i class="dot" style=format!("background:{}", METHOD_COLORS[i])></i>{method_label(*m)}</th>
+                    <td>{short(s.final_dist_median)}</td>
+                    <td>{short(s.final_dist_p90)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="plots mc">
+            <LinePlot series log_y=true x_label="step" y_label="‖x − x*‖" title="Median and 10–90 % band over runs".to_string() />
+            <div class="table-scroll">
+                <table class="moments" data-testid="mc-table">
+                    <thead>
+                        <tr><th scope="col">"estimator"</th><th scope="col">"final median"</th><th scope="col">"final 90 %"</th></tr>
+                    </thead>
+                    <tbody>{table}</tbody>
+                </table>
+            </div>
+        </div>
+        <p class="meta" data-testid="mc-meta">
+            {format!(
+                "{} runs per estimator on {}.",
+                r.runs,
+                match backend { Backend::Gpu => "WebGPU", Backend::Cpu => "the CPU (WebGPU runs the full count)" },
+            )}
+        </p>
+    }
+}
