@@ -77,11 +77,13 @@ fn median_buf(n: u32) -> f32 {
             j = j - 1u;
         }
     }
-    var out = 0.5 * (buf[n / 2u - 1u] + buf[n / 2u]);
-    if (n % 2u == 1u) {
-        out = buf[n / 2u];
+    if (n == 0u) {
+        return 0.0;
     }
-    return out;
+    if (n % 2u == 1u) {
+        return buf[n / 2u];
+    }
+    return 0.5 * (buf[n / 2u - 1u] + buf[n / 2u]);
 }
 
 // Coordinate-wise median of g[a..a+n] (from_means = false) or means[0..n].
@@ -122,12 +124,12 @@ fn geometric_median(n: u32) -> vec2<f32> {
         var num = vec2<f32>(0.0, 0.0);
         var den = 0.0;
         var unit_sum = vec2<f32>(0.0, 0.0);
-        var on_point = false;
+        var on_point = 0.0;
         for (var i = 0u; i < n; i = i + 1u) {
             let d = vec2<f32>(g[i].x - y.x, g[i].y - y.y);
             let r = sqrt(d.x * d.x + d.y * d.y);
             if (r < 1e-12 * scale) {
-                on_point = true;
+                on_point = on_point + 1.0;
             } else {
                 num.x = num.x + g[i].x / r;
                 num.y = num.y + g[i].y / r;
@@ -138,7 +140,7 @@ fn geometric_median(n: u32) -> vec2<f32> {
         }
         if (den == 0.0) {
             done = true;
-        } else if (on_point && sqrt(unit_sum.x * unit_sum.x + unit_sum.y * unit_sum.y) <= 1.0) {
+        } else if (on_point > 0.0 && sqrt(unit_sum.x * unit_sum.x + unit_sum.y * unit_sum.y) <= on_point) {
             done = true;
         } else {
             let next = vec2<f32>(num.x / den, num.y / den);
@@ -177,7 +179,7 @@ fn estimate(method: u32, n: u32) -> vec2<f32> {
         case 4u: { return coordinate_median(n, false); }
         case 5u: { return geometric_median(n); }
         case 6u: {
-            let k = clamp(p.groups, 1u, max(n, 1u));
+            let k = clamp(p.groups, 1u, clamp(n, 1u, MAX_BATCH));
             for (var j = 0u; j < k; j = j + 1u) {
                 means[j] = mean_range(j * n / k, (j + 1u) * n / k);
             }
