@@ -77,35 +77,14 @@ impl GumbelMoments {
             vals[..k].copy_from_slice(&p.logits);
             vals[MAX_K..MAX_K + k].copy_from_slice(&p.weights);
             vals[2 * MAX_K..2 * MAX_K + k].copy_from_slice(&p.probs);
-            let vals_buf = {
-                use wgpu::util::DeviceExt;
-                gpu.device
-                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                        label: Some("gumbel values"),
-                        contents: bytemuck::cast_slice(&vals),
-                        usage: wgpu::BufferUsages::STORAGE,
-                    })
-            };
+            let vals_buf = gpu.storage_buffer_init("gumbel values", bytemuck::cast_slice(&vals));
             let cols = (GROUPS * k) as u64;
             let partial = gpu.storage_buffer("gumbel partial sums", u64::from(threads) * cols * 4);
-            let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("gumbel_moments"),
-                layout: &self.pipeline.get_bind_group_layout(0),
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: params.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: vals_buf.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: partial.as_entire_binding(),
-                    },
-                ],
-            });
+            let bind_group = gpu.bind_group(
+                "gumbel_moments",
+                &self.pipeline,
+                &[(0, &params), (1, &vals_buf), (2, &partial)],
+            );
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
                 pass.set_pipeline(&self.pipeline);

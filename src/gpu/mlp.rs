@@ -208,23 +208,9 @@ fn bind(
     uniform: &wgpu::Buffer,
     entries: &[(u32, &wgpu::Buffer)],
 ) -> wgpu::BindGroup {
-    let mut all = vec![wgpu::BindGroupEntry {
-        binding: 0,
-        resource: uniform.as_entire_binding(),
-    }];
-    all.extend(
-        entries
-            .iter()
-            .map(|(binding, buffer)| wgpu::BindGroupEntry {
-                binding: *binding,
-                resource: buffer.as_entire_binding(),
-            }),
-    );
-    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("mlp"),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &all,
-    })
+    let mut all = vec![(0, uniform)];
+    all.extend_from_slice(entries);
+    gpu.bind_group("mlp", pipeline, &all)
 }
 
 fn uniform(gpu: &Gpu, size: usize) -> wgpu::Buffer {

@@ -44,32 +44,17 @@ impl RngFill {
         );
         let bytes = u64::from(count) * 4;
         let outs = ["u32", "uniform", "normal", "gumbel"].map(|n| gpu.storage_buffer(n, bytes));
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("rng_fill"),
-            layout: &self.pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: outs[0].as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: outs[1].as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: outs[2].as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: outs[3].as_entire_binding(),
-                },
+        let bind_group = gpu.bind_group(
+            "rng_fill",
+            &self.pipeline,
+            &[
+                (0, &params),
+                (1, &outs[0]),
+                (2, &outs[1]),
+                (3, &outs[2]),
+                (4, &outs[3]),
             ],
-        });
+        );
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());

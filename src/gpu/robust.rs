@@ -101,21 +101,8 @@ impl RobustRuns {
             .flat_map(|(x, y)| [x[0], x[1], *y])
             .collect();
         let codes: Vec<u32> = methods.iter().map(|&m| code(Method::ALL, m)).collect();
-        let (data_buf, codes_buf) = {
-            use wgpu::util::DeviceExt;
-            let init = |label, contents: &[u8]| {
-                gpu.device
-                    .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                        label: Some(label),
-                        contents,
-                        usage: wgpu::BufferUsages::STORAGE,
-                    })
-            };
-            (
-                init("robust data", bytemuck::cast_slice(&data)),
-                init("robust methods", bytemuck::cast_slice(&codes)),
-            )
-        };
+        let data_buf = gpu.storage_buffer_init("robust data", bytemuck::cast_slice(&data));
+        let codes_buf = gpu.storage_buffer_init("robust methods", bytemuck::cast_slice(&codes));
         let total = methods.len() * runs as usize * points as usize;
         let out = gpu.storage_buffer("robust curves", total as u64 * 4);
         // State per invocation: x (2 f32), m (2 f32), t, recorded, padding (u32s).
@@ -124,41 +111,18 @@ impl RobustRuns {
         for _ in 0..invocations {
             init.extend_from_slice(&[start[0].to_bits(), start[1].to_bits(), 0, 0, 0, 0, 0, 0]);
         }
-        let state = {
-            use wgpu::util::DeviceExt;
-            gpu.device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("robust state"),
-                    contents: bytemuck::cast_slice(&init),
-                    usage: wgpu::BufferUsages::STORAGE,
-                })
-        };
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("robust_runs"),
-            layout: &self.pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: params.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: data_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: codes_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: out.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: state.as_entire_binding(),
-                },
+        let state = gpu.storage_buffer_init("robust state", bytemuck::cast_slice(&init));
+        let bind_group = gpu.bind_group(
+            "robust_step",
+            &self.pipeline,
+            &[
+                (0, &params),
+                (1, &data_buf),
+                (2, &codes_buf),
+                (3, &out),
+                (4, &state),
             ],
-        });
+        );
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());

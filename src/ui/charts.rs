@@ -335,6 +335,29 @@ pub const CATEGORY_COLORS: [&str; 8] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
 ];
 
+/// A 2D context for `el` sized `w × h` CSS pixels at the device's pixel ratio.
+pub fn canvas_context(
+    el: &web_sys::HtmlCanvasElement,
+    w: f64,
+    h: f64,
+) -> Option<web_sys::CanvasRenderingContext2d> {
+    use wasm_bindgen::JsCast;
+    let dpr = web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
+        .max(1.0);
+    el.set_width((w * dpr) as u32);
+    el.set_height((h * dpr) as u32);
+    let ctx = el
+        .get_context("2d")
+        .ok()
+        .flatten()?
+        .dyn_into::<web_sys::CanvasRenderingContext2d>()
+        .ok()?;
+    let _ = ctx.scale(dpr, dpr);
+    Some(ctx)
+}
+
 /// Corners of the simplex triangle in a `W × H` box.
 fn simplex_corners() -> [(f64, f64); 3] {
     let side = (H - 40.0) / (3f64.sqrt() / 2.0);
@@ -365,27 +388,14 @@ pub fn SimplexPlot(
     probs: Signal<Vec<f64>>,
     title: String,
 ) -> impl IntoView {
-    use wasm_bindgen::JsCast;
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
         let pts = points.get();
         let p = probs.get();
         let Some(el) = canvas.get() else { return };
-        let dpr = web_sys::window()
-            .map(|w| w.device_pixel_ratio())
-            .unwrap_or(1.0)
-            .max(1.0);
-        el.set_width((W * dpr) as u32);
-        el.set_height((H * dpr) as u32);
-        let Some(ctx) = el
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
-        else {
+        let Some(ctx) = canvas_context(&el, W, H) else {
             return;
         };
-        let _ = ctx.scale(dpr, dpr);
         let v = simplex_corners();
         ctx.set_stroke_style_str("rgba(128,128,140,0.8)");
         ctx.set_line_width(1.0);

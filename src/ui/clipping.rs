@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
-use super::charts::{LinePlot, Series, short};
+use super::charts::{LinePlot, Series, canvas_context, short};
 use super::query::{ConfigNotes, use_config, use_set_config};
 use crate::experiments::Backend;
 use crate::experiments::catalog::CLIPPING_PAPERS;
@@ -369,7 +369,6 @@ fn ContourCanvas(
     paths: Memo<Vec<(Method, Vec<[f32; 2]>)>>,
     frame: RwSignal<usize>,
 ) -> impl IntoView {
-    use wasm_bindgen::JsCast;
     const N: usize = 90;
     const SIZE: f64 = 420.0;
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -380,21 +379,9 @@ fn ContourCanvas(
         let g = grid.get();
         let upto = frame.get();
         let Some(el) = canvas.get() else { return };
-        let dpr = web_sys::window()
-            .map(|w| w.device_pixel_ratio())
-            .unwrap_or(1.0)
-            .max(1.0);
-        el.set_width((SIZE * dpr) as u32);
-        el.set_height((SIZE * dpr) as u32);
-        let Some(ctx) = el
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
-        else {
+        let Some(ctx) = canvas_context(&el, SIZE, SIZE) else {
             return;
         };
-        let _ = ctx.scale(dpr, dpr);
         let (lo, hi) = g
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
