@@ -90,8 +90,14 @@ test('the shell fits a 360 px phone without sideways scrolling', async ({ page }
   await expect(page.getByTestId('experiment-card').first()).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
-  await page.goto('/rng');
-  await expect(page.getByTestId('agreement')).toBeVisible();
-  const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow2).toBeLessThanOrEqual(0);
+  for (const [path, ready] of [
+    ['/rng', 'agreement'],
+    ['/gumbel', 'estimators'],
+    ['/clipping?steps=60&runs=16', 'mc-table'],
+  ]) {
+    await page.goto(path);
+    await expect(page.getByTestId(ready)).toBeVisible({ timeout: 120_000 });
+    const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow2, path).toBeLessThanOrEqual(0);
+  }
 });
