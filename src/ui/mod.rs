@@ -6,7 +6,6 @@ pub mod charts;
 pub mod clipping;
 pub mod gumbel;
 pub mod pages;
-pub mod plot;
 pub mod query;
 pub mod rng;
 pub mod selftest;

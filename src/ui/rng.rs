@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
-use super::plot::HistogramPlot;
+use super::charts::HistogramPlot;
 use super::query::{ConfigNotes, use_config, use_set_config};
 use crate::experiments::Backend;
 use crate::experiments::catalog::RNG_PAPERS;
