@@ -27,7 +27,7 @@ const PATH_STEPS: u32 = 1000;
 const FRAME_MS: u64 = 40;
 
 const METHOD_COLORS: [&str; 8] = [
-    "#222222", "#D55E00", "#E69F00", "#CC79A7", "#0072B2", "#56B4E9", "#009E73", "#7B3294",
+    "#8A8A8A", "#D55E00", "#E69F00", "#CC79A7", "#0072B2", "#56B4E9", "#009E73", "#7B3294",
 ];
 
 fn method_label(m: Method) -> &'static str {

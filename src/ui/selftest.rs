@@ -60,7 +60,7 @@ pub fn SelfTest() -> impl IntoView {
                         <p data-testid="selftest-status" data-pass=all.to_string()>
                             {if all { "All checks pass." } else { "Some checks FAIL." }}
                         </p>
-                        <table class="moments">
+                        <table class="moments selftest-table">
                             <thead>
                                 <tr>
                                     <th scope="col">"kernel"</th>
