@@ -70,3 +70,60 @@ proptest! {
         }
     }
 }
+
+/// Every value the lenient parser produces is one the strict parser accepts,
+/// unchanged: so no link can smuggle an out-of-range value into an experiment.
+fn lenient_output_is_strictly_valid<C: Config + std::fmt::Debug>(pairs: &[(String, String)]) {
+    let (cfg, _) = C::from_pairs_lenient(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let canonical = cfg.to_pairs();
+    let reparsed = C::from_pairs_strict(canonical.iter().map(|(k, v)| (*k, v.as_str())));
+    assert_eq!(reparsed.as_ref(), Ok(&cfg), "{pairs:?}");
+}
+
+fn any_pairs(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<(String, String)>> {
+    proptest::collection::vec(
+        (
+            prop_oneof![
+                proptest::sample::select(keys).prop_map(str::to_string),
+                ".{0,6}"
+            ],
+            prop_oneof![
+                ".{0,30}",
+                "-?[0-9]{0,22}(\\.[0-9]{0,4})?(e-?[0-9]{1,3})?",
+                "(-?[0-9]{1,4}(\\.[0-9])?,){0,20}-?[0-9]{1,4}",
+                "((-?[0-9]{1,3},-?[0-9]{1,3});){0,5}-?[0-9],-?[0-9]",
+                "NaN|inf|-inf|true|false|cpu|gpu|student-t|stable|quadratic|spirals3|relu|2|inf",
+            ],
+        ),
+        0..8,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn gumbel_links_stay_valid(pairs in any_pairs(&["logits", "weights", "tau", "samples", "seed", "anneal", "tau_min", "lr", "steps", "batch"])) {
+        lenient_output_is_strictly_valid::<gradlab::experiments::gumbel::GumbelConfig>(&pairs);
+    }
+
+    #[test]
+    fn clipping_links_stay_valid(pairs in any_pairs(&["objective", "noise", "df", "alpha", "fraction", "scale", "state_dependent", "steps", "runs", "batch", "lr", "threshold", "groups", "norm", "seed"])) {
+        lenient_output_is_strictly_valid::<gradlab::experiments::clipping::ClippingConfig>(&pairs);
+    }
+
+    #[test]
+    fn robust_flags_stay_valid(pairs in any_pairs(&["method", "threshold", "groups", "grads", "norm"])) {
+        lenient_output_is_strictly_valid::<gradlab::experiments::clipping::RobustConfig>(&pairs);
+    }
+
+    #[test]
+    fn train_mlp_flags_stay_valid(pairs in any_pairs(&["dataset", "hidden", "activation", "steps", "lr", "batch", "seed", "train", "test", "every", "smoothing", "maxsup", "weight_decay"])) {
+        lenient_output_is_strictly_valid::<gradlab::experiments::train_mlp::TrainMlpConfig>(&pairs);
+    }
+
+    #[test]
+    fn rng_links_stay_valid(pairs in any_pairs(&["seed", "stream", "count"])) {
+        lenient_output_is_strictly_valid::<RngConfig>(&pairs);
+    }
+}
