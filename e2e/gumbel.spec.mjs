@@ -70,3 +70,28 @@ test('a hostile Gumbel link is fixed with named notes and still renders', async 
   await expect(page.getByTestId('estimators')).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+test('copy link, open it elsewhere: same controls and same numbers; reset and export', async ({ page, context }) => {
+  const errors = watchErrors(page);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.goto('/gumbel?logits=1,0,-1&weights=3,1,2&tau=0.2&samples=50000&seed=5');
+  const table = page.getByTestId('estimators');
+  await expect(page.getByTestId('estimates-meta')).toContainText('50000 samples');
+  const numbers = await table.textContent();
+  await page.getByTestId('copy-link').click();
+  await expect(page.getByRole('status').filter({ hasText: /Link copied|Copy this link/ })).toBeVisible();
+  const link = await page.evaluate(() => navigator.clipboard.readText().catch(() => location.href));
+  const other = await context.newPage();
+  await other.goto(link);
+  await expect(other.getByLabel('weight 1')).toHaveValue('3');
+  await expect(other.getByTestId('estimates-meta')).toContainText('50000 samples');
+  await expect(other.getByTestId('estimators')).toHaveText(numbers);
+  // Export: the CLI's JSON for this view.
+  const href = await page.getByTestId('export-json').getAttribute('href');
+  const json = JSON.parse(decodeURIComponent(href.replace(/^data:application\/json;charset=utf-8,/, '')));
+  expect(Object.keys(json.grad)).toEqual(['exact', 'reinforce', 'reinforce_baseline', 'gumbel_softmax', 'straight_through']);
+  await page.getByTestId('reset').click();
+  await expect(page).toHaveURL(/logits=0.5,1,-1,2/);
+  await expect(page.getByLabel('weight 1')).toHaveValue('1');
+  expect(errors).toEqual([]);
+});

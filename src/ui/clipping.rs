@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{LinePlot, Series, canvas_context, short};
 use super::query::{ConfigNotes, use_config, use_set_config};
+use super::share::ShareBar;
 use crate::experiments::Backend;
 use crate::experiments::catalog::CLIPPING_PAPERS;
 use crate::experiments::clipping::{
@@ -152,6 +153,14 @@ pub fn ClippingWidget() -> impl IntoView {
                 </p>
             </header>
             <ConfigNotes notes />
+            <ShareBar
+                name="clipping"
+                json=Signal::derive(move || report.with(|r| r.as_ref().map(|(r, _)| serde_json::to_string(r).unwrap_or_default())))
+                on_reset={
+                    let set_config = set_config.clone();
+                    move || set_config(&ClippingConfig::default())
+                }
+            />
             <ClippingControls cfg set_field=set_field.clone() />
             <div class="panels two">
                 <section class="panel">

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{BarPlot, CATEGORY_COLORS, LinePlot, Series, SimplexPlot, short};
 use super::query::{ConfigNotes, use_config, use_set_config};
+use super::share::ShareBar;
 use crate::experiments::Backend;
 use crate::experiments::catalog::GUMBEL_PAPERS;
 use crate::experiments::config::Config;
@@ -228,6 +229,14 @@ pub fn GumbelWidget() -> impl IntoView {
                 </p>
             </header>
             <ConfigNotes notes />
+            <ShareBar
+                name="gumbel"
+                json=Signal::derive(move || shown.with(|s| s.as_ref().map(|s| serde_json::to_string(&s.estimates).unwrap_or_default())))
+                on_reset={
+                    let set_config = set_config.clone();
+                    move || set_config(&GumbelConfig::default())
+                }
+            />
             <div class="panels two">
                 <section class="panel">
                     <h2>"Logits θ and weights w"</h2>

@@ -9,6 +9,7 @@ pub mod pages;
 pub mod query;
 pub mod rng;
 pub mod selftest;
+pub mod share;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
