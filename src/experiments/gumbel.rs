@@ -304,6 +304,17 @@ impl LiveSampler {
         self.hard_counts.iter().map(|&c| c as f64 / n).collect()
     }
 
+    /// Mean of max_k y_k over the recent relaxed samples: 1 when they sit on the
+    /// simplex's corners (τ → 0), 1/K at its centre (τ → ∞).
+    pub fn corner_sharpness(&self) -> f64 {
+        let n = self.recent.len().max(1) as f64;
+        self.recent
+            .iter()
+            .map(|(y, _)| f64::from(y.iter().copied().fold(0.0f32, f32::max)))
+            .sum::<f64>()
+            / n
+    }
+
     /// Mean relaxed sample at the current τ.
     pub fn soft_mean(&self) -> Vec<f64> {
         let n = self.soft_n.max(1) as f64;

@@ -388,6 +388,8 @@ fn simplex_xy(y: &[f64]) -> (f64, f64) {
 pub fn SimplexPlot(
     points: Signal<Vec<(Vec<f32>, usize)>>,
     probs: Signal<Vec<f64>>,
+    /// Mean of the samples' largest coordinate (exposed for tests and screen readers).
+    sharpness: Signal<f64>,
     title: String,
 ) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -437,6 +439,7 @@ pub fn SimplexPlot(
                 aria-label=title.clone()
                 data-testid="simplex"
                 data-points=move || points.with(Vec::len).to_string()
+                data-sharpness=move || format!("{:.3}", sharpness.get())
             ></canvas>
             <figcaption>
                 <span class="caption-title">{title}</span>

@@ -265,6 +265,7 @@ pub fn GumbelWidget() -> impl IntoView {
                                 <SimplexPlot
                                     points=Signal::derive(move || live.with(|l| l.recent.iter().cloned().collect()))
                                     probs=Signal::derive(move || cfg.with(|c| softmax(&c.logits)))
+                                    sharpness=Signal::derive(move || live.with(LiveSampler::corner_sharpness))
                                     title=format!("Relaxed samples on the simplex (τ = {})", short(tau_now.get()))
                                 />
                             }
