@@ -2,6 +2,7 @@
 //! experiment. The UI never computes science; it asks an experiment.
 
 pub mod backend;
+pub mod bench;
 pub mod charts;
 pub mod clipping;
 pub mod gumbel;
@@ -57,6 +58,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/gumbel") view=gumbel::GumbelWidget />
                 <Route path=path!("/clipping") view=clipping::ClippingWidget />
                 <Route path=path!("/selftest") view=selftest::SelfTest />
+                <Route path=path!("/bench") view=bench::BenchPage />
                 <Route path=path!("/:id") view=ExperimentOrMissing />
             </Routes>
         </main>
