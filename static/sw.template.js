@@ -23,9 +23,13 @@ self.addEventListener('fetch', (event) => {
   const req = event.request;
   if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin) return;
   if (req.mode === 'navigate') {
-    // Every route is the single-page app: serve its shell, from the cache first.
+    // A precached page (e.g. embed-demo.html) is served as itself; every other
+    // route is the single-page app's shell. Cache first, then the network.
     event.respondWith(
-      caches.match(BASE + 'index.html', { cacheName: CACHE }).then((hit) => hit || fetch(req)),
+      caches
+        .match(req, { cacheName: CACHE, ignoreSearch: true })
+        .then((hit) => hit || caches.match(BASE + 'index.html', { cacheName: CACHE }))
+        .then((hit) => hit || fetch(req)),
     );
     return;
   }

@@ -14,6 +14,7 @@ pub mod share;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_params_map};
 use leptos_router::path;
 
 use backend::{BackendSwitch, provide_backend};
@@ -38,7 +39,11 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell() -> impl IntoView {
     provide_backend();
+    let location = use_location();
+    // Embeds (`/embed/<id>`) show the widget alone, for iframes in blog posts.
+    let embedded = Memo::new(move |_| location.pathname.get().starts_with("/embed/"));
     view! {
+        <Show when=move || !embedded.get()>
         <header class="site">
             <A href="/" attr:class="logo">
                 <span class="mark" aria-hidden="true">"∇"</span>
@@ -50,7 +55,8 @@ fn Shell() -> impl IntoView {
             </nav>
             <BackendSwitch />
         </header>
-        <main>
+        </Show>
+        <main class:embed=move || embedded.get()>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/") view=Gallery />
                 <Route path=path!("/about") view=About />
@@ -59,12 +65,39 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/clipping") view=clipping::ClippingWidget />
                 <Route path=path!("/selftest") view=selftest::SelfTest />
                 <Route path=path!("/bench") view=bench::BenchPage />
+                <Route path=path!("/embed/:id") view=Embedded />
                 <Route path=path!("/:id") view=ExperimentOrMissing />
             </Routes>
         </main>
-        <footer class="site">
-            "gradlab — open source; every number is computed in this tab. "
-            <A href="/about">"Papers"</A>
-        </footer>
+        <Show when=move || !embedded.get()>
+            <footer class="site">
+                "gradlab — open source; every number is computed in this tab. "
+                <A href="/about">"Papers"</A>
+            </footer>
+        </Show>
+    }
+}
+
+/// One widget alone, with a link to its full page and the backend switch.
+#[component]
+fn Embedded() -> impl IntoView {
+    let params = use_params_map();
+    let location = use_location();
+    move || {
+        let id = params.with(|p| p.get("id").unwrap_or_default());
+        let widget = match id.as_str() {
+            "rng" => view! { <rng::RngWidget /> }.into_any(),
+            "gumbel" => view! { <gumbel::GumbelWidget /> }.into_any(),
+            "clipping" => view! { <clipping::ClippingWidget /> }.into_any(),
+            _ => view! { <NotFound /> }.into_any(),
+        };
+        let full = format!("/{id}{}", location.search.get_untracked());
+        view! {
+            <div class="embed-bar">
+                <a href=full target="_blank" rel="noopener">"open in gradlab ↗"</a>
+                <BackendSwitch />
+            </div>
+            {widget}
+        }
     }
 }

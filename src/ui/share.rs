@@ -54,9 +54,31 @@ pub fn ShareBar(
             })
             .unwrap_or_default()
     };
+    let show_embed = RwSignal::new(false);
+    let snippets = move || {
+        let loc = web_sys::window().map(|w| w.location());
+        let origin = loc
+            .as_ref()
+            .and_then(|l| l.origin().ok())
+            .unwrap_or_default();
+        let search = loc
+            .as_ref()
+            .and_then(|l| l.search().ok())
+            .unwrap_or_default();
+        let query = search.trim_start_matches('?').to_string();
+        let iframe = format!(
+            "<iframe src=\"{origin}/embed/{name}{search}\" style=\"width:100%;border:0\" loading=\"lazy\" title=\"gradlab: {name}\"></iframe>\n<script src=\"{origin}/embed.js\" defer></script>"
+        );
+        let element = format!(
+            "<script src=\"{origin}/embed.js\" defer></script>\n<gradlab-widget experiment=\"{name}\" config=\"{}\"></gradlab-widget>",
+            query.replace('&', "&amp;")
+        );
+        (iframe, element)
+    };
     view! {
         <div class="share-bar">
             <button on:click=copy data-testid="copy-link">"Copy link"</button>
+            <button on:click=move |_| show_embed.update(|s| *s = !*s) aria-expanded=move || show_embed.get().to_string() data-testid="embed">"Embed"</button>
             <button on:click=move |_| on_reset() data-testid="reset">"Reset"</button>
             <a
                 class="button"
@@ -69,5 +91,16 @@ pub fn ShareBar(
             </a>
             <span class="share-status" role="status">{move || status.get()}</span>
         </div>
+        <Show when=move || show_embed.get()>
+            {move || {
+                let (iframe, element) = snippets();
+                view! {
+                    <div class="embed-snippets" data-testid="embed-snippets">
+                        <label>"An iframe (sized to its content by embed.js)"<textarea readonly rows="3">{iframe}</textarea></label>
+                        <label>"Or a custom element"<textarea readonly rows="3">{element}</textarea></label>
+                    </div>
+                }
+            }}
+        </Show>
     }
 }

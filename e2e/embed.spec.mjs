@@ -1,0 +1,51 @@
+// Embeds: a blog page with three widgets as custom elements and three as
+// iframes, each sized to its content; the embed route shows the widget alone.
+import { test, expect } from '@playwright/test';
+
+test('the demo blog page shows six embeds, sized to their content with no scrollbars', async ({ page }) => {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('/embed-demo.html');
+  const frames = page.locator('iframe');
+  await expect(frames).toHaveCount(6);
+  for (let i = 0; i < 6; i++) {
+    const frame = frames.nth(i);
+    await frame.scrollIntoViewIfNeeded();
+    // Height reported by the embed and applied by embed.js: well above the 150 px default.
+    await expect.poll(async () => (await frame.boundingBox()).height, { timeout: 60_000 }).toBeGreaterThan(400);
+    const inner = frame.contentFrame();
+    await expect(inner.locator('.embed-bar a')).toHaveText(/open in gradlab/);
+    await expect(inner.locator('header.site')).toHaveCount(0);
+    // No scrollbar: the frame is as tall as its document (allow a frame of settling).
+    await expect
+      .poll(async () => {
+        const box = await frame.boundingBox();
+        const h = await inner.locator('html').evaluate((el) => el.scrollHeight);
+        return h - box.height;
+      }, { timeout: 30_000 })
+      .toBeLessThanOrEqual(2);
+  }
+  // A height message that does not come from an embed's own window is ignored.
+  const before = (await frames.first().boundingBox()).height;
+  await page.evaluate(() => window.postMessage({ type: 'gradlab:height', height: 5 }, '*'));
+  await page.waitForTimeout(300);
+  expect((await frames.first().boundingBox()).height).toBeCloseTo(before, 0);
+  expect(errors).toEqual([]);
+});
+
+test('an unknown experiment in a custom element says so, and the Embed button gives both snippets', async ({ page }) => {
+  await page.goto('/embed-demo.html');
+  await page.evaluate(() => {
+    const el = document.createElement('gradlab-widget');
+    el.setAttribute('experiment', '<img src=x onerror=alert(1)>');
+    el.id = 'bad';
+    document.body.append(el);
+  });
+  await expect(page.locator('#bad')).toContainText('unknown experiment');
+  await expect(page.locator('#bad iframe')).toHaveCount(0);
+  await page.goto('/gumbel?tau=0.3');
+  await page.getByTestId('embed').click();
+  const snippets = page.getByTestId('embed-snippets');
+  await expect(snippets.locator('textarea').first()).toHaveValue(/<iframe src="http:\/\/127\.0\.0\.1:4173\/embed\/gumbel\?.*tau=0\.3/);
+  await expect(snippets.locator('textarea').nth(1)).toHaveValue(/<gradlab-widget experiment="gumbel" config=".*tau=0\.3/);
+});

@@ -1,0 +1,58 @@
+// gradlab embeds for any page: <gradlab-widget experiment="gumbel" config="tau=0.3">
+// and plain <iframe src=".../embed/<id>?..."> elements, both sized to their
+// content. The iframe reports its height with postMessage; only messages
+// from gradlab's own origin and from the iframe itself are accepted.
+(() => {
+  const script = document.currentScript;
+  const base = new URL('.', script ? script.src : location.href);
+  const origin = base.origin;
+  const EXPERIMENTS = ['rng', 'gumbel', 'clipping'];
+
+  const frames = new Set();
+  const track = (iframe) => frames.add(iframe);
+  addEventListener('message', (event) => {
+    if (event.origin !== origin || !event.data || event.data.type !== 'gradlab:height') return;
+    for (const iframe of frames) {
+      if (iframe.contentWindow === event.source) {
+        const h = Number(event.data.height);
+        if (Number.isFinite(h) && h > 0 && h < 100000) iframe.style.height = `${Math.ceil(h)}px`;
+      }
+    }
+  });
+
+  class GradlabWidget extends HTMLElement {
+    connectedCallback() {
+      if (this.firstChild) return;
+      const id = (this.getAttribute('experiment') || '').trim();
+      if (!EXPERIMENTS.includes(id)) {
+        const note = document.createElement('p');
+        note.textContent = `gradlab: unknown experiment "${id.slice(0, 40)}" (one of: ${EXPERIMENTS.join(', ')})`;
+        this.append(note);
+        return;
+      }
+      // The config is a query string; URLSearchParams re-encodes it safely.
+      const params = new URLSearchParams(this.getAttribute('config') || '');
+      const iframe = document.createElement('iframe');
+      iframe.src = new URL(`embed/${id}?${params}`, base).href;
+      iframe.title = `gradlab: ${id}`;
+      iframe.loading = 'lazy';
+      iframe.style.cssText = 'width:100%;border:0;height:480px;display:block';
+      track(iframe);
+      this.append(iframe);
+    }
+  }
+  if (!customElements.get('gradlab-widget')) customElements.define('gradlab-widget', GradlabWidget);
+
+  const adopt = () => {
+    for (const iframe of document.querySelectorAll('iframe')) {
+      try {
+        const u = new URL(iframe.src, location.href);
+        if (u.origin === origin && u.pathname.startsWith(`${base.pathname}embed/`)) track(iframe);
+      } catch {
+        // not a URL we embed
+      }
+    }
+  };
+  if (document.readyState === 'loading') addEventListener('DOMContentLoaded', adopt);
+  else adopt();
+})();
