@@ -10,14 +10,7 @@ use gradlab::kernels::rng::RngKey;
 use std::hint::black_box;
 
 fn spec(output: usize) -> MlpSpec {
-    MlpSpec {
-        input: 2,
-        hidden: vec![128, 128],
-        output,
-        activation: Activation::Relu,
-        time_features: 0,
-        class_inputs: 0,
-    }
+    MlpSpec::for_2d_points(&[128, 128], output, Activation::Relu)
 }
 
 fn bench_mlp(c: &mut Criterion) {

@@ -493,14 +493,8 @@ fn bench(rest: &[String]) -> Result<String, CliError> {
 }
 
 fn bench_spec(hidden: &[u32], output: usize) -> MlpSpec {
-    MlpSpec {
-        input: 2,
-        hidden: hidden.iter().map(|&w| w as usize).collect(),
-        output,
-        activation: Activation::Relu,
-        time_features: 0,
-        class_inputs: 0,
-    }
+    let hidden: Vec<usize> = hidden.iter().map(|&w| w as usize).collect();
+    MlpSpec::for_2d_points(&hidden, output, Activation::Relu)
 }
 
 fn gpu_fault(e: GpuError) -> CliError {

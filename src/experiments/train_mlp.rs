@@ -51,14 +51,8 @@ crate::define_config! {
 
 impl TrainMlpConfig {
     pub fn spec(&self) -> MlpSpec {
-        MlpSpec {
-            input: 2,
-            hidden: self.hidden.iter().map(|&w| w as usize).collect(),
-            output: self.dataset.classes(),
-            activation: self.activation,
-            time_features: 0,
-            class_inputs: 0,
-        }
+        let hidden: Vec<usize> = self.hidden.iter().map(|&w| w as usize).collect();
+        MlpSpec::for_2d_points(&hidden, self.dataset.classes(), self.activation)
     }
 
     pub fn loss(&self) -> Loss {

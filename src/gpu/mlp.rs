@@ -202,24 +202,35 @@ impl Dispatch {
     }
 }
 
-fn bind(
-    gpu: &Gpu,
-    pipeline: &wgpu::ComputePipeline,
-    uniform: &wgpu::Buffer,
-    entries: &[(u32, &wgpu::Buffer)],
-) -> wgpu::BindGroup {
-    let mut all = vec![(0, uniform)];
-    all.extend_from_slice(entries);
-    gpu.bind_group("mlp", pipeline, &all)
-}
-
-fn uniform(gpu: &Gpu, size: usize) -> wgpu::Buffer {
-    gpu.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("mlp params"),
-        size: size as u64,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    })
+impl Dispatch {
+    /// A dispatch of `pipeline` with its own uniform at binding 0, then `entries`.
+    fn new(
+        gpu: &Gpu,
+        pipeline: &wgpu::ComputePipeline,
+        kernel: Kernel,
+        entries: &[(u32, &wgpu::Buffer)],
+    ) -> Self {
+        let size = match kernel {
+            Kernel::Matmul(_) => std::mem::size_of::<MatmulParams>(),
+            Kernel::Loss { .. } => std::mem::size_of::<LossParams>(),
+            Kernel::Bias(_) => std::mem::size_of::<BiasParams>(),
+            Kernel::Adam { .. } => std::mem::size_of::<AdamParams>(),
+        };
+        let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("mlp params"),
+            size: size as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut all = vec![(0, &uniform)];
+        all.extend_from_slice(entries);
+        let bind_group = gpu.bind_group("mlp", pipeline, &all);
+        Self {
+            kernel,
+            bind_group,
+            uniform,
+        }
+    }
 }
 
 fn act_code(a: Activation) -> u32 {
@@ -243,7 +254,8 @@ struct Workspace {
 }
 
 impl Workspace {
-    /// `training`: also allocate gradients of activations and the loss and backward dispatches.
+    /// `classify`: for training, also allocate the gradients of the activations
+    /// and the loss (cross-entropy if true, MSE if false) and backward dispatches.
     fn new(
         gpu: &Gpu,
         pipes: &MlpPipelines,
@@ -271,45 +283,41 @@ impl Workspace {
         };
         let act = act_code(spec.activation);
 
-        let mut forward = Vec::new();
-        for (l, (&(i, o), &(w_off, b_off))) in layers.iter().zip(&offsets).enumerate() {
-            let u = uniform(gpu, std::mem::size_of::<MatmulParams>());
-            let c2 = if l + 1 < n_layers {
-                &hidden_inputs[l]
-            } else {
-                &scratch
-            };
-            let bind_group = bind(
-                gpu,
-                &pipes.matmul,
-                &u,
-                &[
-                    (1, input(l)),
-                    (2, &bufs.params),
-                    (3, &bufs.params),
-                    (4, &pre[l]),
-                    (5, c2),
-                ],
-            );
-            forward.push(Dispatch {
-                kernel: Kernel::Matmul(MatmulParams {
-                    n: o as u32,
-                    k: i as u32,
-                    mode: 0,
-                    a_sm: i as u32,
-                    a_sk: 1,
-                    act: if l + 1 < n_layers { act } else { 0 },
-                    b_off: w_off as u32,
-                    b_sk: 1,
-                    b_sn: i as u32,
-                    aux_off: b_off as u32,
-                    c_sm: o as u32,
-                    ..Default::default()
-                }),
-                bind_group,
-                uniform: u,
-            });
-        }
+        // Z = X·Wᵀ + b, then φ(Z) (identity on the last layer).
+        let forward = layers
+            .iter()
+            .zip(&offsets)
+            .enumerate()
+            .map(|(l, (&(i, o), &(w_off, b_off)))| {
+                let last = l + 1 == n_layers;
+                let activated = if last { &scratch } else { &hidden_inputs[l] };
+                Dispatch::new(
+                    gpu,
+                    &pipes.matmul,
+                    Kernel::Matmul(MatmulParams {
+                        n: o as u32,
+                        k: i as u32,
+                        mode: 0,
+                        a_sm: i as u32,
+                        a_sk: 1,
+                        act: if last { 0 } else { act },
+                        b_off: w_off as u32,
+                        b_sk: 1,
+                        b_sn: i as u32,
+                        aux_off: b_off as u32,
+                        c_sm: o as u32,
+                        ..Default::default()
+                    }),
+                    &[
+                        (1, input(l)),
+                        (2, &bufs.params),
+                        (3, &bufs.params),
+                        (4, &pre[l]),
+                        (5, activated),
+                    ],
+                )
+            })
+            .collect();
 
         let (mut backward, mut labels, mut values, mut row_loss) = (Vec::new(), None, None, None);
         if let Some(classify) = classify {
@@ -317,50 +325,33 @@ impl Workspace {
             let lab = gpu.storage_buffer("mlp labels", rows * 4);
             let val = f32s(spec.output);
             let rl = gpu.storage_buffer("mlp row loss", rows * 4);
-            let u = uniform(gpu, std::mem::size_of::<LossParams>());
             let (pipeline, target) = if classify {
                 (&pipes.cross_entropy, (2, &lab))
             } else {
                 (&pipes.mean_squared_error, (3, &val))
             };
-            let bind_group = bind(
+            backward.push(Dispatch::new(
                 gpu,
                 pipeline,
-                &u,
+                Kernel::Loss {
+                    classify,
+                    k: spec.output as u32,
+                },
                 &[
                     (1, &pre[n_layers - 1]),
                     target,
                     (4, &dz[n_layers - 1]),
                     (5, &rl),
                 ],
-            );
-            backward.push(Dispatch {
-                kernel: Kernel::Loss {
-                    classify,
-                    k: spec.output as u32,
-                },
-                bind_group,
-                uniform: u,
-            });
+            ));
             for l in (0..n_layers).rev() {
                 let (i, o) = layers[l];
                 let (w_off, b_off) = offsets[l];
                 // dW = dZᵀ · input: C[o][i] = Σ_b dZ[b][o] · X[b][i].
-                let u = uniform(gpu, std::mem::size_of::<MatmulParams>());
-                let bind_group = bind(
+                backward.push(Dispatch::new(
                     gpu,
                     &pipes.matmul,
-                    &u,
-                    &[
-                        (1, &dz[l]),
-                        (2, input(l)),
-                        (3, &bufs.params),
-                        (4, &bufs.grads),
-                        (5, &scratch),
-                    ],
-                );
-                backward.push(Dispatch {
-                    kernel: Kernel::Matmul(MatmulParams {
+                    Kernel::Matmul(MatmulParams {
                         m: o as u32,
                         n: i as u32,
                         mode: 2,
@@ -372,38 +363,31 @@ impl Workspace {
                         c_sm: i as u32,
                         ..Default::default()
                     }),
-                    bind_group,
-                    uniform: u,
-                });
+                    &[
+                        (1, &dz[l]),
+                        (2, input(l)),
+                        (3, &bufs.params),
+                        (4, &bufs.grads),
+                        (5, &scratch),
+                    ],
+                ));
                 // db = Σ_b dZ[b].
-                let u = uniform(gpu, std::mem::size_of::<BiasParams>());
-                let bind_group = bind(gpu, &pipes.bias, &u, &[(1, &dz[l]), (2, &bufs.grads)]);
-                backward.push(Dispatch {
-                    kernel: Kernel::Bias(BiasParams {
+                backward.push(Dispatch::new(
+                    gpu,
+                    &pipes.bias,
+                    Kernel::Bias(BiasParams {
                         n: o as u32,
                         off: b_off as u32,
                         ..Default::default()
                     }),
-                    bind_group,
-                    uniform: u,
-                });
+                    &[(1, &dz[l]), (2, &bufs.grads)],
+                ));
                 // dZ_{l-1} = (dZ_l · W_l) ⊙ φ'(Z_{l-1}).
                 if l > 0 {
-                    let u = uniform(gpu, std::mem::size_of::<MatmulParams>());
-                    let bind_group = bind(
+                    backward.push(Dispatch::new(
                         gpu,
                         &pipes.matmul,
-                        &u,
-                        &[
-                            (1, &dz[l]),
-                            (2, &bufs.params),
-                            (3, &pre[l - 1]),
-                            (4, &dz[l - 1]),
-                            (5, &scratch),
-                        ],
-                    );
-                    backward.push(Dispatch {
-                        kernel: Kernel::Matmul(MatmulParams {
+                        Kernel::Matmul(MatmulParams {
                             n: i as u32,
                             k: o as u32,
                             mode: 1,
@@ -416,30 +400,29 @@ impl Workspace {
                             c_sm: i as u32,
                             ..Default::default()
                         }),
-                        bind_group,
-                        uniform: u,
-                    });
+                        &[
+                            (1, &dz[l]),
+                            (2, &bufs.params),
+                            (3, &pre[l - 1]),
+                            (4, &dz[l - 1]),
+                            (5, &scratch),
+                        ],
+                    ));
                 }
             }
-            let u = uniform(gpu, std::mem::size_of::<AdamParams>());
-            let bind_group = bind(
+            backward.push(Dispatch::new(
                 gpu,
                 &pipes.adam,
-                &u,
+                Kernel::Adam {
+                    n: spec.param_count() as u32,
+                },
                 &[
                     (1, &bufs.grads),
                     (2, &bufs.params),
                     (3, &bufs.m),
                     (4, &bufs.v),
                 ],
-            );
-            backward.push(Dispatch {
-                kernel: Kernel::Adam {
-                    n: spec.param_count() as u32,
-                },
-                bind_group,
-                uniform: u,
-            });
+            ));
             labels = Some(lab);
             values = Some(val);
             row_loss = Some(rl);

@@ -40,6 +40,18 @@ pub const MAX_TIME_FEATURES: usize = 64;
 pub const MAX_CLASS_INPUTS: usize = 64;
 
 impl MlpSpec {
+    /// A classifier or regressor of 2D points: no time or class inputs.
+    pub fn for_2d_points(hidden: &[usize], output: usize, activation: Activation) -> Self {
+        Self {
+            input: 2,
+            hidden: hidden.to_vec(),
+            output,
+            activation,
+            time_features: 0,
+            class_inputs: 0,
+        }
+    }
+
     /// Width of layer 0's input: raw input, time features, class one-hot.
     pub fn feature_dim(&self) -> usize {
         self.input + self.time_features + self.class_inputs

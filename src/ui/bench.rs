@@ -71,14 +71,7 @@ fn row(kernel: &'static str, backend: Backend, size: u32, ms: f64) -> Row {
 }
 
 fn mlp_spec(output: usize) -> MlpSpec {
-    MlpSpec {
-        input: 2,
-        hidden: vec![128, 128],
-        output,
-        activation: Activation::Relu,
-        time_features: 0,
-        class_inputs: 0,
-    }
+    MlpSpec::for_2d_points(&[128, 128], output, Activation::Relu)
 }
 
 // The RefCells let the timing closures reuse one model; the page is single-threaded
