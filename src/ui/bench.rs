@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, GpuStatus, shared_gpu};
+use super::now_ms as now;
 use crate::experiments::Backend;
 use crate::experiments::clipping::{ClippingConfig, METHODS};
 use crate::gpu::gumbel::GumbelMoments;
@@ -25,13 +26,6 @@ struct Row {
     size: u32,
     items_per_s: f64,
     ms_per_iter: f64,
-}
-
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
 }
 
 /// Lets the page paint between measurements.

@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{LinePlot, Series, canvas_context, short};
+use super::pages::paper_anchor;
 use super::query::{ConfigNotes, use_config, use_set_config};
 use super::share::ShareBar;
 use crate::experiments::Backend;
@@ -45,12 +46,7 @@ fn method_label(m: Method) -> &'static str {
 }
 
 fn paper_link(i: usize) -> impl IntoView {
-    let p = CLIPPING_PAPERS[i];
-    view! {
-        <a href=p.url target="_blank" rel="noopener noreferrer">
-            {format!("{} ({})", p.title, p.venue)}
-        </a>
-    }
+    paper_anchor(CLIPPING_PAPERS[i])
 }
 
 async fn monte_carlo(

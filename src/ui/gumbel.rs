@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{BarPlot, CATEGORY_COLORS, LinePlot, Series, SimplexPlot, short};
+use super::pages::paper_anchor;
 use super::query::{ConfigNotes, use_config, use_set_config};
 use super::share::ShareBar;
 use crate::experiments::Backend;
@@ -35,12 +36,7 @@ const THETA_VIEW: f64 = 5.0;
 const ESTIMATOR_COLORS: [&str; 5] = ["var(--ink)", "#D55E00", "#E69F00", "#0072B2", "#009E73"];
 
 fn paper_link(i: usize) -> impl IntoView {
-    let p = GUMBEL_PAPERS[i];
-    view! {
-        <a href=p.url target="_blank" rel="noopener noreferrer">
-            {format!("{} ({})", p.title, p.venue)}
-        </a>
-    }
+    paper_anchor(GUMBEL_PAPERS[i])
 }
 
 /// Estimates shown at the current τ, and where they came from.

@@ -20,6 +20,14 @@ use leptos_router::path;
 use backend::{BackendSwitch, provide_backend};
 use pages::{About, ExperimentOrMissing, Gallery, NotFound};
 
+/// Milliseconds from the page's performance clock (0 where there is none).
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
 /// Mounts the app on `<body>`.
 pub fn mount() {
     console_error_panic_hook::set_once();

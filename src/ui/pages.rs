@@ -16,6 +16,15 @@ fn PaperLink(paper: Paper) -> impl IntoView {
     }
 }
 
+/// "Title (venue)" linking to the paper: the citation every widget panel ends with.
+pub fn paper_anchor(paper: Paper) -> impl IntoView {
+    view! {
+        <a href=paper.url target="_blank" rel="noopener noreferrer">
+            {format!("{} ({})", paper.title, paper.venue)}
+        </a>
+    }
+}
+
 #[component]
 fn Card(info: ExperimentInfo) -> impl IntoView {
     let live = info.status == Status::Live;

@@ -7,6 +7,8 @@ use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::HistogramPlot;
+use super::now_ms;
+use super::pages::paper_anchor;
 use super::query::{ConfigNotes, use_config, use_set_config};
 use crate::experiments::Backend;
 use crate::experiments::catalog::RNG_PAPERS;
@@ -26,13 +28,6 @@ struct RngView {
     /// CPU against GPU for the same config, when WebGPU is up.
     agreement: Option<Agreement>,
     ms: f64,
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
 }
 
 async fn run(cfg: RngConfig, backend: Backend) -> Result<RngView, GpuError> {
@@ -182,16 +177,7 @@ pub fn RngWidget() -> impl IntoView {
                     "Each 32-bit word comes from Philox4x32-10 applied to the counter (index / 4) under the key (seed, stream); its top 23 bits give a uniform strictly inside (0, 1), which the normal quantile (AS 241) and −ln(−ln u) turn into normal and Gumbel draws. Both backends run the same floating-point operations in the same order, so they agree bit for bit, and every later experiment inherits that: change the backend and the numbers stay."
                 </p>
                 <p class="papers-inline">
-                    {RNG_PAPERS
-                        .iter()
-                        .map(|p| {
-                            view! {
-                                <a href=p.url target="_blank" rel="noopener noreferrer">
-                                    {format!("{} ({})", p.title, p.venue)}
-                                </a>
-                            }
-                        })
-                        .collect_view()}
+                    {RNG_PAPERS.iter().map(|p| paper_anchor(*p)).collect_view()}
                 </p>
             </section>
         </article>
