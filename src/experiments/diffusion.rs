@@ -1,0 +1,497 @@
+//! Live tiny-diffusion sampling: particles flow from noise to a 2D data set
+//! under a chosen score source, sampler, schedule and guidance. The same
+//! [`Sampling`] runs the CLI to completion and the widget a bounded slice per
+//! animation frame.
+
+use serde::Serialize;
+
+use super::Backend;
+use super::config::{ConfigError, ListBound, Range};
+use crate::kernels::diffusion::data::{CustomMixture, DiffusionData, FRESH_OFFSET, PointSet};
+use crate::kernels::diffusion::metrics::{memorized_fraction, sliced_wasserstein};
+use crate::kernels::diffusion::score::{
+    GaussianScore, Guided, Mixture, MlpDenoiser, SMOOTH_STREAM, Smoothed, Source,
+};
+use crate::kernels::diffusion::{
+    self as dk, Level, NOISE_STREAM, SamplerKind, SamplerParams, ScheduleKind,
+};
+use crate::gpu::diffusion::{DiffusionGpu, RunSetup};
+use crate::gpu::{Gpu, GpuError};
+use crate::kernels::rng::RngKey;
+
+crate::param_enum! {
+    /// Where the sampler's scores come from.
+    pub enum ScoreKind {
+        /// The exact score of the data's own Gaussian mixture (gmm8, custom).
+        ExactGmm = "exact-gmm",
+        /// The exact score of the noised empirical distribution of the training points.
+        Empirical = "empirical",
+        /// The smoothed closed-form score of Scarvelis et al.
+        Smoothed = "smoothed",
+        /// The Gaussian score approximation of Wang & Vastola.
+        Gaussian = "gaussian",
+        /// A tiny MLP ε-prediction network.
+        Mlp = "mlp",
+    }
+}
+
+/// Most particles a link can ask for.
+pub const MAX_PARTICLES: u32 = 100_000;
+/// Most particles on the CPU path of the page.
+pub const MAX_CPU_PARTICLES: u32 = 20_000;
+/// Particles whose whole path is kept for the timeline and the trails.
+pub const HISTORY_PARTICLES: usize = 1024;
+/// Points of fresh data the metrics compare with (and samples they use).
+pub const METRIC_POINTS: usize = 2048;
+/// Antithetic pairs of the smoothed score's Monte Carlo average.
+pub const SMOOTH_PAIRS: u32 = 4;
+
+crate::define_config! {
+    /// Sampling a 2D data set with a diffusion model.
+    pub struct DiffusionConfig {
+        /// Data set.
+        dataset: DiffusionData = DiffusionData::Gmm8, ();
+        /// Score source.
+        score: ScoreKind = ScoreKind::ExactGmm, ();
+        /// Sampler.
+        sampler: SamplerKind = SamplerKind::Ddim, ();
+        /// Noise schedule (T = 1000 training steps).
+        schedule: ScheduleKind = ScheduleKind::Cosine, ();
+        /// Sampling steps.
+        steps: u32 = 50, Range::new(1, 1000);
+        /// DDIM stochasticity η (0 = deterministic, 1 = DDPM).
+        eta: f64 = 0.0, Range::new(0.0, 1.0);
+        /// Particles.
+        n: u32 = 4096, Range::new(1, MAX_PARTICLES);
+        /// Classifier-free guidance scale w (0 = unconditional, 1 = conditional).
+        guidance: f64 = 0.0, Range::new(0.0, 15.0);
+        /// Guidance with the parallel component removed (Sadat et al.).
+        project: bool = false, ();
+        /// Smoothing σ of the smoothed closed-form score, in data units.
+        smoothing: f64 = 0.06, Range::new(0.0, 1.0);
+        /// Training points behind the empirical, smoothed and Gaussian scores.
+        train: u32 = 256, Range::new(2, 4096);
+        /// Memorisation radius δ: a sample within δ of a training point is a copy.
+        delta: f64 = 0.01, Range::new(1e-4, 1.0);
+        /// Langevin steps per noise level.
+        langevin_steps: u32 = 3, Range::new(1, 20);
+        /// Langevin step size δ (relative to the level's σ²).
+        langevin_delta: f64 = 0.5, Range::new(1e-4, 1.0);
+        /// Seed of the data, the noise and every stochastic step.
+        seed: u32 = 0, Range::new(0, u32::MAX);
+        /// Means of the custom mixture, x1,y1,x2,y2,...
+        gmm: Vec<f64> = vec![-0.8, -0.5, 0.8, -0.5, 0.0, 0.8], ListBound { min_len: 2, max_len: 32, each: Range::new(-2.5, 2.5) };
+        /// Standard deviation of each custom component.
+        gmm_std: f64 = 0.15, Range::new(0.01, 1.0);
+        /// Draw particle trails.
+        trails: bool = false, ();
+        /// Draw the score field as arrows.
+        field: bool = true, ();
+    }
+    reconcile = reconcile;
+}
+
+/// Fixes combinations the fields' own bounds cannot see.
+fn reconcile(cfg: &mut DiffusionConfig) -> Vec<ConfigError> {
+    let mut notes = Vec::new();
+    if cfg.gmm.len() % 2 == 1 {
+        cfg.gmm.pop();
+        notes.push(ConfigError {
+            field: "gmm".into(),
+            message: "needs x,y pairs; dropped the unpaired last value".into(),
+        });
+    }
+    if cfg.score == ScoreKind::ExactGmm && !has_mixture(cfg.dataset) {
+        cfg.score = ScoreKind::Empirical;
+        notes.push(ConfigError {
+            field: "score".into(),
+            message: format!(
+                "exact-gmm needs a mixture data set (gmm8, custom), not {}; using empirical",
+                cfg.dataset.as_str()
+            ),
+        });
+    }
+    if cfg.score == ScoreKind::Mlp && shipped_denoiser(cfg.dataset).is_none() {
+        cfg.score = ScoreKind::Smoothed;
+        notes.push(ConfigError {
+            field: "score".into(),
+            message: format!(
+                "no shipped MLP denoiser for {}; using smoothed",
+                cfg.dataset.as_str()
+            ),
+        });
+    }
+    notes
+}
+
+fn has_mixture(d: DiffusionData) -> bool {
+    matches!(d, DiffusionData::Gmm8 | DiffusionData::Custom)
+}
+
+/// The shipped denoiser weights of a built-in data set, relative to the site root
+/// (and to `static/` in the repository).
+pub fn shipped_denoiser(d: DiffusionData) -> Option<&'static str> {
+    Some(match d {
+        DiffusionData::Gmm8 => "models/denoiser-gmm8.bin",
+        DiffusionData::Swissroll => "models/denoiser-swissroll.bin",
+        DiffusionData::Moons => "models/denoiser-moons.bin",
+        DiffusionData::Checkerboard => "models/denoiser-checkerboard.bin",
+        DiffusionData::Rings => "models/denoiser-rings.bin",
+        DiffusionData::Custom | DiffusionData::Drawn => return None,
+    })
+}
+
+impl DiffusionConfig {
+    pub fn custom(&self) -> CustomMixture {
+        CustomMixture {
+            means: self
+                .gmm
+                .chunks_exact(2)
+                .map(|p| [p[0] as f32, p[1] as f32])
+                .collect(),
+            std: self.gmm_std as f32,
+        }
+    }
+
+    pub fn sampler_params(&self) -> SamplerParams {
+        SamplerParams {
+            kind: self.sampler,
+            eta: self.eta as f32,
+            langevin_steps: self.langevin_steps,
+            langevin_delta: self.langevin_delta as f32,
+        }
+    }
+
+    /// The noise levels of a run, from noise to data.
+    pub fn levels(&self) -> Vec<Level> {
+        let sched = dk::schedule(self.schedule, dk::TRAIN_STEPS);
+        dk::levels(self.sampler, &sched, self.steps as usize)
+    }
+
+    /// The training set: the built-in set's first `train` points, or the drawn points.
+    pub fn training_set(&self, drawn: &PointSet) -> PointSet {
+        if self.dataset == DiffusionData::Drawn {
+            return drawn.clone();
+        }
+        self.dataset
+            .points(self.seed, 0, self.train as usize, &self.custom())
+    }
+
+    /// Fresh data for the metrics: points the training set never saw (the
+    /// drawn set has nothing else, so it is its own reference).
+    pub fn fresh_data(&self, drawn: &PointSet) -> Vec<[f32; 2]> {
+        if self.dataset == DiffusionData::Drawn {
+            return drawn.points.clone();
+        }
+        self.dataset
+            .points(self.seed, FRESH_OFFSET, METRIC_POINTS, &self.custom())
+            .points
+    }
+
+    /// Score evaluations per particle for the whole run.
+    pub fn evaluations_per_particle(&self, classes: usize) -> usize {
+        let guided = self.guidance != 0.0 && classes > 0;
+        dk::score_evaluations(&self.sampler_params(), self.steps as usize) * if guided { 2 } else { 1 }
+    }
+}
+
+/// Builds the score source of a config from its training set (and the
+/// shipped network, for `mlp`). Says why when the combination is impossible.
+pub fn build_source(
+    cfg: &DiffusionConfig,
+    train: &PointSet,
+    mlp: Option<MlpDenoiser>,
+) -> Result<Source, String> {
+    if train.points.is_empty() {
+        return Err("the data set is empty: draw some points first".into());
+    }
+    Ok(match cfg.score {
+        ScoreKind::ExactGmm => Source::Mixture(
+            cfg.dataset
+                .mixture(&cfg.custom())
+                .ok_or_else(|| format!("{} is not a Gaussian mixture", cfg.dataset.as_str()))?,
+        ),
+        ScoreKind::Empirical => Source::Mixture(Mixture::empirical(&train.points, &train.classes)),
+        ScoreKind::Smoothed => Source::Smoothed(Smoothed {
+            data: Mixture::empirical(&train.points, &train.classes),
+            sigma: cfg.smoothing as f32,
+            pairs: SMOOTH_PAIRS,
+            key: RngKey::new(cfg.seed, SMOOTH_STREAM),
+        }),
+        ScoreKind::Gaussian => Source::Gaussian(GaussianScore::fit(
+            &train.points,
+            &train.classes,
+            train.class_count,
+        )),
+        ScoreKind::Mlp => Source::Mlp(
+            mlp.ok_or_else(|| format!("no MLP denoiser loaded for {}", cfg.dataset.as_str()))?,
+        ),
+    })
+}
+
+/// The initial noise: particle i is N(0, I) from step 0 of the noise stream.
+pub fn initial_particles(seed: u32, n: u32) -> Vec<[f32; 2]> {
+    let key = RngKey::new(seed, NOISE_STREAM);
+    (0..n).map(|i| dk::particle_normal(key, n, i, 0, 0)).collect()
+}
+
+/// Live metrics of the current particles.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Sliced Wasserstein distance to fresh data.
+    pub swd: f64,
+    /// Fraction of samples within δ of a training point.
+    pub memorized: f64,
+    /// The same fraction for fresh data: what "not memorising" looks like.
+    pub memorized_fresh: f64,
+}
+
+/// Metrics of (the first [`METRIC_POINTS`] of) `particles`.
+pub fn metrics(
+    particles: &[[f32; 2]],
+    fresh: &[[f32; 2]],
+    train: &[[f32; 2]],
+    delta: f64,
+) -> Metrics {
+    let p = &particles[..particles.len().min(METRIC_POINTS)];
+    let f = &fresh[..fresh.len().min(p.len())];
+    Metrics {
+        swd: sliced_wasserstein(p, f),
+        memorized: memorized_fraction(p, train, delta as f32),
+        memorized_fresh: memorized_fraction(f, train, delta as f32),
+    }
+}
+
+/// A run in progress on the CPU: particles at the level of step `step`,
+/// advanced a bounded number of particle-steps per call.
+pub struct Sampling {
+    pub cfg: DiffusionConfig,
+    pub levels: Vec<Level>,
+    pub source: Source,
+    pub classes: u32,
+    particles: Vec<[f32; 2]>,
+    next: Vec<[f32; 2]>,
+    /// Transitions completed (0..=steps).
+    step: usize,
+    /// Particles of the current transition already advanced into `next`.
+    done: usize,
+    /// Paths of the first [`HISTORY_PARTICLES`] particles, one frame per level reached.
+    pub history: Vec<Vec<[f32; 2]>>,
+    /// Score evaluations so far (all particles).
+    pub nfe: u64,
+}
+
+impl Sampling {
+    pub fn new(cfg: DiffusionConfig, source: Source, classes: usize) -> Self {
+        let particles = initial_particles(cfg.seed, cfg.n);
+        let history = vec![particles[..particles.len().min(HISTORY_PARTICLES)].to_vec()];
+        Self {
+            levels: cfg.levels(),
+            next: particles.clone(),
+            particles,
+            source,
+            classes: if cfg.guidance != 0.0 { classes as u32 } else { 0 },
+            cfg,
+            step: 0,
+            done: 0,
+            history,
+            nfe: 0,
+        }
+    }
+
+    pub fn particles(&self) -> &[[f32; 2]] {
+        &self.particles
+    }
+
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.levels.len() - 1
+    }
+
+    pub fn finished(&self) -> bool {
+        self.step >= self.total_steps()
+    }
+
+    /// The level the particles are at now.
+    pub fn level(&self) -> Level {
+        self.levels[self.step]
+    }
+
+    pub fn guided(&self) -> Guided<'_> {
+        Guided {
+            source: &self.source,
+            scale: self.cfg.guidance as f32,
+            project: self.cfg.project,
+            classes: self.classes,
+        }
+    }
+
+    /// Advances at most `budget` particle-steps; returns the number done.
+    pub fn advance(&mut self, budget: usize) -> usize {
+        let mut spent = 0;
+        let n = self.particles.len();
+        let params = self.cfg.sampler_params();
+        let key = RngKey::new(self.cfg.seed, NOISE_STREAM);
+        let per_eval = self.guided().evaluations() as u64;
+        let evals = (dk::score_evaluations(&params, self.total_steps()) as u64)
+            .div_ceil(self.total_steps() as u64);
+        while spent < budget && !self.finished() {
+            let (cur, nxt) = (self.levels[self.step], self.levels[self.step + 1]);
+            let k = self.step as u32 + 1;
+            let end = (self.done + (budget - spent)).min(n);
+            let guided = Guided {
+                source: &self.source,
+                scale: self.cfg.guidance as f32,
+                project: self.cfg.project,
+                classes: self.classes,
+            };
+            for i in self.done..end {
+                let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
+                self.next[i] =
+                    dk::step_particle(&params, &guided, self.particles[i], cur, nxt, i as u32, noise);
+            }
+            spent += end - self.done;
+            self.nfe += (end - self.done) as u64 * evals * per_eval;
+            self.done = end;
+            if self.done == n {
+                std::mem::swap(&mut self.particles, &mut self.next);
+                self.done = 0;
+                self.step += 1;
+                self.history
+                    .push(self.particles[..n.min(HISTORY_PARTICLES)].to_vec());
+            }
+        }
+        spent
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        while !self.finished() {
+            self.advance(usize::MAX / 2);
+        }
+    }
+}
+
+/// What `gradlab diffusion` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiffusionReport {
+    pub samples: Vec<[f32; 2]>,
+    pub metrics: Metrics,
+    /// Score evaluations per particle.
+    pub nfe: usize,
+    pub backend: Backend,
+}
+
+/// Samples a whole config on the CPU.
+pub fn sample_cpu(cfg: &DiffusionConfig, mlp: Option<MlpDenoiser>) -> Result<DiffusionReport, String> {
+    let drawn = PointSet::default();
+    let train = cfg.training_set(&drawn);
+    let source = build_source(cfg, &train, mlp)?;
+    let mut s = Sampling::new(cfg.clone(), source, train.class_count);
+    s.run();
+    let fresh = cfg.fresh_data(&drawn);
+    Ok(DiffusionReport {
+        metrics: metrics(s.particles(), &fresh, &train.points, cfg.delta),
+        nfe: cfg.evaluations_per_particle(s.classes as usize),
+        samples: s.particles,
+        backend: Backend::Cpu,
+    })
+}
+
+/// Reads a denoiser in the gradlab model format and checks it fits `dataset`.
+pub fn load_denoiser(bytes: &[u8], dataset: DiffusionData) -> Result<MlpDenoiser, String> {
+    let (spec, params) = crate::kernels::model_file::decode(bytes).map_err(|e| e.to_string())?;
+    let classes = dataset.class_count(&DiffusionConfig::default().custom());
+    let want = MlpDenoiser::spec(&spec.hidden, classes);
+    if spec != want {
+        return Err(format!(
+            "this model file is not a denoiser for {} (its shape is {:?})",
+            dataset.as_str(),
+            spec
+        ));
+    }
+    Ok(MlpDenoiser {
+        spec,
+        params,
+        alphas_cumprod: crate::kernels::diffusion::score::denoiser_schedule(),
+    })
+}
+
+impl DiffusionConfig {
+    /// The GPU run of this config over `source`.
+    pub fn gpu_setup<'a>(&self, levels: &'a [Level], source: &'a Source, classes: usize) -> RunSetup<'a> {
+        RunSetup {
+            sampler: self.sampler_params(),
+            levels,
+            source,
+            seed: self.seed,
+            guidance: self.guidance as f32,
+            project: self.project,
+            classes: if self.guidance != 0.0 { classes as u32 } else { 0 },
+        }
+    }
+}
+
+/// Samples a whole config on the GPU: every step in one submission, one read-back.
+/// The outer error is a GPU fault, the inner one an impossible config.
+pub async fn sample_gpu(
+    gpu: &Gpu,
+    cfg: &DiffusionConfig,
+    mlp: Option<MlpDenoiser>,
+) -> Result<Result<DiffusionReport, String>, GpuError> {
+    let drawn = PointSet::default();
+    let train = cfg.training_set(&drawn);
+    let source = match build_source(cfg, &train, mlp) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let levels = cfg.levels();
+    let setup = cfg.gpu_setup(&levels, &source, train.class_count);
+    let mut run = DiffusionGpu::new(gpu, &setup, &initial_particles(cfg.seed, cfg.n)).await?;
+    run.advance(gpu, levels.len())?;
+    let samples = run.particles(gpu).await?;
+    let fresh = cfg.fresh_data(&drawn);
+    Ok(Ok(DiffusionReport {
+        metrics: metrics(&samples, &fresh, &train.points, cfg.delta),
+        nfe: cfg.evaluations_per_particle(setup.classes as usize),
+        samples,
+        backend: Backend::Gpu,
+    }))
+}
+
+/// Milliseconds per sampler step of all particles on the GPU (one step per
+/// submission, waited for by a one-particle read-back).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn bench_gpu_step(
+    gpu: &Gpu,
+    cfg: &DiffusionConfig,
+    source: &Source,
+    classes: usize,
+) -> Result<f64, GpuError> {
+    let levels = cfg.levels();
+    let setup = cfg.gpu_setup(&levels, source, classes);
+    let initial = initial_particles(cfg.seed, cfg.n);
+    let mut run = pollster::block_on(DiffusionGpu::new(gpu, &setup, &initial))?;
+    let mut fault = None;
+    let ms = crate::cli::time_iterations(|| {
+        if run.finished() {
+            match pollster::block_on(DiffusionGpu::new(gpu, &setup, &initial)) {
+                Ok(r) => run = r,
+                Err(e) => fault = Some(e),
+            }
+        }
+        if let Err(e) = run.advance(gpu, 1) {
+            fault = Some(e);
+        }
+        let _ = gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely());
+    });
+    match fault {
+        Some(e) => Err(e),
+        None => Ok(ms),
+    }
+}
