@@ -211,7 +211,7 @@ pub const CATALOG: &[ExperimentInfo] = &[
         id: "diffusion",
         title: "Tiny diffusion",
         claim: "Particles flow from noise to data under DDPM, DDIM, Langevin and α-blending, live.",
-        status: Status::Coming,
+        status: Status::Live,
         papers: DIFFUSION_PAPERS,
     },
 ];

@@ -336,10 +336,16 @@ impl Sampling {
         let params = self.cfg.sampler_params();
         let key = RngKey::new(self.cfg.seed, NOISE_STREAM);
         let per_eval = self.guided().evaluations() as u64;
-        let evals = (dk::score_evaluations(&params, self.total_steps()) as u64)
-            .div_ceil(self.total_steps() as u64);
         while spent < budget && !self.finished() {
             let (cur, nxt) = (self.levels[self.step], self.levels[self.step + 1]);
+            // Score evaluations of this transition: Heun's step onto the data
+            // level and Langevin's final denoising differ from the others, so
+            // the run adds up to `dk::score_evaluations`.
+            let evals: u64 = match params.kind {
+                SamplerKind::Heun if nxt.v > 0.0 => 2,
+                SamplerKind::Langevin => u64::from(params.langevin_steps) + u64::from(nxt.v == 0.0),
+                _ => 1,
+            };
             let k = self.step as u32 + 1;
             let end = (self.done + (budget - spent)).min(n);
             let guided = Guided {
@@ -493,5 +499,91 @@ pub fn bench_gpu_step(
     match fault {
         Some(e) => Err(e),
         None => Ok(ms),
+    }
+}
+
+/// Arrows of a score field: (tail, displacement) pairs.
+pub type ScoreArrows = Vec<([f32; 2], [f32; 2])>;
+
+/// Arrows of the (guided) score field at a level: for each point x of a
+/// `side × side` grid over `[-extent, extent]²`, the displacement a·D(x) − x
+/// towards the denoised point, which is v·∇log p(x) (Tweedie): the score
+/// scaled to the units of positions, so arrows are comparable across levels.
+pub fn score_field(
+    source: &Source,
+    level: Level,
+    guidance: f32,
+    project: bool,
+    classes: u32,
+    side: usize,
+    extent: f32,
+) -> ScoreArrows {
+    let g = Guided {
+        source,
+        scale: guidance,
+        project,
+        classes,
+    };
+    let step = 2.0 * extent / side as f32;
+    let mut out = Vec::with_capacity(side * side);
+    for r in 0..side {
+        for c in 0..side {
+            let x = [
+                -extent + (c as f32 + 0.5) * step,
+                -extent + (r as f32 + 0.5) * step,
+            ];
+            let d = dk::Denoiser::denoise(&g, x, level, (r * side + c) as u32);
+            out.push((x, [level.a * d[0] - x[0], level.a * d[1] - x[1]]));
+        }
+    }
+    out
+}
+
+/// Reader-drawn points as stored in the browser: a versioned JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Drawing {
+    pub version: u32,
+    pub points: Vec<[f32; 2]>,
+}
+
+/// The version of [`Drawing`] this build writes and reads.
+pub const DRAWING_VERSION: u32 = 1;
+
+impl Drawing {
+    pub fn new(points: Vec<[f32; 2]>) -> Self {
+        Self {
+            version: DRAWING_VERSION,
+            points,
+        }
+    }
+
+    /// Parses a stored or imported drawing, rejecting other versions and
+    /// bad points with a message; points outside the canvas are dropped.
+    pub fn parse(text: &str) -> Result<(Self, usize), String> {
+        if text.len() > 1 << 20 {
+            return Err("the drawing is larger than 1 MB".into());
+        }
+        let d: Drawing =
+            serde_json::from_str(text).map_err(|e| format!("not a gradlab drawing: {e}"))?;
+        if d.version != DRAWING_VERSION {
+            return Err(format!(
+                "drawing version {} is not supported (this build reads version {DRAWING_VERSION})",
+                d.version
+            ));
+        }
+        let (points, dropped) = crate::kernels::diffusion::data::sanitize_drawn(&d.points);
+        Ok((Self::new(points), dropped))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("drawing serialises")
+    }
+
+    pub fn point_set(&self) -> PointSet {
+        PointSet {
+            points: self.points.clone(),
+            classes: vec![0; self.points.len()],
+            class_count: 0,
+        }
     }
 }

@@ -92,7 +92,7 @@ impl DiffusionGpu {
     pub async fn new(gpu: &Gpu, run: &RunSetup<'_>, initial: &[[f32; 2]]) -> Result<Self, GpuError> {
         gpu.check_alive()?;
         let n = initial.len() as u32;
-        let max = gpu.device.limits().max_storage_buffer_binding_size as u64;
+        let max = gpu.device.limits().max_storage_buffer_binding_size;
         if 8 * u64::from(n) > max {
             return Err(GpuError::Pipeline(format!(
                 "{n} particles exceed this GPU's storage buffer limit ({max} bytes)"
@@ -264,7 +264,18 @@ impl DiffusionGpu {
 
     /// The particles now (one read-back).
     pub async fn particles(&self, gpu: &Gpu) -> Result<Vec<[f32; 2]>, GpuError> {
-        let flat: Vec<f32> = gpu.read_back(&self.particles, 2 * self.n as usize).await?;
-        Ok(flat.chunks_exact(2).map(|c| [c[0], c[1]]).collect())
+        read_particles(gpu, &self.particle_buffer()).await
     }
+
+    /// A handle on the particle buffer, to read it back without borrowing the run.
+    pub fn particle_buffer(&self) -> wgpu::Buffer {
+        self.particles.clone()
+    }
+}
+
+/// Reads a particle buffer back.
+pub async fn read_particles(gpu: &Gpu, buffer: &wgpu::Buffer) -> Result<Vec<[f32; 2]>, GpuError> {
+    let n = (buffer.size() / 8) as usize;
+    let flat: Vec<f32> = gpu.read_back(buffer, 2 * n).await?;
+    Ok(flat.chunks_exact(2).map(|c| [c[0], c[1]]).collect())
 }

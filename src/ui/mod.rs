@@ -5,12 +5,16 @@ pub mod backend;
 pub mod bench;
 pub mod charts;
 pub mod clipping;
+pub mod diffusion;
+pub mod export;
 pub mod gumbel;
 pub mod pages;
 pub mod query;
 pub mod rng;
 pub mod selftest;
 pub mod share;
+
+use std::sync::OnceLock;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -19,6 +23,67 @@ use leptos_router::path;
 
 use backend::{BackendSwitch, provide_backend};
 use pages::{About, ExperimentOrMissing, Gallery, NotFound};
+use query::{Control, provide_hidden};
+
+/// The path the lab is served under, without a trailing slash: "" at the
+/// site's root, "/gradlab" for `trunk build --public-url /gradlab/` (read at
+/// run time from the `<base href>` Trunk writes, never hard-coded).
+pub fn base_path() -> &'static str {
+    static BASE: OnceLock<String> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return String::new();
+        };
+        // Without a <base> element document.baseURI is the page's own URL.
+        if doc.query_selector("base[href]").ok().flatten().is_none() {
+            return String::new();
+        }
+        doc.base_uri()
+            .ok()
+            .flatten()
+            .and_then(|b| web_sys::Url::new(&b).ok())
+            .map(|u| u.pathname().trim_end_matches('/').to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// An app route (`/gumbel`, `/`) as a link under [`base_path`].
+pub fn app_href(route: &str) -> String {
+    format!("{}{route}", base_path())
+}
+
+/// The lab's absolute URL with a trailing slash, e.g. `https://x.github.io/gradlab/`.
+pub fn site_url() -> String {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    format!("{origin}{}/", base_path())
+}
+
+/// A browser path with [`base_path`] taken off: the app's route.
+pub fn app_route(pathname: &str) -> &str {
+    let base = base_path();
+    match pathname.strip_prefix(base) {
+        Some(rest) if !base.is_empty() && rest.is_empty() => "/",
+        Some(rest) if rest.starts_with('/') || base.is_empty() => rest,
+        _ => pathname,
+    }
+}
+
+/// The experiment the page shows (`gumbel` on `/gumbel` and `/embed/gumbel`), for file names.
+pub fn current_experiment() -> String {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    let route = app_route(&path).trim_start_matches('/');
+    let route = route.strip_prefix("embed/").unwrap_or(route);
+    let id = route.split('/').next().unwrap_or_default();
+    if id.is_empty() {
+        "lab".into()
+    } else {
+        id.into()
+    }
+}
 
 /// Milliseconds from the page's performance clock (0 where there is none).
 pub fn now_ms() -> f64 {
@@ -37,7 +102,7 @@ pub fn mount() {
 #[component]
 pub fn App() -> impl IntoView {
     view! {
-        <Router>
+        <Router base=base_path()>
             <Shell />
         </Router>
     }
@@ -47,19 +112,24 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell() -> impl IntoView {
     provide_backend();
+    provide_hidden();
     let location = use_location();
     // Embeds (`/embed/<id>`) show the widget alone, for iframes in blog posts.
-    let embedded = Memo::new(move |_| location.pathname.get().starts_with("/embed/"));
+    let embedded = Memo::new(move |_| {
+        location
+            .pathname
+            .with(|p| app_route(p).starts_with("/embed/"))
+    });
     view! {
         <Show when=move || !embedded.get()>
         <header class="site">
-            <A href="/" attr:class="logo">
+            <A href=app_href("/") attr:class="logo">
                 <span class="mark" aria-hidden="true">"∇"</span>
                 "gradlab"
             </A>
             <nav aria-label="Main">
-                <A href="/">"Experiments"</A>
-                <A href="/about">"About"</A>
+                <A href=app_href("/")>"Experiments"</A>
+                <A href=app_href("/about")>"About"</A>
             </nav>
             <BackendSwitch />
         </header>
@@ -71,6 +141,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/rng") view=rng::RngWidget />
                 <Route path=path!("/gumbel") view=gumbel::GumbelWidget />
                 <Route path=path!("/clipping") view=clipping::ClippingWidget />
+                <Route path=path!("/diffusion") view=diffusion::DiffusionWidget />
                 <Route path=path!("/selftest") view=selftest::SelfTest />
                 <Route path=path!("/bench") view=bench::BenchPage />
                 <Route path=path!("/embed/:id") view=Embedded />
@@ -80,9 +151,10 @@ fn Shell() -> impl IntoView {
         <Show when=move || !embedded.get()>
             <footer class="site">
                 "gradlab — open source; every number is computed in this tab. "
-                <A href="/about">"Papers"</A>
+                <A href=app_href("/about")>"Papers"</A>
             </footer>
         </Show>
+        <UpdateBanner />
     }
 }
 
@@ -97,15 +169,59 @@ fn Embedded() -> impl IntoView {
             "rng" => view! { <rng::RngWidget /> }.into_any(),
             "gumbel" => view! { <gumbel::GumbelWidget /> }.into_any(),
             "clipping" => view! { <clipping::ClippingWidget /> }.into_any(),
+            "diffusion" => view! { <diffusion::DiffusionWidget /> }.into_any(),
             _ => view! { <NotFound /> }.into_any(),
         };
-        let full = format!("/{id}{}", location.search.get_untracked());
+        // The router's `search` has no leading '?'.
+        let search = location.search.get_untracked();
+        let sep = if search.is_empty() { "" } else { "?" };
+        let full = app_href(&format!("/{id}{sep}{search}"));
         view! {
             <div class="embed-bar">
                 <a href=full target="_blank" rel="noopener">"open in gradlab ↗"</a>
-                <BackendSwitch />
+                <Control name="backend">
+                    <BackendSwitch />
+                </Control>
             </div>
             {widget}
         }
+    }
+}
+
+/// "Update available — reload": shown when a new build's service worker has
+/// installed and waits (static/page.js tells us). Nothing reloads by itself,
+/// so a running widget is never interrupted; the click lets the new worker
+/// take over and reloads once it controls the page.
+#[component]
+fn UpdateBanner() -> impl IntoView {
+    let waiting = move || {
+        web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &"gradlabUpdate".into()).ok())
+            .is_some_and(|v| v.is_truthy())
+    };
+    let ready = RwSignal::new(waiting());
+    let handle = window_event_listener_untyped("gradlab:update", move |_| ready.set(waiting()));
+    on_cleanup(move || handle.remove());
+    let apply = move |_| {
+        let f = web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &"gradlabApplyUpdate".into()).ok())
+            .and_then(|f| wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(f).ok());
+        match f {
+            Some(f) => {
+                let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+            }
+            None => {
+                let _ = web_sys::window().map(|w| w.location().reload());
+            }
+        }
+    };
+    view! {
+        <Show when=move || ready.get()>
+            <div class="update-banner" role="status" data-testid="update-banner">
+                <button type="button" on:click=apply data-testid="update-reload">
+                    "Update available — reload"
+                </button>
+            </div>
+        </Show>
     }
 }

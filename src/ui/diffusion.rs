@@ -1,0 +1,980 @@
+//! The tiny-diffusion widget: particles flow from noise to a 2D data set as
+//! an animation, under a chosen score source, sampler, schedule and guidance,
+//! with the score field, trails, a timeline and live metrics. The reader can
+//! drag the components of a custom mixture or draw their own data, which
+//! stays in the browser's storage.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::rc::Rc;
+
+use super::backend::{BackendCtx, report_gpu_fault, shared_gpu, use_active_backend};
+use super::charts::{CATEGORY_COLORS, LinePlot, Series, canvas_context, short};
+use super::export::PlotExport;
+use super::pages::paper_anchor;
+use super::query::{ConfigNotes, Control, use_config, use_set_config};
+use super::share::ShareBar;
+use crate::experiments::Backend;
+use crate::experiments::catalog::DIFFUSION_PAPERS;
+use crate::experiments::config::{Config, Param};
+use crate::experiments::diffusion::{
+    self as dexp, DiffusionConfig, DiffusionReport, Drawing, HISTORY_PARTICLES,
+    MAX_CPU_PARTICLES, Metrics, Sampling, ScoreArrows, ScoreKind, build_source, initial_particles,
+    load_denoiser, shipped_denoiser,
+};
+use crate::gpu::Gpu;
+use crate::gpu::diffusion::{DiffusionGpu, read_particles};
+use crate::kernels::diffusion::data::{DiffusionData, PointSet};
+use crate::kernels::diffusion::score::{MlpDenoiser, Source};
+use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind};
+
+/// CPU work per animation tick, in milliseconds (the frame budget is 16 ms).
+const CPU_TICK_MS: f64 = 6.0;
+/// Particles advanced between two clock checks on the CPU.
+const CPU_CHUNK: usize = 128;
+const TICK_MS: u64 = 16;
+/// The canvas shows [−VIEW, VIEW]².
+const VIEW: f64 = 2.0;
+/// Canvas size in CSS pixels.
+const SIZE: f64 = 480.0;
+/// Arrows per side of the score field.
+const FIELD_SIDE: usize = 17;
+/// Where the reader's drawing lives in local storage (versioned).
+const DRAWING_KEY: &str = "gradlab.diffusion.drawing.v1";
+/// Minimum distance between two drawn points, in data units.
+const DRAW_SPACING: f32 = 0.03;
+
+fn paper_link(i: usize) -> impl IntoView {
+    paper_anchor(DIFFUSION_PAPERS[i])
+}
+
+/// A run in progress on one backend.
+enum Runner {
+    Cpu(Sampling),
+    Gpu {
+        gpu: Rc<Gpu>,
+        run: DiffusionGpu,
+        /// The last particles read back, and the paths kept for the timeline.
+        particles: Vec<[f32; 2]>,
+        history: Vec<Vec<[f32; 2]>>,
+        busy: bool,
+    },
+}
+
+impl Runner {
+    fn step(&self) -> usize {
+        match self {
+            Runner::Cpu(s) => s.step(),
+            Runner::Gpu { run, .. } => run.step(),
+        }
+    }
+
+    fn finished(&self) -> bool {
+        match self {
+            Runner::Cpu(s) => s.finished(),
+            Runner::Gpu { run, busy, .. } => run.finished() && !busy,
+        }
+    }
+
+    fn particles(&self) -> &[[f32; 2]] {
+        match self {
+            Runner::Cpu(s) => s.particles(),
+            Runner::Gpu { particles, .. } => particles,
+        }
+    }
+
+    fn history(&self) -> &[Vec<[f32; 2]>] {
+        match self {
+            Runner::Cpu(s) => &s.history,
+            Runner::Gpu { history, .. } => history,
+        }
+    }
+}
+
+/// What the canvas and the readouts show; bumped once per displayed change.
+#[derive(Clone, Debug, PartialEq)]
+struct Frame {
+    step: usize,
+    total: usize,
+    level: Level,
+    backend: Backend,
+    revision: u64,
+}
+
+fn read_drawing() -> (Drawing, Option<String>) {
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    let Some(text) = storage.as_ref().and_then(|s| s.get_item(DRAWING_KEY).ok().flatten()) else {
+        return (Drawing::new(Vec::new()), None);
+    };
+    match Drawing::parse(&text) {
+        Ok((d, 0)) => (d, None),
+        Ok((d, dropped)) => (
+            d,
+            Some(format!("{dropped} stored points were outside the canvas and were left out.")),
+        ),
+        Err(e) => {
+            // Keep the unreadable text where the reader can still recover it.
+            if let Some(s) = storage {
+                let _ = s.set_item(&format!("{DRAWING_KEY}.unreadable"), &text);
+            }
+            (
+                Drawing::new(Vec::new()),
+                Some(format!(
+                    "Your stored drawing could not be read ({e}); it was kept under \"{DRAWING_KEY}.unreadable\"."
+                )),
+            )
+        }
+    }
+}
+
+fn write_drawing(d: &Drawing) -> Result<(), String> {
+    let storage = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .ok_or("this browser has no local storage; the drawing lasts until you leave")?;
+    storage
+        .set_item(DRAWING_KEY, &d.to_json())
+        .map_err(|_| "the browser refused to store the drawing (storage full?)".to_string())
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| format!("could not fetch {url}"))?
+        .dyn_into::<web_sys::Response>()
+        .map_err(|_| "not a response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {}", resp.status()));
+    }
+    let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().map_err(|_| "no body")?)
+        .await
+        .map_err(|_| format!("could not read {url}"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// World (data) coordinates to canvas pixels.
+fn to_px(p: [f32; 2]) -> (f64, f64) {
+    (
+        (f64::from(p[0]) / VIEW + 1.0) * SIZE / 2.0,
+        (1.0 - f64::from(p[1]) / VIEW) * SIZE / 2.0,
+    )
+}
+
+fn to_world(x: f64, y: f64) -> [f32; 2] {
+    [
+        ((x / SIZE * 2.0 - 1.0) * VIEW) as f32,
+        ((1.0 - y / SIZE * 2.0) * VIEW) as f32,
+    ]
+}
+
+fn is_hidden_tab() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+#[component]
+pub fn DiffusionWidget() -> impl IntoView {
+    let ctx = expect_context::<BackendCtx>();
+    let (cfg, notes) = use_config::<DiffusionConfig>();
+    let set_config = use_set_config::<DiffusionConfig>();
+    let backend = use_active_backend();
+
+    let (stored, stored_note) = read_drawing();
+    let drawing = RwSignal::new(stored);
+    let drawing_note = RwSignal::new(stored_note);
+
+    // Shipped denoisers, fetched once per data set.
+    let denoisers = StoredValue::new_local(Vec::<(DiffusionData, MlpDenoiser)>::new());
+    let denoiser_rev = RwSignal::new(0u32);
+    let message = RwSignal::new(None::<String>);
+
+    let runner = StoredValue::new_local(None::<Runner>);
+    let source_copy = StoredValue::new_local(None::<Rc<Source>>);
+    let train_set = StoredValue::new_local(PointSet::default());
+    let fresh = StoredValue::new_local(Vec::<[f32; 2]>::new());
+    let generation = StoredValue::new(0u64);
+    let frame = RwSignal::new(None::<Frame>);
+    let playing = RwSignal::new(true);
+    let scrub = RwSignal::new(None::<usize>);
+    let metrics = RwSignal::new(None::<Metrics>);
+    let swd_curve = RwSignal::new(Vec::<(f64, f64)>::new());
+    let nfe = RwSignal::new(0u64);
+    let report = RwSignal::new(None::<String>);
+    let restarts = RwSignal::new(0u32);
+
+    // What restarts the run: every field except the display toggles.
+    let run_key = Memo::new(move |_| {
+        cfg.with(|c| DiffusionConfig {
+            trails: false,
+            field: false,
+            ..c.clone()
+        })
+    });
+
+    let publish = move |r: &Runner, b: Backend| {
+        let step = r.step();
+        let levels = run_key.with_untracked(DiffusionConfig::levels);
+        let rev = frame.with_untracked(|f| f.as_ref().map_or(0, |f| f.revision + 1));
+        frame.set(Some(Frame {
+            step,
+            total: levels.len() - 1,
+            level: levels[step.min(levels.len() - 1)],
+            backend: b,
+            revision: rev,
+        }));
+        let m = train_set.with_value(|t| {
+            fresh.with_value(|f| dexp::metrics(r.particles(), f, &t.points, run_key.with_untracked(|c| c.delta)))
+        });
+        metrics.set(Some(m));
+        swd_curve.update(|c| {
+            if c.last().is_none_or(|l| l.0 < step as f64) {
+                c.push((step as f64, m.swd));
+            }
+        });
+        let classes = train_set.with_value(|t| t.class_count);
+        let per = run_key.with_untracked(|c| c.evaluations_per_particle(classes)) as u64;
+        nfe.set(per * step as u64 / (levels.len() as u64 - 1).max(1));
+        if r.finished() {
+            let c = run_key.get_untracked();
+            report.set(Some(
+                serde_json::to_string(&DiffusionReport {
+                    samples: r.particles().to_vec(),
+                    metrics: m,
+                    nfe: c.evaluations_per_particle(classes),
+                    backend: b,
+                })
+                .unwrap_or_default(),
+            ));
+        }
+    };
+
+    // (Re)start whenever the run's config, the backend, the drawing or a loaded denoiser changes.
+    Effect::new(move |_| {
+        let c = run_key.get();
+        let b = backend.get();
+        let d = drawing.get();
+        denoiser_rev.track();
+        restarts.track();
+        let this = generation.get_value() + 1;
+        generation.set_value(this);
+        runner.set_value(None);
+        frame.set(None);
+        metrics.set(None);
+        swd_curve.set(Vec::new());
+        report.set(None);
+        scrub.set(None);
+        message.set(None);
+        let drawn = d.point_set();
+        let train = c.training_set(&drawn);
+        fresh.set_value(c.fresh_data(&drawn));
+        let mlp = if c.score == ScoreKind::Mlp {
+            let found = denoisers.with_value(|v| {
+                v.iter().find(|(ds, _)| *ds == c.dataset).map(|(_, m)| m.clone())
+            });
+            if found.is_none() {
+                if let Some(rel) = shipped_denoiser(c.dataset) {
+                    message.set(Some("Loading the denoiser network…".into()));
+                    let url = super::app_href(&format!("/{rel}"));
+                    let ds = c.dataset;
+                    spawn_local(async move {
+                        match fetch_bytes(&url).await.and_then(|b| load_denoiser(&b, ds)) {
+                            Ok(m) => {
+                                denoisers.update_value(|v| v.push((ds, m)));
+                                denoiser_rev.update(|r| *r += 1);
+                            }
+                            Err(e) => message.set(Some(format!("The denoiser could not be loaded: {e}"))),
+                        }
+                    });
+                }
+                return;
+            }
+            found
+        } else {
+            None
+        };
+        let source = match build_source(&c, &train, mlp) {
+            Ok(s) => Rc::new(s),
+            Err(e) => {
+                message.set(Some(e));
+                train_set.set_value(train);
+                return;
+            }
+        };
+        source_copy.set_value(Some(source.clone()));
+        let classes = train.class_count;
+        train_set.set_value(train);
+        let gpu = (b == Backend::Gpu).then(shared_gpu).flatten();
+        match gpu {
+            Some(gpu) => {
+                spawn_local(async move {
+                    let levels = c.levels();
+                    let setup = c.gpu_setup(&levels, &source, classes);
+                    let initial = initial_particles(c.seed, c.n);
+                    match DiffusionGpu::new(&gpu, &setup, &initial).await {
+                        Ok(run) => {
+                            if generation.get_value() != this {
+                                return;
+                            }
+                            let r = Runner::Gpu {
+                                gpu,
+                                run,
+                                history: vec![initial[..initial.len().min(HISTORY_PARTICLES)].to_vec()],
+                                particles: initial,
+                                busy: false,
+                            };
+                            publish(&r, Backend::Gpu);
+                            runner.set_value(Some(r));
+                        }
+                        Err(e) => report_gpu_fault(ctx, &e),
+                    }
+                });
+            }
+            None => {
+                let mut c = c;
+                if c.n > MAX_CPU_PARTICLES {
+                    message.set(Some(format!(
+                        "The CPU runs at most {MAX_CPU_PARTICLES} particles; showing that many."
+                    )));
+                    c.n = MAX_CPU_PARTICLES;
+                }
+                let s = Sampling::new(c, (*source).clone(), classes);
+                let r = Runner::Cpu(s);
+                publish(&r, Backend::Cpu);
+                runner.set_value(Some(r));
+            }
+        }
+    });
+
+    // The animation clock: bounded work per tick, nothing while paused or hidden.
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if !playing.get_untracked() || is_hidden_tab() {
+                return;
+            }
+            let this = generation.get_value();
+            let mut gpu_read = None;
+            let mut changed = None;
+            runner.update_value(|r| {
+                let Some(r) = r.as_mut() else { return };
+                if r.finished() {
+                    return;
+                }
+                match r {
+                    Runner::Cpu(s) => {
+                        let start = super::now_ms();
+                        let before = (s.step(), s.nfe);
+                        while !s.finished() && super::now_ms() - start < CPU_TICK_MS {
+                            s.advance(CPU_CHUNK);
+                        }
+                        if s.step() != before.0 {
+                            changed = Some(Backend::Cpu);
+                        }
+                    }
+                    Runner::Gpu { gpu, run, busy, .. } => {
+                        if *busy {
+                            return;
+                        }
+                        match run.advance(gpu, 1) {
+                            Ok(_) => {
+                                *busy = true;
+                                gpu_read = Some((gpu.clone(), run.particle_buffer()));
+                            }
+                            Err(e) => report_gpu_fault(ctx, &e),
+                        }
+                    }
+                }
+            });
+            if let Some(b) = changed {
+                runner.with_value(|r| {
+                    if let Some(r) = r {
+                        publish(r, b);
+                    }
+                });
+            }
+            if let Some((gpu, buffer)) = gpu_read {
+                spawn_local(async move {
+                    let result = read_particles(&gpu, &buffer).await;
+                    if generation.get_value() != this {
+                        return;
+                    }
+                    match result {
+                        Ok(p) => {
+                            runner.update_value(|r| {
+                                if let Some(Runner::Gpu { particles, history, busy, .. }) = r.as_mut() {
+                                    history.push(p[..p.len().min(HISTORY_PARTICLES)].to_vec());
+                                    *particles = p;
+                                    *busy = false;
+                                }
+                            });
+                            runner.with_value(|r| {
+                                if let Some(r) = r {
+                                    publish(r, Backend::Gpu);
+                                }
+                            });
+                        }
+                        Err(e) => report_gpu_fault(ctx, &e),
+                    }
+                });
+            }
+        },
+        Duration::from_millis(TICK_MS),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+
+    // The score field at the shown level (computed on the CPU: a 17 × 17 grid).
+    let field = Memo::new(move |_| {
+        let shown_step = scrub.get().or_else(|| frame.with(|f| f.as_ref().map(|f| f.step)))?;
+        let (on, c) = cfg.with(|c| (c.field, run_key.get()));
+        if !on {
+            return None;
+        }
+        let levels = c.levels();
+        // At the data level the field is that of the last noisy level.
+        let level = levels[shown_step.min(levels.len().saturating_sub(2))];
+        if level.v <= 0.0 {
+            return None;
+        }
+        let classes = train_set.with_value(|t| t.class_count) as u32;
+        source_copy.with_value(|s| {
+            s.as_ref().map(|s| {
+                dexp::score_field(
+                    s,
+                    level,
+                    c.guidance as f32,
+                    c.project,
+                    if c.guidance != 0.0 { classes } else { 0 },
+                    FIELD_SIDE,
+                    VIEW as f32 * 0.9,
+                )
+            })
+        })
+    });
+
+    let set_field = {
+        let set_config = set_config.clone();
+        Callback::new(move |(key, value): (&'static str, String)| {
+            let mut c = cfg.get_untracked();
+            let _ = c.set(key, &value, false);
+            let _ = c.reconcile();
+            set_config(&c);
+        })
+    };
+    let set_gmm = {
+        let set_config = set_config.clone();
+        move |means: Vec<[f32; 2]>| {
+            let mut c = cfg.get_untracked();
+            c.gmm = means
+                .iter()
+                .flat_map(|p| [(f64::from(p[0]) * 100.0).round() / 100.0, (f64::from(p[1]) * 100.0).round() / 100.0])
+                .collect();
+            let _ = c.reconcile();
+            set_config(&c);
+        }
+    };
+
+    let restart = move |_| {
+        restarts.update(|r| *r += 1);
+        playing.set(true);
+    };
+
+    view! {
+        <article class="widget" data-testid="diffusion-widget">
+            <header class="widget-head">
+                <h1>"Tiny diffusion"</h1>
+                <p class="claim">
+                    "A diffusion model turns noise into data by following the score ∇log p of the data blurred by noise, from very blurred to sharp. Swap where the score comes from and how the particles step, and watch what is learnt, what is memorised, and what guidance does."
+                </p>
+            </header>
+            <ConfigNotes notes />
+            <ShareBar
+                name="diffusion"
+                json=Signal::derive(move || report.get())
+                on_reset={
+                    let set_config = set_config.clone();
+                    move || set_config(&DiffusionConfig::default())
+                }
+            />
+            <div class="panels two diffusion-layout">
+                <section class="panel">
+                    <h2>{move || {
+                        frame.with(|f| match f {
+                            Some(f) => format!(
+                                "Particles at step {} of {} · σ = {}",
+                                scrub.get().unwrap_or(f.step),
+                                f.total,
+                                short(f64::from(run_key.with(|c| c.levels()[scrub.get().unwrap_or(f.step).min(f.total)].sigma())))
+                            ),
+                            None => "Particles".into(),
+                        })
+                    }}</h2>
+                    <ParticleCanvas cfg runner frame scrub field drawing train_set drawing_note set_gmm />
+                    {move || message.get().map(|m| view! { <p class="notes" role="status" data-testid="diffusion-message">{m}</p> })}
+                    {move || drawing_note.get().map(|m| view! { <p class="notes" role="status" data-testid="drawing-note">{m}</p> })}
+                    <Control name="controls">
+                    <div class="buttons">
+                        <button data-testid="play" on:click=move |_| playing.update(|p| *p = !*p)>
+                            {move || if playing.get() { "Pause" } else { "Play" }}
+                        </button>
+                        <button data-testid="restart" on:click=restart>"Restart"</button>
+                        <label class="check">
+                            <input type="checkbox" data-testid="trails" prop:checked=move || cfg.with(|c| c.trails)
+                                on:change=move |ev| set_field.run(("trails", event_target_checked(&ev).to_string())) />
+                            "trails"
+                        </label>
+                        <label class="check">
+                            <input type="checkbox" data-testid="field" prop:checked=move || cfg.with(|c| c.field)
+                                on:change=move |ev| set_field.run(("field", event_target_checked(&ev).to_string())) />
+                            "score field"
+                        </label>
+                    </div>
+                    <label class="timeline">
+                        <span>"timeline"</span>
+                        <input
+                            type="range"
+                            min="0"
+                            data-testid="timeline"
+                            aria-label="Timeline: the step shown"
+                            prop:max=move || frame.with(|f| f.as_ref().map_or(0, |f| f.step)).to_string()
+                            prop:value=move || scrub.get().or_else(|| frame.with(|f| f.as_ref().map(|f| f.step))).unwrap_or(0).to_string()
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev).parse::<usize>().unwrap_or(0);
+                                let now = frame.with_untracked(|f| f.as_ref().map_or(0, |f| f.step));
+                                playing.set(false);
+                                scrub.set(if v >= now { None } else { Some(v) });
+                            }
+                        />
+                    </label>
+                    </Control>
+                    <p class="explain">
+                        {move || explain_score(cfg.with(|c| c.score))}
+                        " "
+                        {move || explain_sampler(cfg.with(|c| c.sampler))}
+                    </p>
+                </section>
+                <section class="panel">
+                    <h2>"Settings"</h2>
+                    <DiffusionControls cfg set_field drawing drawing_note />
+                </section>
+            </div>
+            <div class="panels two">
+                <section class="panel">
+                    <h2>"How close to the data"</h2>
+                    <MetricsTable metrics nfe frame />
+                    {move || {
+                        let pts = swd_curve.get();
+                        (pts.len() > 1).then(|| view! {
+                            <LinePlot
+                                series=vec![Series { name: "sliced Wasserstein distance to fresh data", color: "var(--accent)", points: pts, ..Series::default() }]
+                                x_label="step"
+                                y_label="SWD"
+                                title="Distance to fresh data over the run".to_string()
+                            />
+                        })
+                    }}
+                    <p class="explain">
+                        "The sliced Wasserstein distance compares the particles with fresh samples of the data (points the scores never saw) along 64 directions; two independent data samples of the same size sit near the noise floor. A sample within δ of a training point counts as memorised — fresh data shows how often that happens by chance. "
+                        {paper_link(5)}
+                    </p>
+                </section>
+                <section class="panel">
+                    <h2>"The noise schedule"</h2>
+                    <ScheduleView cfg frame scrub />
+                    <p class="explain">
+                        "x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε. The linear schedule of DDPM destroys the signal early; the cosine schedule of Improved DDPM keeps it longer. The sampler visits the marked levels, from pure noise (left) to data (right). "
+                        {paper_link(0)} " " {paper_link(1)}
+                    </p>
+                </section>
+            </div>
+            <section class="explain">
+                <p class="papers-inline">
+                    {(0..DIFFUSION_PAPERS.len()).map(|i| view! { {paper_link(i)} " " }).collect_view()}
+                </p>
+            </section>
+        </article>
+    }
+}
+
+fn explain_score(s: ScoreKind) -> &'static str {
+    match s {
+        ScoreKind::ExactGmm => "The exact score of the data's Gaussian mixture: the ideal a network could learn.",
+        ScoreKind::Empirical => "The exact score of the training points themselves: optimal for the training set, so with small noise every particle lands on a training point — memorisation.",
+        ScoreKind::Smoothed => "The closed-form score averaged over a small Gaussian smoothing: particles settle between nearby training points and produce new samples without any training.",
+        ScoreKind::Gaussian => "The score of one Gaussian with the data's mean and covariance: exact at high noise, blurry at low noise, yet it sets the early layout.",
+        ScoreKind::Mlp => "A tiny MLP trained to predict the noise (shipped, trained reproducibly by `gradlab train-denoiser`).",
+    }
+}
+
+fn explain_sampler(s: SamplerKind) -> &'static str {
+    match s {
+        SamplerKind::Ddpm => "DDPM samples the reverse Markov chain, adding fresh noise every step.",
+        SamplerKind::Ddim => "DDIM takes the same marginals with η·(DDPM's noise); η = 0 is deterministic.",
+        SamplerKind::Euler => "Euler steps of the probability-flow ODE (identical to DDIM with η = 0).",
+        SamplerKind::Heun => "Heun's second-order steps of the probability-flow ODE: two score evaluations a step, far more accurate per step.",
+        SamplerKind::Langevin => "Annealed Langevin dynamics: a few noisy gradient steps on log p at each noise level.",
+        SamplerKind::Iadb => "Iterative α-(de)blending: walks the straight line between noise and data, deterministically.",
+    }
+}
+
+#[component]
+fn MetricsTable(metrics: RwSignal<Option<Metrics>>, nfe: RwSignal<u64>, frame: RwSignal<Option<Frame>>) -> impl IntoView {
+    view! {
+        <table class="metrics" data-testid="diffusion-metrics">
+            <tbody>
+                <tr><th>"sliced Wasserstein to fresh data"</th><td data-testid="swd">{move || metrics.get().map(|m| short(m.swd)).unwrap_or_else(|| "—".into())}</td></tr>
+                <tr><th>"memorised (within δ of a training point)"</th><td data-testid="memorized">{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized)).unwrap_or_else(|| "—".into())}</td></tr>
+                <tr><th>"… fresh data, for comparison"</th><td>{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized_fresh)).unwrap_or_else(|| "—".into())}</td></tr>
+                <tr><th>"score evaluations per particle"</th><td data-testid="nfe">{move || nfe.get().to_string()}</td></tr>
+                <tr><th>"computed on"</th><td data-testid="diffusion-backend">{move || frame.get().map(|f| match f.backend { Backend::Gpu => "WebGPU", Backend::Cpu => "CPU" }).unwrap_or("—")}</td></tr>
+            </tbody>
+        </table>
+    }
+}
+
+/// √ᾱ and √(1 − ᾱ) over the training steps, with the sampler's levels marked.
+#[component]
+fn ScheduleView(cfg: Memo<DiffusionConfig>, frame: RwSignal<Option<Frame>>, scrub: RwSignal<Option<usize>>) -> impl IntoView {
+    move || {
+        let c = cfg.get();
+        let sched = crate::kernels::diffusion::schedule(c.schedule, crate::kernels::diffusion::TRAIN_STEPS);
+        let every = 10;
+        let signal: Vec<(f64, f64)> = sched.alphas_cumprod.iter().enumerate().step_by(every).map(|(t, a)| (t as f64, a.sqrt())).collect();
+        let noise: Vec<(f64, f64)> = sched.alphas_cumprod.iter().enumerate().step_by(every).map(|(t, a)| (t as f64, (1.0 - a).sqrt())).collect();
+        let shown = scrub.get().or_else(|| frame.with(|f| f.as_ref().map(|f| f.step)));
+        let levels = c.levels();
+        let marker = shown.map(|k| {
+            let l = levels[k.min(levels.len() - 1)];
+            // The training step with this ᾱ (on the VP path): nearest in the table.
+            let abar = f64::from(l.a * l.a) / f64::from(l.a * l.a + l.v).max(1e-12);
+            sched.alphas_cumprod.iter().position(|&a| a <= abar).unwrap_or(0) as f64
+        });
+        let series = vec![
+            Series { name: "signal √ᾱ", color: "var(--accent)", points: signal, ..Series::default() },
+            Series { name: "noise √(1 − ᾱ)", color: "#D55E00", points: noise, ..Series::default() },
+        ];
+        let title = format!("{} schedule, T = 1000", c.schedule.as_str());
+        match marker {
+            Some(m) => view! { <LinePlot series x_label="training step t" y_label="scale" marker_x=m title /> }.into_any(),
+            None => view! { <LinePlot series x_label="training step t" y_label="scale" title /> }.into_any(),
+        }
+    }
+}
+
+#[component]
+fn DiffusionControls(
+    cfg: Memo<DiffusionConfig>,
+    set_field: Callback<(&'static str, String)>,
+    drawing: RwSignal<Drawing>,
+    drawing_note: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let select = move |key: &'static str, label: &'static str, options: Vec<&'static str>, value: fn(&DiffusionConfig) -> String| {
+        view! {
+            <Control name=key>
+            <label>
+                <span>{label}</span>
+                <select aria-label=label data-testid=key prop:value=move || cfg.with(value) on:change=move |ev| set_field.run((key, event_target_value(&ev)))>
+                    {options.into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
+                </select>
+            </label>
+            </Control>
+        }
+    };
+    let slider = move |key: &'static str, label: &'static str, lo: f64, hi: f64, step: f64, value: fn(&DiffusionConfig) -> f64| {
+        view! {
+            <Control name=key>
+            <label>
+                <span>{move || format!("{label} = {}", short(cfg.with(value)))}</span>
+                <input type="range" aria-label=label data-testid=key
+                    min=lo.to_string() max=hi.to_string() step=step.to_string()
+                    prop:value=move || cfg.with(value).to_string()
+                    on:change=move |ev| set_field.run((key, event_target_value(&ev))) />
+            </label>
+            </Control>
+        }
+    };
+    let number = move |key: &'static str, label: &'static str, value: fn(&DiffusionConfig) -> String| {
+        view! {
+            <Control name=key>
+            <label>
+                <span>{label}</span>
+                <input type="number" aria-label=label data-testid=key prop:value=move || cfg.with(value) on:change=move |ev| set_field.run((key, event_target_value(&ev))) />
+            </label>
+            </Control>
+        }
+    };
+    let datasets: Vec<&'static str> = DiffusionData::ALL.iter().map(|d| d.as_str()).collect();
+    let scores: Vec<&'static str> = ScoreKind::ALL.iter().map(|d| d.as_str()).collect();
+    let samplers: Vec<&'static str> = SamplerKind::ALL.iter().map(|d| d.as_str()).collect();
+    let schedules: Vec<&'static str> = ScheduleKind::ALL.iter().map(|d| d.as_str()).collect();
+    let import_text = RwSignal::new(String::new());
+    view! {
+        <div class="controls diffusion-controls">
+            {select("dataset", "data set", datasets, |c| c.dataset.render())}
+            {select("score", "score source", scores, |c| c.score.render())}
+            {move || (cfg.with(|c| c.score) == ScoreKind::Smoothed).then(|| slider("smoothing", "smoothing σ", 0.0, 0.3, 0.005, |c| c.smoothing))}
+            {select("sampler", "sampler", samplers, |c| c.sampler.render())}
+            {move || (cfg.with(|c| c.sampler) == SamplerKind::Ddim).then(|| slider("eta", "η", 0.0, 1.0, 0.05, |c| c.eta))}
+            {move || (cfg.with(|c| c.sampler) == SamplerKind::Langevin).then(|| view! {
+                {number("langevin_steps", "Langevin steps per level", |c| c.langevin_steps.render())}
+                {slider("langevin_delta", "Langevin step δ", 0.01, 1.0, 0.01, |c| c.langevin_delta)}
+            })}
+            {select("schedule", "schedule", schedules, |c| c.schedule.render())}
+            {number("steps", "steps", |c| c.steps.render())}
+            {number("n", "particles", |c| c.n.render())}
+            {slider("guidance", "guidance w", 0.0, 15.0, 0.25, |c| c.guidance)}
+            <Control name="project">
+            <label class="check">
+                <input type="checkbox" data-testid="project" prop:checked=move || cfg.with(|c| c.project)
+                    on:change=move |ev| set_field.run(("project", event_target_checked(&ev).to_string())) />
+                "drop the parallel part (APG)"
+            </label>
+            </Control>
+            {number("train", "training points", |c| c.train.render())}
+            {number("seed", "seed", |c| c.seed.render())}
+            {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm_std", "component std", 0.01, 0.5, 0.01, |c| c.gmm_std))}
+            {move || (cfg.with(|c| c.dataset) == DiffusionData::Drawn).then(|| view! {
+                <div class="drawing-tools">
+                    <p class="muted">{move || format!("{} drawn points — drag on the canvas to add more.", drawing.with(|d| d.points.len()))}</p>
+                    <div class="buttons">
+                        <button data-testid="clear-drawing" on:click=move |_| {
+                            let d = Drawing::new(Vec::new());
+                            drawing_note.set(write_drawing(&d).err());
+                            drawing.set(d);
+                        }>"Clear"</button>
+                        <a class="button" download="gradlab-drawing.json" data-testid="export-drawing"
+                            href=move || format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&drawing.with(Drawing::to_json))))>
+                            "Export JSON"
+                        </a>
+                    </div>
+                    <label>
+                        <span>"Import JSON"</span>
+                        <textarea rows="2" data-testid="import-drawing" placeholder="{\"version\":1,\"points\":[[x,y],…]}"
+                            on:input=move |ev| import_text.set(event_target_value(&ev))></textarea>
+                    </label>
+                    <button data-testid="import-drawing-go" on:click=move |_| {
+                        match Drawing::parse(&import_text.get_untracked()) {
+                            Ok((d, dropped)) => {
+                                let note = write_drawing(&d).err().or((dropped > 0).then(|| format!("{dropped} points outside the canvas were left out.")));
+                                drawing_note.set(note);
+                                drawing.set(d);
+                            }
+                            Err(e) => drawing_note.set(Some(format!("Import failed: {e}. Your drawing is unchanged."))),
+                        }
+                    }>"Import"</button>
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// The particles, the training data, the score field and trails on a canvas;
+/// mixture components can be dragged, drawn data added with the pointer.
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn ParticleCanvas(
+    cfg: Memo<DiffusionConfig>,
+    runner: StoredValue<Option<Runner>, LocalStorage>,
+    frame: RwSignal<Option<Frame>>,
+    scrub: RwSignal<Option<usize>>,
+    field: Memo<Option<ScoreArrows>>,
+    drawing: RwSignal<Drawing>,
+    train_set: StoredValue<PointSet, LocalStorage>,
+    drawing_note: RwSignal<Option<String>>,
+    set_gmm: impl Fn(Vec<[f32; 2]>) + Clone + 'static,
+) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    // A component being dragged (index) or points being drawn.
+    let dragging = StoredValue::new(None::<usize>);
+    let draft_means = RwSignal::new(None::<Vec<[f32; 2]>>);
+    let stroke = RwSignal::new(None::<Vec<[f32; 2]>>);
+    Effect::new(move |_| {
+        frame.track();
+        let shown = scrub.get();
+        let c = cfg.get();
+        let arrows = field.get();
+        let drawn = stroke.get();
+        let means = draft_means.get().unwrap_or_else(|| c.custom().means);
+        let Some(el) = canvas.get() else { return };
+        let Some(ctx) = canvas_context(&el, SIZE, SIZE) else { return };
+        // Axes.
+        ctx.set_stroke_style_str("rgba(128,128,140,0.25)");
+        ctx.set_line_width(1.0);
+        for v in [-1.0f32, 0.0, 1.0] {
+            let (x, _) = to_px([v, 0.0]);
+            let (_, y) = to_px([0.0, v]);
+            ctx.begin_path();
+            ctx.move_to(x, 0.0);
+            ctx.line_to(x, SIZE);
+            ctx.move_to(0.0, y);
+            ctx.line_to(SIZE, y);
+            ctx.stroke();
+        }
+        // Training data (faint), or the drawing.
+        ctx.set_fill_style_str("rgba(128,128,140,0.45)");
+        train_set.with_value(|t| {
+            for p in &t.points {
+                let (x, y) = to_px(*p);
+                ctx.fill_rect(x - 1.0, y - 1.0, 2.0, 2.0);
+            }
+        });
+        if let Some(s) = &drawn {
+            for p in s {
+                let (x, y) = to_px(*p);
+                ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
+            }
+        }
+        // Score field.
+        if let Some(arrows) = arrows {
+            ctx.set_stroke_style_str("rgba(128,128,140,0.7)");
+            ctx.set_line_width(1.0);
+            let cell = SIZE / FIELD_SIDE as f64 * 0.45;
+            for (p, d) in arrows {
+                let len = f64::from((d[0] * d[0] + d[1] * d[1]).sqrt());
+                if len < 1e-9 {
+                    continue;
+                }
+                // Arrow length: a squashed magnitude, so near and far arrows both read.
+                let l = cell * (len / (len + 0.25));
+                let (ux, uy) = (f64::from(d[0]) / len, -f64::from(d[1]) / len);
+                let (x0, y0) = to_px(p);
+                let (x1, y1) = (x0 + ux * l, y0 + uy * l);
+                ctx.begin_path();
+                ctx.move_to(x0, y0);
+                ctx.line_to(x1, y1);
+                ctx.line_to(x1 - 3.0 * ux + 2.0 * uy, y1 - 3.0 * uy - 2.0 * ux);
+                ctx.move_to(x1, y1);
+                ctx.line_to(x1 - 3.0 * ux - 2.0 * uy, y1 - 3.0 * uy + 2.0 * ux);
+                ctx.stroke();
+            }
+        }
+        let classes = if c.guidance != 0.0 { train_set.with_value(|t| t.class_count) } else { 0 };
+        runner.with_value(|r| {
+            let Some(r) = r else { return };
+            let history = r.history();
+            if c.trails && history.len() > 1 {
+                let upto = shown.unwrap_or(history.len() - 1).min(history.len() - 1);
+                ctx.set_line_width(0.6);
+                ctx.set_stroke_style_str("rgba(59,91,219,0.25)");
+                for i in 0..history[0].len().min(256) {
+                    ctx.begin_path();
+                    let (x, y) = to_px(history[0][i]);
+                    ctx.move_to(x, y);
+                    for f in &history[1..=upto] {
+                        let (x, y) = to_px(f[i]);
+                        ctx.line_to(x, y);
+                    }
+                    ctx.stroke();
+                }
+            }
+            let pts: &[[f32; 2]] = match shown {
+                Some(k) if k < history.len() => &history[k],
+                _ => r.particles(),
+            };
+            let radius = if pts.len() > 20_000 { 0.8 } else { 1.2 };
+            let mut current = usize::MAX;
+            for (i, p) in pts.iter().enumerate() {
+                if !p[0].is_finite() || !p[1].is_finite() {
+                    continue;
+                }
+                let k = if classes > 0 { i % classes } else { 0 };
+                if k != current {
+                    ctx.set_fill_style_str(if classes > 0 { CATEGORY_COLORS[k % CATEGORY_COLORS.len()] } else { "#3b5bdb" });
+                    current = k;
+                }
+                let (x, y) = to_px(*p);
+                ctx.fill_rect(x - radius, y - radius, 2.0 * radius, 2.0 * radius);
+            }
+        });
+        // Draggable mixture components.
+        if c.dataset == DiffusionData::Custom {
+            ctx.set_line_width(2.0);
+            for (k, m) in means.iter().enumerate() {
+                let (x, y) = to_px(*m);
+                ctx.set_stroke_style_str(CATEGORY_COLORS[k % CATEGORY_COLORS.len()]);
+                ctx.begin_path();
+                let _ = ctx.arc(x, y, (f64::from(c.gmm_std as f32) / VIEW * SIZE / 2.0).max(6.0), 0.0, std::f64::consts::TAU);
+                ctx.stroke();
+            }
+        }
+    });
+    let at = move |ev: &web_sys::PointerEvent| -> Option<[f32; 2]> {
+        let el = canvas.get()?;
+        let rect = el.get_bounding_client_rect();
+        let x = (f64::from(ev.client_x()) - rect.left()) / rect.width() * SIZE;
+        let y = (f64::from(ev.client_y()) - rect.top()) / rect.height() * SIZE;
+        Some(to_world(x, y))
+    };
+    let commit_gmm = set_gmm.clone();
+    let finish = move || {
+        if let Some(m) = draft_means.get_untracked() {
+            commit_gmm(m);
+        }
+        draft_means.set(None);
+        dragging.set_value(None);
+        if let Some(s) = stroke.get_untracked() {
+            let mut d = drawing.get_untracked();
+            d.points.extend(s);
+            let (points, _) = crate::kernels::diffusion::data::sanitize_drawn(&d.points);
+            let d = Drawing::new(points);
+            drawing_note.set(write_drawing(&d).err());
+            drawing.set(d);
+        }
+        stroke.set(None);
+    };
+    let finish2 = finish.clone();
+    view! {
+        <figure class="plot">
+            <canvas
+                node_ref=canvas
+                class="particles-canvas"
+                role="img"
+                aria-label="Diffusion particles"
+                data-testid="particles"
+                data-step=move || frame.with(|f| f.as_ref().map_or(0, |f| f.step)).to_string()
+                data-points=move || { frame.track(); runner.with_value(|r| r.as_ref().map_or(0, |r| r.particles().len())).to_string() }
+                data-drawn=move || drawing.with(|d| d.points.len()).to_string()
+                on:pointerdown=move |ev| {
+                    let Some(p) = at(&ev) else { return };
+                    let c = cfg.get_untracked();
+                    match c.dataset {
+                        DiffusionData::Custom => {
+                            let means = c.custom().means;
+                            let near = means.iter().enumerate().map(|(k, m)| (k, (m[0] - p[0]).hypot(m[1] - p[1]))).min_by(|a, b| a.1.total_cmp(&b.1));
+                            if let Some((k, d)) = near && d < 0.2 {
+                                dragging.set_value(Some(k));
+                                draft_means.set(Some(means));
+                            }
+                        }
+                        DiffusionData::Drawn => stroke.set(Some(vec![p])),
+                        _ => return,
+                    }
+                    if let Some(el) = canvas.get() {
+                        let _ = el.set_pointer_capture(ev.pointer_id());
+                    }
+                }
+                on:pointermove=move |ev| {
+                    let Some(p) = at(&ev) else { return };
+                    if let Some(k) = dragging.get_value() {
+                        draft_means.update(|m| if let Some(m) = m.as_mut() && k < m.len() { m[k] = [p[0].clamp(-2.5, 2.5), p[1].clamp(-2.5, 2.5)]; });
+                    } else if stroke.with_untracked(Option::is_some) {
+                        stroke.update(|s| if let Some(s) = s.as_mut() && s.last().is_none_or(|l| (l[0] - p[0]).hypot(l[1] - p[1]) >= DRAW_SPACING) { s.push(p); });
+                    }
+                }
+                on:pointerup=move |_| finish()
+                on:pointercancel=move |_| finish2()
+            ></canvas>
+            <figcaption>
+                <span class="caption-title">{move || match cfg.with(|c| c.dataset) {
+                    DiffusionData::Custom => "Drag a ring to move a mixture component",
+                    DiffusionData::Drawn => "Drag on the canvas to draw data points",
+                    _ => "Grey: training data · blue: particles",
+                }}</span>
+                <PlotExport name="particles".to_string() />
+            </figcaption>
+        </figure>
+    }
+}
