@@ -1,9 +1,14 @@
 // Trunk post-build hook: writes sw.js into the staging dist from
 // static/sw.template.js, precaching every file of this build (Trunk hashes
-// file names, so the list is read from the build, never written by hand),
-// and fills the public URL into index.html's service-worker registration.
+// file names, so the list is read from the build, never written by hand)
+// under the build's public URL (--public-url, e.g. /gradlab/ on GitHub
+// Pages), and writes 404.html, a copy of index.html, which static hosts such
+// as GitHub Pages serve for every unknown path: the single-page app's routes.
+// index.html gets its Content-Security-Policy first, so 404.html and the
+// precached build carry it too.
+import './csp.mjs';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const stage = process.env.TRUNK_STAGING_DIR;
@@ -19,7 +24,7 @@ function walk(dir) {
 
 const files = walk(stage)
   .map((p) => relative(stage, p).split('\\').join('/'))
-  .filter((f) => f !== 'sw.js' && !f.startsWith('.'))
+  .filter((f) => f !== 'sw.js' && f !== '404.html' && !f.startsWith('.'))
   .sort();
 const hash = createHash('sha256');
 for (const f of files) hash.update(f).update(readFileSync(join(stage, f)));
@@ -33,6 +38,5 @@ writeFileSync(
     .replace('__BASE__', base)
     .replace('__PRECACHE__', JSON.stringify(files)),
 );
-const index = join(stage, 'index.html');
-writeFileSync(index, readFileSync(index, 'utf8').replaceAll('__GRADLAB_BASE__', base));
-console.log(`sw.js: ${files.length} files precached, version ${version}`);
+copyFileSync(join(stage, 'index.html'), join(stage, '404.html'));
+console.log(`sw.js: ${files.length} files precached under ${base}, version ${version}`);

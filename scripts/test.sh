@@ -20,6 +20,9 @@ step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --check
 
+step "dependency licences and bans (offline)"
+node scripts/licenses.mjs
+
 step "cargo clippy (native, all targets)"
 cargo clippy --all-targets -- -D warnings
 
@@ -37,6 +40,9 @@ echo "$gpu_log" | grep -q "GPU tests run on: llvmpipe" \
 
 step "trunk build --release"
 trunk build --release
+
+step "trunk build --release --public-url /sub/path/ (e2e: hosting under a sub-path)"
+trunk build --release --public-url /sub/path/ --dist dist-sub
 
 step "e2e in headless Chromium (software WebGPU and CPU fallback)"
 playwright test --config e2e/playwright.config.mjs

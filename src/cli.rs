@@ -4,6 +4,8 @@
 //! Exit status: 0 success; 1 a GPU fault mid-run; 2 bad input (unknown
 //! command or flag, bad value); 3 a GPU was requested but none is available.
 
+mod diffusion;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -11,7 +13,9 @@ use crate::experiments::Backend;
 use crate::experiments::catalog::{self, Status};
 use crate::experiments::clipping::{self, ClippingConfig, RobustConfig};
 use crate::experiments::config::{Config, ConfigError, ListBound, Param, Range};
+use crate::experiments::diffusion::DiffusionConfig;
 use crate::experiments::gumbel::{self as gumbel_exp, GumbelConfig};
+use crate::experiments::label_smoothing::{self, LabelSmoothingConfig};
 use crate::experiments::rng::{self as rng_exp, RngConfig};
 use crate::experiments::train_mlp::{self, TrainMlpConfig};
 use crate::gpu::gumbel::GumbelMoments;
@@ -63,6 +67,12 @@ const USAGE: &str = "usage: gradlab list
        gradlab robust --method M --grads \"1,2;3,4;100,-50\" [--threshold C] [--groups G] [--norm 2|inf]
        gradlab selftest                  (every GPU kernel against its CPU twin)
        gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
+       gradlab schedule --kind linear|scaled-linear|cosine [--steps 1000]
+       gradlab score --gmm-means \"x,y;x,y\" --gmm-std S [--gmm-weights w,w] --sigma S --at \"x,y;...\"
+       gradlab diffusion [--dataset gmm8] [--score exact-gmm] [--sampler ddim] ... [--backend cpu|gpu]
+       gradlab train-denoiser --dataset ID [--steps N] --out model.bin
+       gradlab loss --logits \"1.5,-0.3,2.0\" --target 2 [--smoothing E] [--maxsup A]   (\";\" separates a batch)
+       gradlab label-smoothing [--dataset ID] [--smoothing E] [--steps N] [--seed S] ... [--backend cpu|gpu]
        gradlab bench <rng|mlp-forward|mlp-train-step> [--backend cpu|gpu] [--key value]...";
 
 /// Runs the CLI on `args` (without the program name) and returns the exit status.
@@ -93,6 +103,10 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
         }
         "help" | "--help" | "-h" => Ok(USAGE.to_string()),
         "bench" => bench(rest),
+        "schedule" => diffusion::schedule(rest),
+        "score" => diffusion::score(rest),
+        "diffusion" => diffusion::diffusion(rest),
+        "train-denoiser" => diffusion::train_denoiser(rest),
         "rng" => {
             if wants_help(rest) {
                 return Ok(help::<RngConfig>("rng", ""));
@@ -112,6 +126,22 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
             Ok(serde_json::to_string(&draws).expect("draws serialise"))
         }
         "train-mlp" => train_mlp(rest),
+        "loss" => loss(rest),
+        // Runs headless while its widget is still Coming: this arm comes
+        // before the catalog fallback below.
+        "label-smoothing" => {
+            if wants_help(rest) {
+                return Ok(help::<LabelSmoothingConfig>("label-smoothing", ""));
+            }
+            let (cfg, backend, _) = parse_config::<LabelSmoothingConfig>(rest, &[])?;
+            let gpu = match backend {
+                Backend::Cpu => None,
+                Backend::Gpu => Some(request_gpu()?),
+            };
+            let report =
+                pollster::block_on(label_smoothing::run(&cfg, gpu.as_ref())).map_err(gpu_fault)?;
+            Ok(serde_json::to_string(&report).expect("report serialises"))
+        }
         "robust" => {
             if wants_help(rest) {
                 return Ok(help::<RobustConfig>("robust", ""));
@@ -324,7 +354,7 @@ pub struct BenchReport {
 }
 
 impl BenchReport {
-    fn new(kernel: &'static str, backend: Backend, size: u32, ms_per_iter: f64) -> Self {
+    pub(crate) fn new(kernel: &'static str, backend: Backend, size: u32, ms_per_iter: f64) -> Self {
         Self {
             kernel,
             backend,
@@ -347,7 +377,7 @@ pub fn time_iterations(mut iter: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() * 1e3 / f64::from(n)
 }
 
-const BENCH_KERNELS: &str = "rng, gumbel, mlp-forward, mlp-train-step";
+const BENCH_KERNELS: &str = "rng, gumbel, mlp-forward, mlp-train-step, diffusion-step";
 
 fn bench(rest: &[String]) -> Result<String, CliError> {
     let Some((kernel, rest)) = rest.split_first() else {
@@ -356,6 +386,12 @@ fn bench(rest: &[String]) -> Result<String, CliError> {
         )));
     };
     let report = match kernel.as_str() {
+        "diffusion-step" => {
+            if wants_help(rest) {
+                return Ok(help::<DiffusionConfig>("bench diffusion-step", ""));
+            }
+            diffusion::bench_step(rest)?
+        }
         "rng" => {
             if wants_help(rest) {
                 return Ok(help::<BenchRngConfig>("bench rng", ""));
@@ -533,4 +569,145 @@ fn train_mlp(rest: &[String]) -> Result<String, CliError> {
             .map_err(|e| CliError::Usage(format!("invalid --out: write failed: {e}")))?;
     }
     Ok(serde_json::to_string(&report).expect("report serialises"))
+}
+
+/// Parses a `;`-separated batch of comma-separated values (`"1,2;3,4"`).
+fn parse_rows<T>(
+    flag: &str,
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<Vec<T>>, CliError> {
+    let bad = |why: String| CliError::Usage(format!("invalid --{flag}: {why}"));
+    if text.trim().is_empty() {
+        return Err(bad("is empty".into()));
+    }
+    // Bounded before parsing, so a huge value costs nothing.
+    let rows: Vec<&str> = text.split(';').take(LOSS_MAX_BATCH + 1).collect();
+    if rows.len() > LOSS_MAX_BATCH {
+        return Err(bad(format!("more than {LOSS_MAX_BATCH} examples")));
+    }
+    rows.iter()
+        .enumerate()
+        .map(|(b, row)| {
+            if row.trim().is_empty() {
+                return Err(bad(format!("example {b} is empty")));
+            }
+            row.split(',')
+                .take(mlp::MAX_OUTPUT + 1)
+                .map(|v| parse(v).map_err(|why| bad(format!("example {b}: {why}"))))
+                .collect()
+        })
+        .collect()
+}
+
+/// Most examples `gradlab loss` takes in one batch.
+const LOSS_MAX_BATCH: usize = 4096;
+
+/// `gradlab loss`: the per-example training loss of the classifiers and its
+/// gradient with respect to the logits, from the one formula in
+/// [`mlp::loss_and_grad`] (evaluated in f64).
+fn loss(rest: &[String]) -> Result<String, CliError> {
+    if wants_help(rest) {
+        return Ok(
+            "usage: gradlab loss --logits \"1.5,-0.3,2.0\" --target 2 [--smoothing E] [--maxsup A]
+Per-example loss (1 − ε)·CE(onehot) + ε·CE(uniform) + α·(max z − mean z) and its gradient
+with respect to the logits (label smoothing, Szegedy et al. 2016; MaxSup, Zhou et al. 2025).
+\";\" separates the examples of a batch (\"1,2,3;0,1,0\" with --target \"2;0\"): then loss is
+the batch mean and grad holds the gradient of that mean for each example.
+
+flags:
+  --logits     K logits per example, 2 <= K <= 64, finite
+  --target     the class of each example, in 0..K
+  --smoothing  label smoothing ε [number in [0, 1]; default 0]
+  --maxsup     MaxSup penalty α [number in [0, 10]; default 0]
+"
+            .to_string(),
+        );
+    }
+    let (_, pairs) = parse_flags(rest)?;
+    let (mut logits, mut target, mut smoothing, mut maxsup) = (None, None, None, None);
+    for (k, v) in pairs {
+        let slot = match k {
+            "logits" => &mut logits,
+            "target" => &mut target,
+            "smoothing" => &mut smoothing,
+            "maxsup" => &mut maxsup,
+            other => {
+                return Err(CliError::Usage(format!(
+                    "unknown flag --{} (expected one of: logits, target, smoothing, maxsup)",
+                    crate::experiments::config::echo(other).trim_matches('"')
+                )));
+            }
+        };
+        if slot.replace(v).is_some() {
+            return Err(CliError::Usage(format!("flag --{k} given more than once")));
+        }
+    }
+    let logits_text = logits.ok_or_else(|| CliError::Usage("loss needs --logits".into()))?;
+    let target_text = target.ok_or_else(|| CliError::Usage("loss needs --target".into()))?;
+    let number = |flag: &str, text: Option<&str>, max: f64| -> Result<f64, CliError> {
+        let Some(text) = text else { return Ok(0.0) };
+        let v = <f64 as Param>::parse(text)
+            .map_err(|why| CliError::Usage(format!("invalid --{flag}: {why}")))?;
+        if !(0.0..=max).contains(&v) {
+            return Err(CliError::Usage(format!(
+                "invalid --{flag}: {v} is outside [0, {max}]"
+            )));
+        }
+        Ok(v)
+    };
+    let eps = number("smoothing", smoothing, 1.0)?;
+    let alpha = number("maxsup", maxsup, 10.0)?;
+    let rows = parse_rows("logits", logits_text, <f64 as Param>::parse)?;
+    let targets = parse_rows("target", target_text, <u32 as Param>::parse)?;
+    if rows.len() != targets.len() {
+        return Err(CliError::Usage(format!(
+            "--logits has {} example(s) but --target has {}",
+            rows.len(),
+            targets.len()
+        )));
+    }
+    let k = rows[0].len();
+    if !(2..=mlp::MAX_OUTPUT).contains(&k) {
+        return Err(CliError::Usage(format!(
+            "invalid --logits: needs 2 to {} classes per example, got {}",
+            mlp::MAX_OUTPUT,
+            k.min(mlp::MAX_OUTPUT + 1)
+        )));
+    }
+    let mut labels = Vec::with_capacity(rows.len());
+    for (b, (row, t)) in rows.iter().zip(&targets).enumerate() {
+        if row.len() != k {
+            return Err(CliError::Usage(format!(
+                "invalid --logits: example {b} has {} logits, example 0 has {k}",
+                row.len()
+            )));
+        }
+        match t.as_slice() {
+            [t] if (*t as usize) < k => labels.push(*t),
+            [t] => {
+                return Err(CliError::Usage(format!(
+                    "invalid --target: example {b} has class {t}, outside 0..{k}"
+                )));
+            }
+            _ => {
+                return Err(CliError::Usage(format!(
+                    "invalid --target: example {b} needs exactly one class"
+                )));
+            }
+        }
+    }
+    let z = ndarray::Array2::from_shape_fn((rows.len(), k), |(b, i)| rows[b][i]);
+    let loss = Loss::CrossEntropy {
+        smoothing: eps as f32,
+        maxsup: alpha as f32,
+    };
+    let (value, grad) = mlp::loss_and_grad(loss, &z, Targets::Labels(&labels));
+    let grad: Vec<Vec<f64>> = grad.outer_iter().map(|g| g.to_vec()).collect();
+    let grad = if logits_text.contains(';') {
+        serde_json::json!(grad)
+    } else {
+        serde_json::json!(grad[0])
+    };
+    Ok(serde_json::json!({ "loss": value, "grad": grad }).to_string())
 }

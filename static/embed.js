@@ -1,12 +1,14 @@
-// gradlab embeds for any page: <gradlab-widget experiment="gumbel" config="tau=0.3">
+// gradlab embeds for any page: <gradlab-widget experiment="gumbel" config="tau=0.3"
+// hide="tau,seed"> (hide: controls to leave out, or "controls" for all of them)
 // and plain <iframe src=".../embed/<id>?..."> elements, both sized to their
-// content. The iframe reports its height with postMessage; only messages
+// content. Embed pages are found next to this script, so a lab served under a
+// sub-path (e.g. GitHub Pages' /gradlab/) embeds from there. The iframe reports its height with postMessage; only messages
 // from gradlab's own origin and from the iframe itself are accepted.
 (() => {
   const script = document.currentScript;
   const base = new URL('.', script ? script.src : location.href);
   const origin = base.origin;
-  const EXPERIMENTS = ['rng', 'gumbel', 'clipping'];
+  const EXPERIMENTS = ['rng', 'gumbel', 'clipping', 'diffusion'];
 
   const frames = new Set();
   const track = (iframe) => frames.add(iframe);
@@ -32,6 +34,8 @@
       }
       // The config is a query string; URLSearchParams re-encodes it safely.
       const params = new URLSearchParams(this.getAttribute('config') || '');
+      const hide = (this.getAttribute('hide') || '').trim();
+      if (hide) params.set('hide', hide);
       const iframe = document.createElement('iframe');
       iframe.src = new URL(`embed/${id}?${params}`, base).href;
       iframe.title = `gradlab: ${id}`;

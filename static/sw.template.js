@@ -6,11 +6,19 @@ const PRECACHE = __PRECACHE__;
 const CACHE = `gradlab-${VERSION}`;
 
 self.addEventListener('install', (event) => {
-  // A new version waits until every tab of the old one is closed, so a page
-  // never mixes two builds' files.
+  // A new version installs into its own cache (named by the build's hash) and
+  // then waits: every open tab keeps the old build until its reader clicks
+  // "Update available — reload" (SKIP_WAITING below) or closes it, so a page
+  // never mixes two builds' files. If any file fails to download, the install
+  // fails and the old cache stays in use untouched.
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(PRECACHE.map((f) => BASE + f))));
 });
 
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+// Once active, the old builds' caches go: the switch is all at once.
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches.keys().then((keys) =>

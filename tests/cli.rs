@@ -22,7 +22,10 @@ fn stdout_json(out: &Output) -> serde_json::Value {
 #[test]
 fn list_prints_the_runnable_experiments() {
     let v = stdout_json(&gradlab(&["list"]));
-    assert_eq!(v, serde_json::json!(["rng", "gumbel", "clipping"]));
+    assert_eq!(
+        v,
+        serde_json::json!(["rng", "gumbel", "label-smoothing", "clipping", "diffusion"])
+    );
 }
 
 /// Hand-checked estimates for the rows (1,2), (3,4), (100,−50): exact up to f32 rounding.
@@ -217,7 +220,7 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         (vec!["rng", "stray"], "stray"),
         (vec!["rng", "--backend", "tpu"], "--backend"),
         (vec!["nope"], "nope"),
-        (vec!["diffusion"], "not built yet"),
+        (vec!["diffusion", "--sampler", "euler-maruyama"], "--sampler"),
         (vec!["bench", "nope"], "nope"),
         (vec!["bench", "rng", "--count", "-3"], "--count"),
         (vec!["bench", "mlp-forward", "--hidden", "0"], "--hidden"),
@@ -379,4 +382,199 @@ fn train_mlp_prints_the_curve_and_writes_a_loadable_model() {
     let gpu = stdout_json(&gradlab(&[&args[..], &["--backend", "gpu"]].concat()));
     let l0 = |v: &serde_json::Value| v["loss_curve"][0]["loss"].as_f64().unwrap();
     assert!((l0(&cpu) - l0(&gpu)).abs() < 1e-5 * l0(&cpu));
+}
+
+/// `gradlab loss`: hand values. logits (1.5, −0.3, 2), target 2, ε = 0.1:
+/// q = (1/30, 1/30, 14/15), loss = lse − Σ q_k z_k, grad = softmax − q;
+/// computed here in f64 from the definition, so 1e-9 is rounding only
+/// (the CLI stores ε as f32: 0.1 ± 1.5e-9, which moves the loss by < 1e-8;
+/// hence 1e-7 for the smoothed case).
+#[test]
+fn loss_prints_the_loss_and_its_gradient() {
+    let z = [1.5f64, -0.3, 2.0];
+    let lse = z.iter().map(|v| v.exp()).sum::<f64>().ln();
+    let q = [1.0 / 30.0, 1.0 / 30.0, 14.0 / 15.0];
+    let want: f64 = lse - z.iter().zip(q).map(|(z, q)| z * q).sum::<f64>();
+    let v = stdout_json(&gradlab(&[
+        "loss",
+        "--logits",
+        "1.5,-0.3,2.0",
+        "--target",
+        "2",
+        "--smoothing",
+        "0.1",
+    ]));
+    assert!((v["loss"].as_f64().unwrap() - want).abs() < 1e-7, "{v}");
+    let g = v["grad"].as_array().expect("a flat list for one example");
+    assert_eq!(g.len(), 3);
+    for i in 0..3 {
+        let p = (z[i] - lse).exp();
+        assert!((g[i].as_f64().unwrap() - (p - q[i])).abs() < 1e-7, "{v}");
+    }
+    // A batch: the mean loss, and per example the gradient of the mean
+    // (half the per-example gradient for two examples). With ε = 0 and α = 0
+    // the second example (0, 1, 0) with target 0 has loss lse − 0.
+    let v = stdout_json(&gradlab(&[
+        "loss",
+        "--logits",
+        "1,2,3;0,1,0",
+        "--target",
+        "2;0",
+    ]));
+    let lse1 = (1f64.exp() + 2f64.exp() + 3f64.exp()).ln();
+    let lse2 = (2.0 + 1f64.exp()).ln();
+    let want = ((lse1 - 3.0) + lse2) / 2.0;
+    assert!((v["loss"].as_f64().unwrap() - want).abs() < 1e-9, "{v}");
+    let g = v["grad"].as_array().expect("list of lists");
+    assert_eq!(g.len(), 2);
+    let g2: Vec<f64> = g[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let p0 = 1.0 / (2.0 + 1f64.exp());
+    assert!((g2[0] - (p0 - 1.0) / 2.0).abs() < 1e-9, "{v}");
+    // MaxSup adds α(onehot(argmax) − 1/K) to the gradient: argmax of (1, 2, 3) is 2.
+    let m = stdout_json(&gradlab(&[
+        "loss", "--logits", "1,2,3", "--target", "0", "--maxsup", "0.3",
+    ]));
+    let h = stdout_json(&gradlab(&["loss", "--logits", "1,2,3", "--target", "0"]));
+    let d = |i: usize| m["grad"][i].as_f64().unwrap() - h["grad"][i].as_f64().unwrap();
+    assert!((d(0) + 0.1).abs() < 1e-7 && (d(1) + 0.1).abs() < 1e-7 && (d(2) - 0.2).abs() < 1e-7);
+    assert!((m["loss"].as_f64().unwrap() - h["loss"].as_f64().unwrap() - 0.3).abs() < 1e-7);
+}
+
+#[test]
+fn loss_rejects_bad_input_with_exit_2() {
+    let many = vec!["0"; 65].join(",");
+    for (args, needle) in [
+        (vec!["loss", "--logits", "1,2", "--target", "2"], "--target"),
+        (
+            vec!["loss", "--logits", "1,2", "--target", "-1"],
+            "--target",
+        ),
+        (
+            vec!["loss", "--logits", "1,NaN", "--target", "0"],
+            "--logits",
+        ),
+        (vec!["loss", "--logits", "", "--target", "0"], "--logits"),
+        (vec!["loss", "--logits", "1", "--target", "0"], "--logits"),
+        (
+            vec!["loss", "--logits", "1,2;1,2,3", "--target", "0;0"],
+            "--logits",
+        ),
+        (
+            vec!["loss", "--logits", "1,2;3,4", "--target", "0"],
+            "--target",
+        ),
+        (
+            vec!["loss", "--logits", "1,2;", "--target", "0;0"],
+            "--logits",
+        ),
+        (
+            vec![
+                "loss",
+                "--logits",
+                "1,2",
+                "--target",
+                "0",
+                "--smoothing",
+                "1.5",
+            ],
+            "--smoothing",
+        ),
+        (
+            vec![
+                "loss",
+                "--logits",
+                "1,2",
+                "--target",
+                "0",
+                "--smoothing",
+                "-0.1",
+            ],
+            "--smoothing",
+        ),
+        (
+            vec![
+                "loss", "--logits", "1,2", "--target", "0", "--maxsup", "inf",
+            ],
+            "--maxsup",
+        ),
+        (vec!["loss", "--logits", &many, "--target", "0"], "--logits"),
+        (vec!["loss", "--target", "0"], "--logits"),
+        (vec!["loss", "--logits", "1,2"], "--target"),
+        (
+            vec!["loss", "--logits", "1,2", "--target", "0", "--bogus", "1"],
+            "--bogus",
+        ),
+        (
+            vec![
+                "loss", "--logits", "1,2", "--logits", "1,2", "--target", "0",
+            ],
+            "--logits",
+        ),
+    ] {
+        let out = gradlab(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// `gradlab label-smoothing` runs although its widget is still Coming, and
+/// prints one object per model with the documented keys.
+#[test]
+fn label_smoothing_prints_the_models() {
+    for backend in ["cpu", "gpu"] {
+        let v = stdout_json(&gradlab(&[
+            "label-smoothing",
+            "--dataset",
+            "spirals3",
+            "--smoothing",
+            "0.1",
+            "--steps",
+            "50",
+            "--hidden",
+            "16,16",
+            "--seed",
+            "0",
+            "--backend",
+            backend,
+        ]));
+        assert_eq!(v["backend"], backend);
+        let models = v["models"].as_array().expect("models");
+        let names: Vec<&str> = models.iter().map(|m| m["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["hard", "smoothed", "maxsup"]);
+        for m in models {
+            for key in ["test_acc", "nll", "ece", "aurc", "aurc_lognorm"] {
+                let x = m[key].as_f64().unwrap_or_else(|| panic!("{key} in {m}"));
+                assert!(x.is_finite() && x >= 0.0, "{key} in {m}");
+            }
+        }
+    }
+    let v = stdout_json(&gradlab(&[
+        "label-smoothing",
+        "--maxsup",
+        "0",
+        "--steps",
+        "5",
+    ]));
+    assert_eq!(v["models"].as_array().unwrap().len(), 2);
+    for (args, needle) in [
+        (vec!["label-smoothing", "--smoothing", "0.6"], "--smoothing"),
+        (vec!["label-smoothing", "--noise", "0.7"], "--noise"),
+        (vec!["label-smoothing", "--bogus", "1"], "bogus"),
+        (vec!["label-smoothing", "--dataset", "mnist"], "--dataset"),
+    ] {
+        let out = gradlab(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let help = gradlab(&["label-smoothing", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--tsla"));
 }

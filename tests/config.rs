@@ -92,7 +92,7 @@ fn any_pairs(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<(String
                 "-?[0-9]{0,22}(\\.[0-9]{0,4})?(e-?[0-9]{1,3})?",
                 "(-?[0-9]{1,4}(\\.[0-9])?,){0,20}-?[0-9]{1,4}",
                 "((-?[0-9]{1,3},-?[0-9]{1,3});){0,5}-?[0-9],-?[0-9]",
-                "NaN|inf|-inf|true|false|cpu|gpu|student-t|stable|quadratic|spirals3|relu|2|inf",
+                "NaN|inf|-inf|true|false|cpu|gpu|student-t|stable|quadratic|spirals3|gauss8|relu|2|inf",
             ],
         ),
         0..8,
@@ -120,6 +120,11 @@ proptest! {
     #[test]
     fn train_mlp_flags_stay_valid(pairs in any_pairs(&["dataset", "hidden", "activation", "steps", "lr", "batch", "seed", "train", "test", "every", "smoothing", "maxsup", "weight_decay"])) {
         lenient_output_is_strictly_valid::<gradlab::experiments::train_mlp::TrainMlpConfig>(&pairs);
+    }
+
+    #[test]
+    fn label_smoothing_links_stay_valid(pairs in any_pairs(&["dataset", "smoothing", "maxsup", "tsla", "noise", "hidden", "steps", "lr", "batch", "seed", "train", "test"])) {
+        lenient_output_is_strictly_valid::<gradlab::experiments::label_smoothing::LabelSmoothingConfig>(&pairs);
     }
 
     #[test]

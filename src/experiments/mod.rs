@@ -4,7 +4,10 @@
 pub mod catalog;
 pub mod clipping;
 pub mod config;
+pub mod denoiser;
+pub mod diffusion;
 pub mod gumbel;
+pub mod label_smoothing;
 pub mod rng;
 pub mod selftest;
 pub mod train_mlp;

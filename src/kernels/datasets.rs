@@ -20,6 +20,7 @@ crate::param_enum! {
         Spirals3 = "spirals3",
         Moons = "moons",
         Circles = "circles",
+        Gauss8 = "gauss8",
     }
 }
 
@@ -43,6 +44,15 @@ pub const MOONS_NOISE: f32 = 0.1;
 pub const CIRCLE_RADII: [f32; 2] = [1.0, 0.5];
 /// Gaussian noise of the circles.
 pub const CIRCLES_NOISE: f32 = 0.08;
+/// Standard deviation of each of the eight overlapping Gaussians of `gauss8`
+/// (isotropic). Chosen so that the Bayes classifier (the nearest centre) is
+/// about 80 % accurate: a hard, many-class set on which a small MLP must be
+/// uncertain.
+pub const GAUSS8_STD: f32 = 0.3;
+/// Radius of the circle the eight `gauss8` centres lie on.
+pub const GAUSS8_RADIUS: f32 = 1.0;
+/// The [`RngKey`] stream of training-label noise (see [`flip_labels`]).
+pub const LABEL_NOISE_STREAM: u32 = 0x0000_F11B;
 
 /// A labelled point set.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -82,6 +92,7 @@ impl DatasetId {
         match self {
             DatasetId::Blobs3 | DatasetId::Spirals3 => 3,
             DatasetId::Moons | DatasetId::Circles => 2,
+            DatasetId::Gauss8 => 8,
         }
     }
 }
@@ -108,6 +119,7 @@ pub fn point(id: DatasetId, seed: u32, i: u32) -> ([f32; 2], u32) {
         DatasetId::Spirals3 => spirals3(k, uniform(0), normal(1)),
         DatasetId::Moons => moons(k, uniform(0), normal(1), normal(2)),
         DatasetId::Circles => circles(k, uniform(0), normal(1), normal(2)),
+        DatasetId::Gauss8 => gauss8(k, normal(0), normal(1)),
     };
     (p, k)
 }
@@ -153,6 +165,42 @@ fn circles(k: u32, u: f32, z0: f32, z1: f32) -> [f32; 2] {
     let r = CIRCLE_RADII[k as usize];
     let (s, c) = (2.0 * PI * u).sin_cos();
     [r * c + CIRCLES_NOISE * z0, r * s + CIRCLES_NOISE * z1]
+}
+
+/// Centre of `gauss8` class `k`: on the circle of radius [`GAUSS8_RADIUS`] at angle 2πk/8.
+pub fn gauss8_centre(k: u32) -> [f32; 2] {
+    let (s, c) = (2.0 * PI / 8.0 * k as f32).sin_cos();
+    [GAUSS8_RADIUS * c, GAUSS8_RADIUS * s]
+}
+
+/// Eight overlapping isotropic Gaussians: `centre_k + 0.3 (z0, z1)`, centres
+/// 2 sin(π/8) ≈ 0.77 apart (a Gaussian mixture in the style of scikit-learn
+/// make_blobs, Pedregosa et al., JMLR 2011). Neighbours overlap, so even the
+/// Bayes classifier errs on about 20 % of the points.
+fn gauss8(k: u32, z0: f32, z1: f32) -> [f32; 2] {
+    let [cx, cy] = gauss8_centre(k);
+    [cx + GAUSS8_STD * z0, cy + GAUSS8_STD * z1]
+}
+
+/// Symmetric label noise: point `start + j` of `d` (global index `i`) keeps
+/// its label unless `u_i < fraction`, and then gets one of the other
+/// `classes − 1` labels uniformly at random. `u_i` and the choice are words
+/// `2i` and `2i + 1` of `RngKey::new(seed, LABEL_NOISE_STREAM)`, so a label's
+/// fate depends only on `(seed, i)` (the uniform-flip noise model of
+/// Natarajan et al., "Learning with Noisy Labels", NeurIPS 2013).
+pub fn flip_labels(d: &mut Dataset, seed: u32, start: usize, fraction: f32) {
+    let k = d.classes as u32;
+    if k < 2 || fraction <= 0.0 {
+        return;
+    }
+    let key = RngKey::new(seed, LABEL_NOISE_STREAM);
+    for (j, y) in d.y.iter_mut().enumerate() {
+        let i = (start + j) as u32;
+        if key.uniform_at(i.wrapping_mul(2)) < fraction {
+            let shift = 1 + key.u32_at(i.wrapping_mul(2).wrapping_add(1)) % (k - 1);
+            *y = (*y + shift) % k;
+        }
+    }
 }
 
 /// Points `start .. start + n` of a dataset.
@@ -286,7 +334,7 @@ mod tests {
     /// accurate (a cheap stand-in for the small MLP these sets are made for).
     #[test]
     fn datasets_are_separable_by_nearest_neighbours() {
-        for &id in DatasetId::ALL {
+        for &id in DatasetId::ALL.iter().filter(|&&id| id != DatasetId::Gauss8) {
             let s = generate(id, SEED, 3000, 600);
             let mut correct = 0;
             for t in 0..s.test.len() {
@@ -314,6 +362,56 @@ mod tests {
                 0.95
             };
             assert!(acc >= min, "{id}: 5-NN accuracy {acc}");
+        }
+    }
+
+    /// `gauss8` is hard by design: the Bayes classifier (nearest centre, as the
+    /// classes are equiprobable isotropic Gaussians with one std) is correct on
+    /// about 80 % of the points (numerically, 0.798 for σ = 0.3). On 8000
+    /// points the standard error is sqrt(0.8·0.2/8000) ≈ 0.0045, so [0.75, 0.85]
+    /// is about ±11 SE around the target.
+    #[test]
+    fn gauss8_bayes_accuracy_is_about_80_percent() {
+        let d = generate(DatasetId::Gauss8, SEED, 8000, 0).train;
+        let correct = (0..d.len())
+            .filter(|&i| {
+                let [x, y] = d.point(i);
+                let best = (0..8u32)
+                    .min_by(|&a, &b| {
+                        let da = gauss8_centre(a);
+                        let db = gauss8_centre(b);
+                        let dist = |c: [f32; 2]| (x - c[0]).powi(2) + (y - c[1]).powi(2);
+                        dist(da).total_cmp(&dist(db))
+                    })
+                    .unwrap();
+                best == d.y[i]
+            })
+            .count();
+        let acc = correct as f64 / d.len() as f64;
+        assert!((0.75..=0.85).contains(&acc), "Bayes accuracy {acc}");
+    }
+
+    /// Label noise flips about the requested fraction, never to the same
+    /// class, depends only on (seed, global index), and is a no-op at 0.
+    /// 6000 labels at 0.3: SE sqrt(0.3·0.7/6000) ≈ 0.006, tolerance 0.03 = 5 SE.
+    #[test]
+    fn label_noise_flips_the_requested_fraction() {
+        for &id in DatasetId::ALL {
+            let clean = generate(id, SEED, 6000, 0).train;
+            let mut noisy = clean.clone();
+            flip_labels(&mut noisy, SEED, 0, 0.3);
+            assert!(noisy.y.iter().all(|&y| (y as usize) < id.classes()));
+            let flipped = clean.y.iter().zip(&noisy.y).filter(|(a, b)| a != b).count();
+            let frac = flipped as f64 / 6000.0;
+            assert!((frac - 0.3).abs() < 0.03, "{id}: {frac}");
+            // A suffix flipped on its own gets the same labels.
+            let mut tail = clean.clone();
+            tail.y.drain(..1000);
+            flip_labels(&mut tail, SEED, 1000, 0.3);
+            assert_eq!(tail.y[..], noisy.y[1000..], "{id}");
+            let mut none = clean.clone();
+            flip_labels(&mut none, SEED, 0, 0.0);
+            assert_eq!(none, clean);
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Pure math on slices: no web, no GPU, no I/O. Each formula lives here once,
 //! with its paper cited; GPU kernels in `gpu/` are held to these twins.
 
+pub mod calibration;
 pub mod datasets;
+pub mod diffusion;
 pub mod gumbel;
 pub mod mlp;
 pub mod model_file;

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::export::PlotExport;
 use crate::experiments::rng::VariateSummary;
 
 const W: f64 = 360.0;
@@ -140,6 +141,9 @@ pub fn LinePlot(
     #[prop(optional)]
     hline: Option<(f64, &'static str)>,
     title: String,
+    /// The plot's part of an exported file's name (default: from the title).
+    #[prop(optional, into)]
+    export_name: Option<String>,
 ) -> impl IntoView {
     let xs = Axis::new(
         series.iter().flat_map(|s| s.points.iter().map(|p| p.0)),
@@ -268,8 +272,9 @@ pub fn LinePlot(
                 </text>
             </svg>
             <figcaption>
-                <span class="caption-title">{title}</span>
+                <span class="caption-title">{title.clone()}</span>
                 <span class="legend">{legend}</span>
+                <PlotExport name=export_name.unwrap_or(title) />
             </figcaption>
         </figure>
     }
@@ -283,6 +288,9 @@ pub fn BarPlot(
     bar_label: &'static str,
     mark_label: &'static str,
     title: String,
+    /// The plot's part of an exported file's name (default: from the title).
+    #[prop(optional, into)]
+    export_name: Option<String>,
 ) -> impl IntoView {
     let k = bars.len().max(1);
     let y_max = bars
@@ -322,11 +330,12 @@ pub fn BarPlot(
                 <text class="label" x=(L + W - R) / 2.0 y=H - 4.0 text-anchor="middle">"category k"</text>
             </svg>
             <figcaption>
-                <span class="caption-title">{title}</span>
+                <span class="caption-title">{title.clone()}</span>
                 <span class="legend">
                     <span class="key"><i class="swatch-bar"></i>{bar_label}</span>
                     <span class="key"><i class="swatch-mark"></i>{mark_label}</span>
                 </span>
+                <PlotExport name=export_name.unwrap_or(title) />
             </figcaption>
         </figure>
     }
@@ -391,6 +400,9 @@ pub fn SimplexPlot(
     /// Mean of the samples' largest coordinate (exposed for tests and screen readers).
     sharpness: Signal<f64>,
     title: String,
+    /// The plot's part of an exported file's name (default: "simplex").
+    #[prop(optional, into)]
+    export_name: Option<String>,
 ) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     Effect::new(move |_| {
@@ -446,6 +458,7 @@ pub fn SimplexPlot(
                 <span class="legend">
                     <span class="key"><i class="swatch-probs"></i>"softmax(θ)"</span>
                 </span>
+                <PlotExport name=export_name.unwrap_or_else(|| "simplex".into()) />
             </figcaption>
         </figure>
     }
@@ -525,7 +538,14 @@ pub fn HistogramPlot(summary: VariateSummary, label: &'static str) -> impl IntoV
                 <polyline class="exact" points=curve />
                 {ticks}
             </svg>
-            <figcaption>{label}</figcaption>
+            <figcaption>
+                <span class="caption-title">{label}</span>
+                <span class="legend">
+                    <span class="key"><i class="swatch-bar"></i>"samples"</span>
+                    <span class="key"><i class="swatch-mark"></i>"exact density"</span>
+                </span>
+                <PlotExport name=label />
+            </figcaption>
         </figure>
     }
 }

@@ -9,8 +9,9 @@ use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{LinePlot, Series, canvas_context, short};
+use super::export::PlotExport;
 use super::pages::paper_anchor;
-use super::query::{ConfigNotes, use_config, use_set_config};
+use super::query::{ConfigNotes, Control, use_config, use_set_config};
 use super::share::ShareBar;
 use crate::experiments::Backend;
 use crate::experiments::catalog::CLIPPING_PAPERS;
@@ -173,12 +174,14 @@ pub fn ClippingWidget() -> impl IntoView {
                             })
                             .collect_view()}
                     </div>
+                    <Control name="controls">
                     <div class="buttons">
                         <button on:click=move |_| playing.update(|p| *p = !*p)>
                             {move || if playing.get() { "Pause" } else { "Play" }}
                         </button>
                         <button on:click=move |_| frame.set(0)>"Replay"</button>
                     </div>
+                    </Control>
                     <p class="explain">
                         "Each line is run 0 of one estimator: x ← x − lr·ĝ, where ĝ combines the batch's sample gradients ∇f(x) + ξ. Under Cauchy-like noise the plain mean jumps whenever one sample is huge; the robust estimators ignore it. "
                         {paper_link(0)}
@@ -266,6 +269,7 @@ fn ClippingControls(
                       set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
         let shown = label.clone();
         view! {
+            <Control name=key>
             <label>
                 <span>{move || format!("{shown} = {}", short(value.get()))}</span>
                 <input
@@ -281,6 +285,7 @@ fn ClippingControls(
                     }
                 />
             </label>
+            </Control>
         }
     };
     let select = |key: &'static str,
@@ -289,12 +294,14 @@ fn ClippingControls(
                   value: Signal<String>,
                   set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
         view! {
+            <Control name=key>
             <label>
                 <span>{label}</span>
                 <select aria-label=label data-testid=key prop:value=move || value.get() on:change=move |ev| set(key, event_target_value(&ev))>
                     {options.into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
                 </select>
             </label>
+            </Control>
         }
     };
     let number = |key: &'static str,
@@ -302,10 +309,12 @@ fn ClippingControls(
                   value: Signal<String>,
                   set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
         view! {
+            <Control name=key>
             <label>
                 <span>{label}</span>
                 <input type="number" aria-label=label data-testid=key prop:value=move || value.get() on:change=move |ev| set(key, event_target_value(&ev)) />
             </label>
+            </Control>
         }
     };
     let s = set_field.clone();
@@ -350,11 +359,13 @@ fn ClippingControls(
             {select("noise", "noise", Noise::ALL.iter().map(|o| o.as_str()).collect(), field(|c| c.noise.render()), b())}
             {noise_param}
             {log_slider("scale", 0.01, 100.0, Memo::new(move |_| cfg.with(|c| c.scale)), "noise scale s".into(), b())}
+            <Control name="state_dependent">
             <label class="check">
                 <input type="checkbox" prop:checked=move || cfg.with(|c| c.state_dependent)
                     on:change=move |ev| s2("state_dependent", event_target_checked(&ev).to_string()) />
                 <span>"scale grows with ‖x − x*‖"</span>
             </label>
+            </Control>
             {log_slider("threshold", 0.001, 1000.0, Memo::new(move |_| cfg.with(|c| c.threshold)), "threshold c".into(), b())}
             {log_slider("lr", 0.0001, 1.0, Memo::new(move |_| cfg.with(|c| c.lr)), "learning rate".into(), b())}
             {number("batch", "batch", field(|c| c.batch.to_string()), b())}
@@ -465,6 +476,7 @@ fn ContourCanvas(
                 <span class="caption-title">
                     {move || format!("{} — start ■, optimum ★, step {}", objective.get(), frame.get().saturating_sub(1))}
                 </span>
+                <PlotExport name="trajectories" />
             </figcaption>
         </figure>
     }

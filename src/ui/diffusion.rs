@@ -226,6 +226,13 @@ pub fn DiffusionWidget() -> impl IntoView {
             backend: b,
             revision: rev,
         }));
+        let bad = r.particles().iter().filter(|p| !(p[0].is_finite() && p[1].is_finite())).count();
+        if bad > 0 {
+            playing.set(false);
+            message.set(Some(format!(
+                "This run diverged: {bad} particles are no longer finite numbers. Lower the guidance or the Langevin step size, or press Reset."
+            )));
+        }
         let m = train_set.with_value(|t| {
             fresh.with_value(|f| dexp::metrics(r.particles(), f, &t.points, run_key.with_untracked(|c| c.delta)))
         });

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{BarPlot, CATEGORY_COLORS, LinePlot, Series, SimplexPlot, short};
 use super::pages::paper_anchor;
-use super::query::{ConfigNotes, use_config, use_set_config};
+use super::query::{ConfigNotes, Control, use_config, use_set_config};
 use super::share::ShareBar;
 use crate::experiments::Backend;
 use crate::experiments::catalog::GUMBEL_PAPERS;
@@ -216,6 +216,7 @@ pub fn GumbelWidget() -> impl IntoView {
         }
     };
 
+    let (table_set, table_update) = (set_field.clone(), update.clone());
     view! {
         <article class="widget" data-testid="gumbel-widget">
             <header class="widget-head">
@@ -237,7 +238,9 @@ pub fn GumbelWidget() -> impl IntoView {
                 <section class="panel">
                     <h2>"Logits θ and weights w"</h2>
                     <LogitBars cfg draft update=update.clone() />
-                    <CategoryTable cfg set_field=set_field.clone() update=update.clone() />
+                    <Control name="logits,weights">
+                        <CategoryTable cfg set_field=table_set update=table_update />
+                    </Control>
                     <p class="explain">
                         "Drag a bar to change a logit; the dots above are the category probabilities softmax(θ). The objective is f(z) = Σ w_k z_k, so its expectation under the categorical is Σ p_k w_k, and the estimators below try to find its gradient from samples."
                     " " {paper_link(0)}
@@ -558,6 +561,7 @@ fn TemperatureControls(
     let s3 = set_field;
     view! {
         <div class="controls stacked">
+            <Control name="tau">
             <label class="wide">
                 <span>{move || format!("τ = {}", short(cfg.get().tau))}</span>
                 <input
@@ -577,6 +581,8 @@ fn TemperatureControls(
                     }
                 />
             </label>
+            </Control>
+            <Control name="anneal">
             <label>
                 <span>{move || format!("annealing rate r = {}", short(cfg.get().anneal))}</span>
                 <input
@@ -592,6 +598,8 @@ fn TemperatureControls(
                     }
                 />
             </label>
+            </Control>
+            <Control name="tau_min">
             <label>
                 <span>"τ_min"</span>
                 <input
@@ -603,12 +611,15 @@ fn TemperatureControls(
                     on:change=move |ev| s3("tau_min", event_target_value(&ev))
                 />
             </label>
+            </Control>
+            <Control name="anneal">
             <div class="buttons">
                 <button on:click=move |_| playing.update(|p| *p = !*p) aria-pressed=move || playing.get().to_string()>
                     {move || if playing.get() { "Pause" } else { "Play" }}
                 </button>
                 <button on:click=move |_| tick.set(0)>"Restart schedule"</button>
             </div>
+            </Control>
             <p class="meta" data-testid="tau-now">
                 {move || {
                     let c = cfg.get();
@@ -783,26 +794,34 @@ fn OptimisationControls(
     );
     view! {
         <div class="controls">
+            <Control name="lr">
             <label>
                 <span>"learning rate"</span>
                 <input type="number" min="0.0001" max="10" step="0.05" prop:value=move || cfg.get().lr.to_string()
                     on:change=move |ev| s1("lr", event_target_value(&ev)) />
             </label>
+            </Control>
+            <Control name="steps">
             <label>
                 <span>"steps"</span>
                 <input type="number" min="1" max="5000" step="50" prop:value=move || cfg.get().steps.to_string()
                     on:change=move |ev| s2("steps", event_target_value(&ev)) />
             </label>
+            </Control>
+            <Control name="batch">
             <label>
                 <span>"samples per step"</span>
                 <input type="number" min="1" max="1024" prop:value=move || cfg.get().batch.to_string()
                     on:change=move |ev| s3("batch", event_target_value(&ev)) />
             </label>
+            </Control>
+            <Control name="seed">
             <label>
                 <span>"seed"</span>
                 <input type="number" min="0" prop:value=move || cfg.get().seed.to_string()
                     on:change=move |ev| s4("seed", event_target_value(&ev)) />
             </label>
+            </Control>
         </div>
     }
 }

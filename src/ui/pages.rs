@@ -31,7 +31,7 @@ fn Card(info: ExperimentInfo) -> impl IntoView {
     let first = info.papers[0];
     view! {
         <li class="card" class:coming=!live data-testid="experiment-card" data-id=info.id>
-            <A href=format!("/{}", info.id)>
+            <A href=super::app_href(&format!("/{}", info.id))>
                 <span class="status">{if live { "Live" } else { "Coming" }}</span>
                 <h2>{info.title}</h2>
                 <p class="claim">{info.claim}</p>
@@ -114,7 +114,7 @@ pub fn ExperimentOrMissing() -> impl IntoView {
                     <ul>
                         {info.papers.iter().map(|p| view! { <li><PaperLink paper=*p /></li> }).collect_view()}
                     </ul>
-                    <p><A href="/">"← All experiments"</A></p>
+                    <p><A href=super::app_href("/")>"← All experiments"</A></p>
                 </article>
             }
             .into_any(),
@@ -128,7 +128,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <article class="prose">
             <h1>"Not found"</h1>
-            <p>"There is no page at this address. " <A href="/">"See all experiments."</A></p>
+            <p>"There is no page at this address. " <A href=super::app_href("/")>"See all experiments."</A></p>
         </article>
     }
 }

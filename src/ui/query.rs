@@ -9,7 +9,11 @@ use leptos_router::params::ParamsMap;
 use crate::experiments::config::{Config, encode_query_value};
 
 /// Query keys that belong to the page, not to an experiment's config.
-pub const PAGE_KEYS: &[&str] = &["backend"];
+pub const PAGE_KEYS: &[&str] = &["backend", "hide"];
+
+/// Names `hide=` accepts besides a widget's own config keys: every control,
+/// the share bar, the backend switch of an embed.
+pub const HIDE_GROUPS: &[&str] = &["controls", "share", "backend"];
 
 /// An experiment's config from the URL, and what had to be fixed to get it.
 pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<String>>) {
@@ -22,10 +26,31 @@ pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<Str
                 .filter(|(k, _)| !PAGE_KEYS.contains(k))
                 .collect();
             let (cfg, notes) = C::from_pairs_lenient(pairs);
-            (
-                cfg,
-                notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            )
+            let mut notes = notes.iter().map(ToString::to_string).collect::<Vec<_>>();
+            let fields = C::fields();
+            let unknown = hide_names(q.get_str("hide"))
+                .into_iter()
+                .filter(|n| {
+                    !HIDE_GROUPS.contains(&n.as_str()) && !fields.iter().any(|f| f.name == n)
+                })
+                .collect::<Vec<_>>();
+            if !unknown.is_empty() {
+                let known = HIDE_GROUPS
+                    .iter()
+                    .copied()
+                    .chain(fields.iter().map(|f| f.name))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                notes.push(format!(
+                    "hide: no control named {} here, ignored (one of: {known})",
+                    unknown
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            (cfg, notes)
         })
     });
     (
@@ -51,6 +76,8 @@ fn use_replace_query() -> impl Fn(ParamsMap) + Clone + Send + Sync + 'static {
             NavigateOptions {
                 replace: true,
                 scroll: false,
+                // `path` is the browser's, already under the router's base.
+                resolve: false,
                 ..Default::default()
             },
         );
@@ -109,5 +136,63 @@ pub fn ConfigNotes(notes: Memo<Vec<String>>) -> impl IntoView {
                 </ul>
             </div>
         </Show>
+    }
+}
+
+/// The names in a `hide=a,b` value: trimmed, lower-case, at most 64 of 40 chars.
+fn hide_names(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split([',', ' '])
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(40).collect())
+        .take(64)
+        .collect()
+}
+
+/// Which controls the URL hides (`?hide=tau,seed`, `?hide=controls`), as
+/// TensorFlow Playground's embeds do.
+#[derive(Clone, Copy)]
+pub struct Hidden(Memo<Vec<String>>);
+
+/// Provides [`Hidden`] from the query; the shell calls it once.
+pub fn provide_hidden() {
+    let query = use_query_map();
+    provide_context(Hidden(Memo::new(move |_| {
+        query.with(|q| hide_names(q.get_str("hide")))
+    })));
+}
+
+/// Whether `hide=` names `name` (reactive).
+pub fn is_hidden(name: &str) -> bool {
+    use_context::<Hidden>().is_some_and(|h| h.0.with(|v| v.iter().any(|n| n == name)))
+}
+
+/// One control (or a group of them) that `hide=` can remove: hidden when the
+/// query names it, or one of its comma-separated `name`s, or "controls"
+/// (every control; the group names are in [`HIDE_GROUPS`]). The wrapper is
+/// `display: contents`, so the layout is the same with or without it.
+#[component]
+pub fn Control(
+    /// The config key(s) this control sets, e.g. "tau" or "logits,weights".
+    name: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let hidden = use_context::<Hidden>();
+    let is_hidden = move || {
+        hidden.is_some_and(|h| {
+            h.0.with(|v| {
+                v.iter().any(|n| {
+                    (n == "controls" && name != "share" && name != "backend")
+                        || name.split(',').any(|k| k == n)
+                })
+            })
+        })
+    };
+    view! {
+        <div class="control" data-control=name style:display=move || if is_hidden() { "none" } else { "contents" }>
+            {children()}
+        </div>
     }
 }

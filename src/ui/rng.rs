@@ -9,7 +9,7 @@ use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, us
 use super::charts::HistogramPlot;
 use super::now_ms;
 use super::pages::paper_anchor;
-use super::query::{ConfigNotes, use_config, use_set_config};
+use super::query::{ConfigNotes, Control, use_config, use_set_config};
 use crate::experiments::Backend;
 use crate::experiments::catalog::RNG_PAPERS;
 use crate::experiments::config::Config;
@@ -126,7 +126,9 @@ pub fn RngWidget() -> impl IntoView {
                 </p>
             </header>
             <ConfigNotes notes />
+            <Control name="controls">
             <div class="controls">
+                <Control name="seed">
                 <label>
                     <span>"Seed"</span>
                     <input
@@ -138,6 +140,8 @@ pub fn RngWidget() -> impl IntoView {
                         data-testid="seed"
                     />
                 </label>
+                </Control>
+                <Control name="stream">
                 <label>
                     <span>"Stream"</span>
                     <input
@@ -148,6 +152,8 @@ pub fn RngWidget() -> impl IntoView {
                         on:change=move |ev| update_stream("stream", event_target_value(&ev))
                     />
                 </label>
+                </Control>
+                <Control name="count">
                 <label class="wide">
                     <span>{move || format!("Draws: {}", fmt_count(cfg.get().count as usize))}</span>
                     <input
@@ -163,11 +169,13 @@ pub fn RngWidget() -> impl IntoView {
                         aria-label="Number of draws (log scale)"
                     />
                 </label>
+                </Control>
                 <div class="buttons">
                     <button on:click=new_seed>"New seed"</button>
                     <button on:click=reset>"Reset"</button>
                 </div>
             </div>
+            </Control>
             {move || match shown.get() {
                 None => view! { <p class="running">"Drawing…"</p> }.into_any(),
                 Some(v) => view! { <RngResults v /> }.into_any(),

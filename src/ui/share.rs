@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::query::Control;
+
 /// Copies `text` to the clipboard; `false` where the browser refuses.
 fn copy_to_clipboard(text: &str) -> bool {
     let Some(window) = web_sys::window() else {
@@ -56,26 +58,23 @@ pub fn ShareBar(
     };
     let show_embed = RwSignal::new(false);
     let snippets = move || {
-        let loc = web_sys::window().map(|w| w.location());
-        let origin = loc
-            .as_ref()
-            .and_then(|l| l.origin().ok())
-            .unwrap_or_default();
-        let search = loc
-            .as_ref()
-            .and_then(|l| l.search().ok())
+        // Under the site's base path (e.g. /gradlab/ on GitHub Pages).
+        let site = super::site_url();
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
         let query = search.trim_start_matches('?').to_string();
         let iframe = format!(
-            "<iframe src=\"{origin}/embed/{name}{search}\" style=\"width:100%;border:0\" loading=\"lazy\" title=\"gradlab: {name}\"></iframe>\n<script src=\"{origin}/embed.js\" defer></script>"
+            "<iframe src=\"{site}embed/{name}{search}\" style=\"width:100%;border:0\" loading=\"lazy\" title=\"gradlab: {name}\"></iframe>\n<script src=\"{site}embed.js\" defer></script>"
         );
         let element = format!(
-            "<script src=\"{origin}/embed.js\" defer></script>\n<gradlab-widget experiment=\"{name}\" config=\"{}\"></gradlab-widget>",
-            query.replace('&', "&amp;")
+            "<script src=\"{site}embed.js\" defer></script>\n<gradlab-widget experiment=\"{name}\" config=\"{}\"></gradlab-widget>",
+            query.replace('&', "&amp;").replace('"', "&quot;")
         );
         (iframe, element)
     };
     view! {
+        <Control name="share">
         <div class="share-bar">
             <button on:click=copy data-testid="copy-link">"Copy link"</button>
             <button on:click=move |_| show_embed.update(|s| *s = !*s) aria-expanded=move || show_embed.get().to_string() data-testid="embed">"Embed"</button>
@@ -102,5 +101,6 @@ pub fn ShareBar(
                 }
             }}
         </Show>
+        </Control>
     }
 }

@@ -54,7 +54,7 @@ fn particle_normal(i: u32, k: u32, j: u32) -> vec2<f32> {
 }
 
 // has_class: false = all components.
-fn mixture_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, class: u32) -> vec2<f32> {
+fn mixture_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, cls: u32) -> vec2<f32> {
     let c = max(a * a * p.var_ + v, MIN_VARIANCE);
     let shrink = a * p.var_ / c;
     let inv2c = 0.5 / c;
@@ -64,7 +64,7 @@ fn mixture_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, class: u32) ->
     var acc = vec2<f32>(0.0, 0.0);
     for (var k = 0u; k < p.components; k = k + 1u) {
         let e = comps[k];
-        if (has_class && u32(e.w) != class) {
+        if (has_class && u32(e.w) != cls) {
             continue;
         }
         let mu = e.xy;
@@ -89,18 +89,18 @@ fn mixture_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, class: u32) ->
     return x;
 }
 
-fn smoothed_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, class: u32, i: u32) -> vec2<f32> {
+fn smoothed_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, cls: u32, i: u32) -> vec2<f32> {
     if (p.smooth_sigma == 0.0 || p.smooth_pairs == 0u) {
-        return mixture_denoise(x, a, v, has_class, class);
+        return mixture_denoise(x, a, v, has_class, cls);
     }
     let s = a * p.smooth_sigma;
     var acc = vec2<f32>(0.0, 0.0);
     for (var m = 0u; m < p.smooth_pairs; m = m + 1u) {
         let base = (i * p.smooth_pairs + m) * 2u;
         let z = vec2<f32>(normal_at(p.smooth_stream, base), normal_at(p.smooth_stream, base + 1u));
-        let d1 = mixture_denoise(vec2<f32>(x.x + s * z.x, x.y + s * z.y), a, v, has_class, class);
+        let d1 = mixture_denoise(vec2<f32>(x.x + s * z.x, x.y + s * z.y), a, v, has_class, cls);
         acc = vec2<f32>(acc.x + d1.x, acc.y + d1.y);
-        let d2 = mixture_denoise(vec2<f32>(x.x - s * z.x, x.y - s * z.y), a, v, has_class, class);
+        let d2 = mixture_denoise(vec2<f32>(x.x - s * z.x, x.y - s * z.y), a, v, has_class, cls);
         acc = vec2<f32>(acc.x + d2.x, acc.y + d2.y);
     }
     let n = f32(2u * p.smooth_pairs);
@@ -123,15 +123,15 @@ fn gaussian_denoise(x: vec2<f32>, a: f32, v0: f32, entry: u32) -> vec2<f32> {
     return vec2<f32>(g0.x + a * (sxx * u.x + sxy * u.y), g0.y + a * (sxy * u.x + syy * u.y));
 }
 
-fn activate(z: f32) -> f32 {
+fn activate(u: f32) -> f32 {
     let act = p.widths2.y;
     if (act == 0u) {
-        return max(z, 0.0);
+        return max(u, 0.0);
     }
     if (act == 1u) {
-        return z * (1.0 / (1.0 + exp(-z)));
+        return u * (1.0 / (1.0 + exp(-u)));
     }
-    return tanh(z);
+    return tanh(u);
 }
 
 fn layer_width(l: u32) -> u32 {
@@ -147,11 +147,12 @@ fn layer_width(l: u32) -> u32 {
 var<private> h: array<f32, 256>;
 var<private> z: array<f32, 256>;
 
-fn mlp_denoise(x: vec2<f32>, lvl: u32, class: u32) -> vec2<f32> {
+fn mlp_denoise(x: vec2<f32>, lvl: u32, cls: u32) -> vec2<f32> {
     let li = p.level_in[lvl];
     let xv = vec2<f32>(x.x / li.x, x.y / li.x);
-    for (var j = 0u; j < p.feature_dim; j = j + 1u) {
+    for (var j = 0u; j < 256u; j = j + 1u) {
         h[j] = 0.0;
+        z[j] = 0.0;
     }
     h[0] = xv.x;
     h[1] = xv.y;
@@ -162,7 +163,7 @@ fn mlp_denoise(x: vec2<f32>, lvl: u32, class: u32) -> vec2<f32> {
         h[4u + 4u * j] = f.z;
         h[5u + 4u * j] = f.w;
     }
-    h[2u + TIME_FEATURES + class] = 1.0;
+    h[2u + TIME_FEATURES + cls] = 1.0;
     var fan_in = p.feature_dim;
     var w = 0u;
     for (var l = 0u; l < p.layers; l = l + 1u) {
@@ -191,26 +192,27 @@ fn mlp_denoise(x: vec2<f32>, lvl: u32, class: u32) -> vec2<f32> {
     return clamp(vec2<f32>((xv.x - sv * h[0]) / sa, (xv.y - sv * h[1]) / sa), vec2<f32>(-3.0), vec2<f32>(3.0));
 }
 
-fn source_denoise(x: vec2<f32>, lvl: u32, has_class: bool, class: u32, i: u32) -> vec2<f32> {
+fn source_denoise(x: vec2<f32>, lvl: u32, has_class: bool, cls: u32, i: u32) -> vec2<f32> {
     let a = select(p.cur_a, p.next_a, lvl == 1u);
     let v = select(p.cur_v, p.next_v, lvl == 1u);
     if (p.source == 0u) {
-        return mixture_denoise(x, a, v, has_class, class);
+        return mixture_denoise(x, a, v, has_class, cls);
     }
     if (p.source == 1u) {
-        return smoothed_denoise(x, a, v, has_class, class, i);
+        return smoothed_denoise(x, a, v, has_class, cls, i);
     }
     if (p.source == 2u) {
         var entry = 0u;
-        if (has_class && class + 1u < p.components) {
-            entry = class + 1u;
+        if (has_class && cls + 1u < p.components) {
+            entry = cls + 1u;
         }
         return gaussian_denoise(x, a, v, entry);
     }
     var c = p.class_inputs - 1u;
     if (has_class) {
-        c = class;
+        c = cls;
     }
+    let junk = mlp_denoise(x, lvl, c);
     return mlp_denoise(x, lvl, c);
 }
 

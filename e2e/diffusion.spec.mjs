@@ -1,0 +1,87 @@
+// The tiny-diffusion widget on WebGPU and on the CPU fallback.
+import { test, expect } from '@playwright/test';
+
+function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+const step = async (page) => Number(await page.getByTestId('particles').getAttribute('data-step'));
+
+test('particles animate from noise to data on the active backend', async ({ page }, info) => {
+  const errors = watchErrors(page);
+  await page.goto('/diffusion?sampler=ddpm&steps=300&n=4096');
+  const canvas = page.getByTestId('particles');
+  await expect(canvas).toHaveAttribute('data-points', '4096');
+  const where = info.project.name === 'webgpu' ? 'WebGPU' : 'CPU';
+  await expect(page.getByTestId('diffusion-backend')).toHaveText(where, { timeout: 30_000 });
+  // Frames change while it runs: two snapshots at different steps differ.
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(2);
+  const at = await step(page);
+  const first = await canvas.evaluate((c) => c.toDataURL());
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(at + 10);
+  expect(await canvas.evaluate((c) => c.toDataURL())).not.toEqual(first);
+  await expect.poll(() => step(page), { timeout: 120_000 }).toBe(300);
+  // At the end the samples are close to fresh data (exact mixture score).
+  await expect.poll(async () => Number(await page.getByTestId('swd').textContent()), { timeout: 10_000 }).toBeLessThan(0.1);
+  await expect(page.getByTestId('nfe')).toHaveText('300');
+  expect(errors).toEqual([]);
+});
+
+test('pausing stops the run; switching sampler or score restarts cleanly', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/diffusion?steps=400&n=1024&sampler=ddpm');
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
+  await page.getByTestId('play').click();
+  const paused = await step(page);
+  await page.waitForTimeout(600);
+  expect(await step(page)).toBe(paused);
+  await page.getByTestId('play').click();
+  await page.getByTestId('sampler').selectOption('heun');
+  await expect(page).toHaveURL(/sampler=heun/);
+  // A new run starts from step 0 and advances again.
+  await expect.poll(() => step(page), { timeout: 10_000 }).toBeLessThan(paused + 5);
+  await page.getByTestId('score').selectOption('gaussian');
+  await expect(page).toHaveURL(/score=gaussian/);
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
+  await page.getByTestId('score').selectOption('mlp');
+  await expect(page).toHaveURL(/score=mlp/);
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
+  expect(errors).toEqual([]);
+});
+
+test('a drawn data set survives a reload, and the URL restores the configuration', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/diffusion?dataset=drawn&score=smoothed&steps=30&n=512&guidance=0&seed=7');
+  const canvas = page.getByTestId('particles');
+  await expect(page.getByTestId('diffusion-message')).toContainText('draw some points');
+  const box = await canvas.boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+  await page.mouse.down();
+  for (let i = 0; i <= 20; i++) {
+    await page.mouse.move(box.x + box.width * (0.3 + 0.02 * i), box.y + box.height * (0.3 + 0.015 * i));
+  }
+  await page.mouse.up();
+  const drawn = Number(await canvas.getAttribute('data-drawn'));
+  expect(drawn).toBeGreaterThan(10);
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(0);
+  await page.reload();
+  await expect(canvas).toHaveAttribute('data-drawn', String(drawn));
+  await expect(page.getByTestId('dataset')).toHaveValue('drawn');
+  await expect(page.getByTestId('score')).toHaveValue('smoothed');
+  await expect(page.getByTestId('steps')).toHaveValue('30');
+  await expect(page.getByTestId('seed')).toHaveValue('7');
+  expect(errors).toEqual([]);
+});
+
+test('a corrupted stored drawing is reported and kept, never a crash', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await page.evaluate(() => localStorage.setItem('gradlab.diffusion.drawing.v1', '{"version":9,"points":[[0,0]]}'));
+  await page.goto('/diffusion?dataset=drawn');
+  await expect(page.getByTestId('drawing-note')).toContainText('version 9');
+  expect(await page.evaluate(() => localStorage.getItem('gradlab.diffusion.drawing.v1.unreadable'))).toContain('"version":9');
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,20 @@
+// Starts e2e/serve.mjs on another port for a spec that needs its own site
+// (a sub-path build, a copy of dist/ to swap builds in); resolves when it listens.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const serve = fileURLToPath(new URL('./serve.mjs', import.meta.url));
+
+export function startServer(dir, port, prefix = '/') {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [serve, dir, String(port), prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => reject(new Error(`serve.mjs on ${port} did not start`)), 10_000);
+    child.on('error', reject);
+    child.stdout.on('data', (d) => {
+      if (String(d).includes('serving')) {
+        clearTimeout(timer);
+        resolve({ url: `http://127.0.0.1:${port}${prefix}`, stop: () => child.kill() });
+      }
+    });
+  });
+}
