@@ -48,10 +48,12 @@ test('the About page lists the papers of every experiment', async ({ page }) => 
   expect(seen.errors).toEqual([]);
 });
 
-test('a coming experiment says so honestly, and unknown paths are a 404 page', async ({ page }) => {
-  await page.goto('/diffusion');
-  await expect(page.getByText('Coming soon')).toBeVisible();
-  await expect(page.getByRole('heading', { name: 'Tiny diffusion' })).toBeVisible();
+test('every gallery card opens its live widget, and unknown paths are a 404 page', async ({ page }) => {
+  for (const [id, title] of [['label-smoothing', 'Label smoothing'], ['diffusion', 'Tiny diffusion']]) {
+    await page.goto(`/${id}`);
+    await expect(page.getByTestId(`${id}-widget`)).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1 })).toContainText(title);
+  }
   await page.goto('/no-such-thing');
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
 });

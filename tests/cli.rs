@@ -220,7 +220,10 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         (vec!["rng", "stray"], "stray"),
         (vec!["rng", "--backend", "tpu"], "--backend"),
         (vec!["nope"], "nope"),
-        (vec!["diffusion", "--sampler", "euler-maruyama"], "--sampler"),
+        (
+            vec!["diffusion", "--sampler", "euler-maruyama"],
+            "--sampler",
+        ),
         (vec!["bench", "nope"], "nope"),
         (vec!["bench", "rng", "--count", "-3"], "--count"),
         (vec!["bench", "mlp-forward", "--hidden", "0"], "--hidden"),
@@ -577,4 +580,202 @@ fn label_smoothing_prints_the_models() {
     }
     let help = gradlab(&["label-smoothing", "--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("--tsla"));
+}
+
+/// `schedule --kind cosine` against the closed form in f64 (the same formula,
+/// evaluated independently: 1e-12 relative), ᾱ = cumprod(1 − β).
+#[test]
+fn schedule_prints_the_closed_form() {
+    let v = stdout_json(&gradlab(&[
+        "schedule", "--kind", "cosine", "--steps", "1000",
+    ]));
+    let betas = v["betas"].as_array().expect("betas");
+    let abar = v["alphas_cumprod"].as_array().expect("alphas_cumprod");
+    assert_eq!(betas.len(), 1000);
+    assert_eq!(abar.len(), 1000);
+    let f = |t: f64| {
+        ((t / 1000.0 + 0.008) / 1.008 * std::f64::consts::FRAC_PI_2)
+            .cos()
+            .powi(2)
+    };
+    let mut acc = 1.0;
+    for i in 0..1000 {
+        let want = (1.0 - f(i as f64 + 1.0) / f(i as f64)).min(0.999);
+        acc *= 1.0 - want;
+        let (b, a) = (betas[i].as_f64().unwrap(), abar[i].as_f64().unwrap());
+        assert!((b - want).abs() <= 1e-12 * want, "β_{i}: {b} vs {want}");
+        assert!((a - acc).abs() <= 1e-12 * acc, "ᾱ_{i}: {a} vs {acc}");
+    }
+    assert_eq!(betas[999].as_f64(), Some(0.999));
+}
+
+/// `score` against the closed form: for the mixture Σ w_k N(μ_k, s²I) convolved
+/// with N(0, σ²I), ∇log p(x) = Σ_k r_k (μ_k − x)/(s² + σ²), r_k ∝ N(x; μ_k, (s²+σ²)I),
+/// in f64. The CLI computes in f32 (Tweedie, a·D − x with D ~ 1): 1e-5 relative.
+#[test]
+fn score_prints_the_mixture_score() {
+    let v = stdout_json(&gradlab(&[
+        "score",
+        "--gmm-means",
+        "0,0;1,1",
+        "--gmm-std",
+        "0.1",
+        "--sigma",
+        "0.5",
+        "--at",
+        "0.2,0.1",
+    ]));
+    let c = 0.1f64 * 0.1 + 0.5 * 0.5;
+    let x = [0.2f64, 0.1];
+    let means = [[0.0f64, 0.0], [1.0, 1.0]];
+    let logits: Vec<f64> = means
+        .iter()
+        .map(|m| -((x[0] - m[0]).powi(2) + (x[1] - m[1]).powi(2)) / (2.0 * c))
+        .collect();
+    let z: f64 = logits.iter().map(|l| l.exp()).sum();
+    let mut want = [0.0f64; 2];
+    for (m, l) in means.iter().zip(&logits) {
+        let r = l.exp() / z;
+        want[0] += r * (m[0] - x[0]) / c;
+        want[1] += r * (m[1] - x[1]) / c;
+    }
+    let got = &v["score"][0];
+    for k in 0..2 {
+        let g = got[k].as_f64().unwrap();
+        assert!(
+            (g - want[k]).abs() <= 1e-5 * want[k].abs().max(1.0),
+            "{v} vs {want:?}"
+        );
+    }
+    assert_eq!(v["score"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn diffusion_prints_samples_and_metrics() {
+    let v = stdout_json(&gradlab(&[
+        "diffusion",
+        "--dataset",
+        "gmm8",
+        "--score",
+        "exact-gmm",
+        "--sampler",
+        "ddim",
+        "--schedule",
+        "cosine",
+        "--steps",
+        "20",
+        "--n",
+        "200",
+        "--seed",
+        "0",
+        "--backend",
+        "cpu",
+    ]));
+    let samples = v["samples"].as_array().expect("samples");
+    assert_eq!(samples.len(), 200);
+    for p in samples {
+        let p = p.as_array().expect("a point");
+        assert_eq!(p.len(), 2);
+        assert!(
+            p.iter().all(|c| c.as_f64().is_some_and(|c| c.abs() < 3.0)),
+            "{p:?}"
+        );
+    }
+    let swd = v["metrics"]["swd"].as_f64().expect("metrics.swd");
+    assert!(swd > 0.0 && swd < 0.2, "{swd}");
+    let mem = v["metrics"]["memorized"]
+        .as_f64()
+        .expect("metrics.memorized");
+    assert!((0.0..=1.0).contains(&mem));
+    assert!(v["metrics"]["memorized_fresh"].as_f64().is_some());
+    assert_eq!(v["nfe"], 20);
+    assert_eq!(v["backend"], "cpu");
+}
+
+#[test]
+fn diffusion_bad_input_exits_2_naming_the_flag() {
+    let score = |extra: &[&'static str]| {
+        let mut a = vec![
+            "score",
+            "--gmm-means",
+            "0,0;1,1",
+            "--gmm-std",
+            "0.1",
+            "--sigma",
+            "0.5",
+            "--at",
+            "0.2,0.1",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let mut bad_at = score(&[]);
+    bad_at[8] = "1";
+    for (args, needle) in [
+        (vec!["diffusion", "--nope", "1"], "--nope"),
+        (vec!["diffusion", "--steps", "0"], "--steps"),
+        (vec!["diffusion", "--steps", "abc"], "--steps"),
+        (
+            vec![
+                "diffusion",
+                "--score",
+                "exact-gmm",
+                "--dataset",
+                "swissroll",
+            ],
+            "--score",
+        ),
+        (
+            vec!["diffusion", "--dataset", "drawn", "--score", "empirical"],
+            "--dataset",
+        ),
+        // The default score (exact-gmm) cannot take drawn points either: the
+        // message names --score and says "drawn".
+        (vec!["diffusion", "--dataset", "drawn"], "drawn"),
+        (bad_at, "--at"),
+        (score(&["--gmm-weights", "1,2,3"]), "--gmm-weights"),
+        (vec!["schedule"], "--kind"),
+        (
+            vec!["schedule", "--kind", "cosine", "--bogus", "1"],
+            "--bogus",
+        ),
+        (vec!["bench", "diffusion-step", "--n", "0"], "--n"),
+    ] {
+        let out = gradlab(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line, got {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+}
+
+#[test]
+fn bench_diffusion_step_prints_the_bench_json() {
+    let v = stdout_json(&gradlab(&[
+        "bench",
+        "diffusion-step",
+        "--n",
+        "1000",
+        "--score",
+        "exact-gmm",
+        "--backend",
+        "cpu",
+    ]));
+    let keys: Vec<&String> = v.as_object().expect("an object").keys().collect();
+    let mut keys: Vec<&str> = keys.into_iter().map(|k| k.as_str()).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["backend", "items_per_s", "kernel", "ms_per_iter", "size"]
+    );
+    assert_eq!(v["kernel"], "diffusion-step");
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["size"], 1000);
+    assert!(v["items_per_s"].as_f64().expect("number") > 0.0);
+    assert!(v["ms_per_iter"].as_f64().expect("number") > 0.0);
 }

@@ -6,6 +6,7 @@ use gradlab::experiments::diffusion::{
     DiffusionConfig, ScoreKind, load_denoiser, sample_cpu, sample_gpu, shipped_denoiser,
 };
 use gradlab::gpu::Gpu;
+use gradlab::gpu::diffusion::DiffusionKernel;
 use gradlab::kernels::diffusion::SamplerKind;
 use gradlab::kernels::diffusion::data::DiffusionData;
 use gradlab::kernels::diffusion::score::MlpDenoiser;
@@ -63,12 +64,15 @@ fn compare(cpu: &[[f32; 2]], gpu: &[[f32; 2]], far: f32) -> (f32, usize) {
 
 fn run_all(gpu: &Gpu, configs: &[DiffusionConfig]) -> Vec<(String, f32, usize)> {
     let mlp = gmm8_mlp();
+    // One compiled kernel for every run, as the page and the CLI use it.
+    let kernel = pollster::block_on(DiffusionKernel::new(gpu)).expect("kernel compiles");
     configs
         .iter()
         .map(|cfg| {
+            let t0 = std::time::Instant::now();
             let net = (cfg.score == ScoreKind::Mlp).then(|| mlp.clone());
             let cpu = sample_cpu(cfg, net.clone()).unwrap();
-            let on_gpu = pollster::block_on(sample_gpu(gpu, cfg, net))
+            let on_gpu = pollster::block_on(sample_gpu(gpu, &kernel, cfg, net))
                 .expect("no GPU fault")
                 .unwrap();
             assert_eq!(cpu.nfe, on_gpu.nfe);
@@ -80,7 +84,10 @@ fn run_all(gpu: &Gpu, configs: &[DiffusionConfig]) -> Vec<(String, f32, usize)> 
                 cfg.guidance,
                 cfg.project
             );
-            println!("{name}: max |cpu − gpu| {worst:.1e}, {far} particles off by > 1e-3");
+            println!(
+                "{name}: max |cpu − gpu| {worst:.1e}, {far} particles off by > 1e-3 ({:.1} s)",
+                t0.elapsed().as_secs_f64()
+            );
             (name, worst, far)
         })
         .collect()
@@ -97,7 +104,7 @@ fn config(sampler: SamplerKind, score: ScoreKind, guidance: f64, project: bool) 
         } else {
             16
         },
-        n: 256,
+        n: 128,
         train: 128,
         guidance,
         project,
@@ -109,55 +116,89 @@ fn config(sampler: SamplerKind, score: ScoreKind, guidance: f64, project: bool) 
 /// Both sides run the same f32 operations in the same order; they differ only
 /// where WGSL's exp/sqrt/division are a few ulps off Rust's or the driver
 /// fuses a multiply-add (≲ 1e-7 relative per operation). A sampler step is
-/// Lipschitz in its input with a modest constant for the smooth sources
-/// (exact mixture, Gaussian, MLP), so over ≤ 31 score evaluations per particle
-/// those ulps stay below 1e-4 absolute on samples of size ~1.
+/// Lipschitz in its input with a modest constant for the mixture and Gaussian
+/// sources, so over ≤ 19 score evaluations per particle those ulps stay below
+/// 1e-4 absolute on samples of size ~1 (measured ≤ 3.4e-6; the Gaussian is bit-identical).
+///
+/// The MLP's posterior mean D = (x − √(1−ᾱ)·ε)/√ᾱ magnifies the ulps of ε
+/// (36k f32 multiply-adds, SiLU's exp) by 1/√ᾱ: 80 at σ_max on the VP path and
+/// ~2·10⁴ at IADB's first level (α = 0 maps to the schedule's last ᾱ ≈ 2.4e-9),
+/// so the MLP is held to 1e-3 (measured ≤ 1.3e-5 VP, 8.6e-5 IADB).
 ///
 /// The empirical and smoothed scores are softmaxes over 128 training points
-/// whose logits at the last noisy levels are ~|x − μ_k|²/(2v) with v ~ 1e-3:
-/// a particle halfway between two training points can have its posterior
-/// flipped by a 1-ulp difference and end at the other point. Such near-ties are
-/// rare: at most 2% of particles may differ by more than 1e-3 (the rest must
-/// still agree to 1e-4... each such flip moves a particle by up to the distance
-/// between training points, ≲ 3).
+/// whose logits at the last noisy levels are ~|x − μ_k|²/(2v) with small v: a
+/// particle halfway between two training points could have its posterior flipped
+/// by a 1-ulp difference and end at the other point (up to ~3 away). At most 2%
+/// of particles may differ by more than 1e-3 (measured: none do; max 3.4e-6).
+fn check(results: &[(String, f32, usize)]) {
+    for (name, worst, far) in results {
+        if name.contains("empirical") || name.contains("smoothed") {
+            assert!(*far * 50 <= 128, "{name}: {far} particles differ by > 1e-3");
+        } else if name.contains("mlp") {
+            assert!(*worst < 1e-3, "{name}: max difference {worst}");
+        } else {
+            assert!(*worst < 1e-4, "{name}: max difference {worst}");
+        }
+    }
+}
+
+/// Every sampler × every source, unguided (the MLP only with the samplers that
+/// evaluate it once per step: see `gpu_mlp_evaluated_twice_per_step_equals_cpu`).
 #[test]
 fn gpu_samples_equal_cpu_samples_for_every_sampler_and_source() {
     let gpu = gpu();
     let mut configs = Vec::new();
     for sampler in SAMPLERS {
         for score in SCORES {
+            let twice = matches!(sampler, SamplerKind::Heun | SamplerKind::Langevin);
+            if score == ScoreKind::Mlp && twice {
+                continue;
+            }
             configs.push(config(sampler, score, 0.0, false));
         }
     }
-    let results = run_all(&gpu, &configs);
-    check(&results);
+    check(&run_all(&gpu, &configs));
 }
 
-/// Classifier-free guidance (w = 3) and its projected form on every source
+/// Classifier-free guidance (w = 3, Ho & Salimans) and its projected form
+/// (Sadat et al.) on the mixture sources, through DDIM, Heun and Langevin
 /// (guidance doubles the score evaluations; same tolerances as above).
 #[test]
 fn gpu_guided_samples_equal_cpu_samples() {
     let gpu = gpu();
     let mut configs = Vec::new();
-    for score in SCORES {
+    for score in [
+        ScoreKind::ExactGmm,
+        ScoreKind::Empirical,
+        ScoreKind::Smoothed,
+        ScoreKind::Gaussian,
+    ] {
         for project in [false, true] {
             configs.push(config(SamplerKind::Ddim, score, 3.0, project));
         }
     }
-    for sampler in [SamplerKind::Heun, SamplerKind::Ddpm, SamplerKind::Langevin] {
-        configs.push(config(sampler, ScoreKind::ExactGmm, 3.0, true));
-        configs.push(config(sampler, ScoreKind::Mlp, 3.0, false));
-    }
-    let results = run_all(&gpu, &configs);
-    check(&results);
+    configs.push(config(SamplerKind::Heun, ScoreKind::ExactGmm, 3.0, true));
+    configs.push(config(
+        SamplerKind::Langevin,
+        ScoreKind::Gaussian,
+        3.0,
+        false,
+    ));
+    check(&run_all(&gpu, &configs));
 }
 
-fn check(results: &[(String, f32, usize)]) {
-    for (name, worst, far) in results {
-        if name.contains("empirical") || name.contains("smoothed") {
-            assert!(*far * 50 <= 256, "{name}: {far} particles differ by > 1e-3");
-        } else {
-            assert!(*worst < 1e-4, "{name}: max difference {worst}");
-        }
-    }
+/// The MLP source evaluated several times in one invocation (Heun's second
+/// evaluation, Langevin's substeps, guidance's conditional pass). Lavapipe
+/// stops a loop after 65,535 iterations per invocation, counted across its
+/// entries; the kernel's 8-lane dot product keeps the MLP's loops under that.
+#[test]
+fn gpu_mlp_evaluated_twice_per_step_equals_cpu() {
+    let gpu = gpu();
+    let configs = [
+        config(SamplerKind::Heun, ScoreKind::Mlp, 0.0, false),
+        config(SamplerKind::Langevin, ScoreKind::Mlp, 0.0, false),
+        config(SamplerKind::Ddim, ScoreKind::Mlp, 3.0, false),
+        config(SamplerKind::Ddim, ScoreKind::Mlp, 3.0, true),
+    ];
+    check(&run_all(&gpu, &configs));
 }

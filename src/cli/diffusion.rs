@@ -14,6 +14,7 @@ use crate::experiments::diffusion::{
     self as dexp, DiffusionConfig, ScoreKind, Sampling, build_source, load_denoiser,
     shipped_denoiser,
 };
+use crate::gpu::diffusion::DiffusionKernel;
 use crate::kernels::diffusion::data::{DiffusionData, PointSet};
 use crate::kernels::diffusion::score::{Mixture, MlpDenoiser, score_from_denoised};
 use crate::kernels::diffusion::{self as dk, Level, ScheduleKind};
@@ -193,7 +194,9 @@ pub fn diffusion(rest: &[String]) -> Result<String, CliError> {
         Backend::Cpu => dexp::sample_cpu(&cfg, mlp).map_err(CliError::Usage)?,
         Backend::Gpu => {
             let gpu = request_gpu()?;
-            pollster::block_on(dexp::sample_gpu(&gpu, &cfg, mlp))
+            let kernel = pollster::block_on(DiffusionKernel::new(&gpu))
+                .map_err(|e| CliError::Gpu(e.to_string()))?;
+            pollster::block_on(dexp::sample_gpu(&gpu, &kernel, &cfg, mlp))
                 .map_err(|e| CliError::Gpu(e.to_string()))?
                 .map_err(CliError::Usage)?
         }

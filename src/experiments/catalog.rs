@@ -197,7 +197,7 @@ pub const CATALOG: &[ExperimentInfo] = &[
         id: "label-smoothing",
         title: "Label smoothing",
         claim: "Soft targets calibrate a classifier and tighten its clusters, yet hurt selective classification.",
-        status: Status::Coming,
+        status: Status::Live,
         papers: LABEL_SMOOTHING_PAPERS,
     },
     ExperimentInfo {

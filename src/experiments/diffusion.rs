@@ -15,7 +15,7 @@ use crate::kernels::diffusion::score::{
 use crate::kernels::diffusion::{
     self as dk, Level, NOISE_STREAM, SamplerKind, SamplerParams, ScheduleKind,
 };
-use crate::gpu::diffusion::{DiffusionGpu, RunSetup};
+use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, RunSetup};
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::rng::RngKey;
 
@@ -445,6 +445,7 @@ impl DiffusionConfig {
 /// The outer error is a GPU fault, the inner one an impossible config.
 pub async fn sample_gpu(
     gpu: &Gpu,
+    kernel: &DiffusionKernel,
     cfg: &DiffusionConfig,
     mlp: Option<MlpDenoiser>,
 ) -> Result<Result<DiffusionReport, String>, GpuError> {
@@ -456,7 +457,7 @@ pub async fn sample_gpu(
     };
     let levels = cfg.levels();
     let setup = cfg.gpu_setup(&levels, &source, train.class_count);
-    let mut run = DiffusionGpu::new(gpu, &setup, &initial_particles(cfg.seed, cfg.n)).await?;
+    let mut run = DiffusionGpu::new(gpu, kernel, &setup, &initial_particles(cfg.seed, cfg.n))?;
     run.advance(gpu, levels.len())?;
     let samples = run.particles(gpu).await?;
     let fresh = cfg.fresh_data(&drawn);
@@ -480,11 +481,12 @@ pub fn bench_gpu_step(
     let levels = cfg.levels();
     let setup = cfg.gpu_setup(&levels, source, classes);
     let initial = initial_particles(cfg.seed, cfg.n);
-    let mut run = pollster::block_on(DiffusionGpu::new(gpu, &setup, &initial))?;
+    let kernel = pollster::block_on(DiffusionKernel::new(gpu))?;
+    let mut run = DiffusionGpu::new(gpu, &kernel, &setup, &initial)?;
     let mut fault = None;
     let ms = crate::cli::time_iterations(|| {
         if run.finished() {
-            match pollster::block_on(DiffusionGpu::new(gpu, &setup, &initial)) {
+            match DiffusionGpu::new(gpu, &kernel, &setup, &initial) {
                 Ok(r) => run = r,
                 Err(e) => fault = Some(e),
             }

@@ -524,24 +524,32 @@ pub struct Report {
     pub models: Vec<ModelSummary>,
 }
 
+impl Report {
+    /// The report of a snapshot taken on `backend` (what the CLI prints at
+    /// the last step, and what the widget exports at any step).
+    pub fn from_snapshot(s: &Snapshot, backend: Backend) -> Self {
+        Self {
+            backend,
+            models: s
+                .models
+                .iter()
+                .map(|m| ModelSummary {
+                    name: m.kind,
+                    test_acc: m.test_acc,
+                    nll: m.nll,
+                    ece: m.ece,
+                    aurc: m.aurc,
+                    aurc_lognorm: m.aurc_lognorm,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Trains every model for `cfg.steps` and measures them.
 pub async fn run(cfg: &LabelSmoothingConfig, gpu: Option<&Gpu>) -> Result<Report, GpuError> {
     let mut r = LabelSmoothingRun::new(cfg.clone(), gpu).await?;
     r.train_steps(cfg.steps)?;
     let s = r.snapshot().await?;
-    Ok(Report {
-        backend: r.backend(),
-        models: s
-            .models
-            .iter()
-            .map(|m| ModelSummary {
-                name: m.kind,
-                test_acc: m.test_acc,
-                nll: m.nll,
-                ece: m.ece,
-                aurc: m.aurc,
-                aurc_lognorm: m.aurc_lognorm,
-            })
-            .collect(),
-    })
+    Ok(Report::from_snapshot(&s, r.backend()))
 }

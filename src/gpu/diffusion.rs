@@ -59,7 +59,24 @@ pub struct RunSetup<'a> {
     pub classes: u32,
 }
 
-/// A run on the GPU: compiled once, stepped many times.
+/// The compiled kernel: created once per device, shared by every run.
+pub struct DiffusionKernel {
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl DiffusionKernel {
+    pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+        let source = format!("{RNG_WGSL}\n{DIFFUSION_WGSL}");
+        Ok(Self {
+            pipeline: gpu
+                .compute_pipeline("diffusion_step", &source, "diffusion_step")
+                .await?,
+        })
+    }
+}
+
+/// A run on the GPU: its buffers and every step's parameters uploaded once,
+/// then stepped many times.
 pub struct DiffusionGpu {
     particles: wgpu::Buffer,
     pipeline: wgpu::ComputePipeline,
@@ -89,7 +106,12 @@ fn gaussian_entry(g: &Gaussian2) -> [[f32; 4]; 2] {
 
 impl DiffusionGpu {
     /// Uploads the source and the initial particles; builds every step's parameters.
-    pub async fn new(gpu: &Gpu, run: &RunSetup<'_>, initial: &[[f32; 2]]) -> Result<Self, GpuError> {
+    pub fn new(
+        gpu: &Gpu,
+        kernel: &DiffusionKernel,
+        run: &RunSetup<'_>,
+        initial: &[[f32; 2]],
+    ) -> Result<Self, GpuError> {
         gpu.check_alive()?;
         let n = initial.len() as u32;
         let max = gpu.device.limits().max_storage_buffer_binding_size;
@@ -98,10 +120,7 @@ impl DiffusionGpu {
                 "{n} particles exceed this GPU's storage buffer limit ({max} bytes)"
             )));
         }
-        let source = format!("{RNG_WGSL}\n{DIFFUSION_WGSL}");
-        let pipeline = gpu
-            .compute_pipeline("diffusion_step", &source, "diffusion_step")
-            .await?;
+        let pipeline = kernel.pipeline.clone();
         let mut base = Params {
             n,
             seed: run.seed,

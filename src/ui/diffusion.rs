@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
 
-use super::backend::{BackendCtx, report_gpu_fault, shared_gpu, use_active_backend};
+use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{CATEGORY_COLORS, LinePlot, Series, canvas_context, short};
 use super::export::PlotExport;
 use super::pages::paper_anchor;
@@ -25,7 +25,7 @@ use crate::experiments::diffusion::{
     load_denoiser, shipped_denoiser,
 };
 use crate::gpu::Gpu;
-use crate::gpu::diffusion::{DiffusionGpu, read_particles};
+use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, read_particles};
 use crate::kernels::diffusion::data::{DiffusionData, PointSet};
 use crate::kernels::diffusion::score::{MlpDenoiser, Source};
 use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind};
@@ -321,7 +321,11 @@ pub fn DiffusionWidget() -> impl IntoView {
                     let levels = c.levels();
                     let setup = c.gpu_setup(&levels, &source, classes);
                     let initial = initial_particles(c.seed, c.n);
-                    match DiffusionGpu::new(&gpu, &setup, &initial).await {
+                    let made = match cached_kernel(&gpu, |g| async move { DiffusionKernel::new(&g).await }).await {
+                        Ok(kernel) => DiffusionGpu::new(&gpu, &kernel, &setup, &initial),
+                        Err(e) => Err(e),
+                    };
+                    match made {
                         Ok(run) => {
                             if generation.get_value() != this {
                                 return;

@@ -8,6 +8,7 @@ pub mod clipping;
 pub mod diffusion;
 pub mod export;
 pub mod gumbel;
+pub mod label_smoothing;
 pub mod pages;
 pub mod query;
 pub mod rng;
@@ -142,6 +143,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/gumbel") view=gumbel::GumbelWidget />
                 <Route path=path!("/clipping") view=clipping::ClippingWidget />
                 <Route path=path!("/diffusion") view=diffusion::DiffusionWidget />
+                <Route path=path!("/label-smoothing") view=label_smoothing::LabelSmoothingWidget />
                 <Route path=path!("/selftest") view=selftest::SelfTest />
                 <Route path=path!("/bench") view=bench::BenchPage />
                 <Route path=path!("/embed/:id") view=Embedded />
@@ -170,6 +172,7 @@ fn Embedded() -> impl IntoView {
             "gumbel" => view! { <gumbel::GumbelWidget /> }.into_any(),
             "clipping" => view! { <clipping::ClippingWidget /> }.into_any(),
             "diffusion" => view! { <diffusion::DiffusionWidget /> }.into_any(),
+            "label-smoothing" => view! { <label_smoothing::LabelSmoothingWidget /> }.into_any(),
             _ => view! { <NotFound /> }.into_any(),
         };
         // The router's `search` has no leading '?'.

@@ -58,7 +58,7 @@ fn mixture_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, cls: u32) -> v
     let c = max(a * a * p.var_ + v, MIN_VARIANCE);
     let shrink = a * p.var_ / c;
     let inv2c = 0.5 / c;
-    var best = -3.4028235e38;
+    var best = 0.0; // unused until `first` is false
     var first = true;
     var sum = 0.0;
     var acc = vec2<f32>(0.0, 0.0);
@@ -123,15 +123,15 @@ fn gaussian_denoise(x: vec2<f32>, a: f32, v0: f32, entry: u32) -> vec2<f32> {
     return vec2<f32>(g0.x + a * (sxx * u.x + sxy * u.y), g0.y + a * (sxy * u.x + syy * u.y));
 }
 
-fn activate(u: f32) -> f32 {
+fn activate(z: f32) -> f32 {
     let act = p.widths2.y;
     if (act == 0u) {
-        return max(u, 0.0);
+        return max(z, 0.0);
     }
     if (act == 1u) {
-        return u * (1.0 / (1.0 + exp(-u)));
+        return z * (1.0 / (1.0 + exp(-z)));
     }
-    return tanh(u);
+    return tanh(z);
 }
 
 fn layer_width(l: u32) -> u32 {
@@ -150,9 +150,8 @@ var<private> z: array<f32, 256>;
 fn mlp_denoise(x: vec2<f32>, lvl: u32, cls: u32) -> vec2<f32> {
     let li = p.level_in[lvl];
     let xv = vec2<f32>(x.x / li.x, x.y / li.x);
-    for (var j = 0u; j < 256u; j = j + 1u) {
+    for (var j = 0u; j < p.feature_dim; j = j + 1u) {
         h[j] = 0.0;
-        z[j] = 0.0;
     }
     h[0] = xv.x;
     h[1] = xv.y;
@@ -169,10 +168,24 @@ fn mlp_denoise(x: vec2<f32>, lvl: u32, cls: u32) -> vec2<f32> {
     for (var l = 0u; l < p.layers; l = l + 1u) {
         let fan_out = layer_width(l);
         let b = w + fan_in * fan_out;
+        let chunks = fan_in / 8u;
         for (var o = 0u; o < fan_out; o = o + 1u) {
-            var acc = 0.0;
-            for (var i = 0u; i < fan_in; i = i + 1u) {
-                acc = acc + weights[w + o * fan_in + i] * h[i];
+            // kernels::mlp::dot8: eight partial sums, combined in the same order.
+            // (It also keeps the loop count low: lavapipe stops a loop after
+            // 65,535 iterations per invocation, counted across its entries.)
+            let row = w + o * fan_in;
+            var a0 = vec4<f32>(0.0);
+            var a1 = vec4<f32>(0.0);
+            for (var c = 0u; c < chunks; c = c + 1u) {
+                let i = 8u * c;
+                a0 = a0 + vec4<f32>(weights[row + i], weights[row + i + 1u], weights[row + i + 2u], weights[row + i + 3u])
+                    * vec4<f32>(h[i], h[i + 1u], h[i + 2u], h[i + 3u]);
+                a1 = a1 + vec4<f32>(weights[row + i + 4u], weights[row + i + 5u], weights[row + i + 6u], weights[row + i + 7u])
+                    * vec4<f32>(h[i + 4u], h[i + 5u], h[i + 6u], h[i + 7u]);
+            }
+            var acc = ((a0.x + a1.x) + (a0.y + a1.y)) + ((a0.z + a1.z) + (a0.w + a1.w));
+            for (var i = 8u * chunks; i < fan_in; i = i + 1u) {
+                acc = acc + weights[row + i] * h[i];
             }
             acc = acc + weights[b + o];
             if (l + 1u < p.layers) {
@@ -212,7 +225,6 @@ fn source_denoise(x: vec2<f32>, lvl: u32, has_class: bool, cls: u32, i: u32) -> 
     if (has_class) {
         c = cls;
     }
-    let junk = mlp_denoise(x, lvl, c);
     return mlp_denoise(x, lvl, c);
 }
 
