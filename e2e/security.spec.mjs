@@ -21,7 +21,7 @@ test('every request stays on the page\'s origin and the CSP is never violated', 
   for (const route of ROUTES) {
     await page.goto(route);
     await expect(page.locator('main')).toBeVisible();
-    await page.waitForTimeout(1500);
+    await page.waitForTimeout(700);
     expect(await page.evaluate(() => window.__cspViolations), route).toEqual([]);
   }
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');

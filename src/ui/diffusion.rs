@@ -43,6 +43,8 @@ const SIZE: f64 = 480.0;
 const FIELD_SIDE: usize = 17;
 /// Where the reader's drawing lives in local storage (versioned).
 const DRAWING_KEY: &str = "gradlab.diffusion.drawing.v1";
+/// Least time between two live metric updates.
+const METRICS_EVERY_MS: f64 = 250.0;
 /// Minimum distance between two drawn points, in data units.
 const DRAW_SPACING: f32 = 0.03;
 
@@ -205,6 +207,7 @@ pub fn DiffusionWidget() -> impl IntoView {
     let nfe = RwSignal::new(0u64);
     let report = RwSignal::new(None::<String>);
     let restarts = RwSignal::new(0u32);
+    let last_metrics = StoredValue::new(f64::NEG_INFINITY);
 
     // What restarts the run: every field except the display toggles.
     let run_key = Memo::new(move |_| {
@@ -233,6 +236,16 @@ pub fn DiffusionWidget() -> impl IntoView {
                 "This run diverged: {bad} particles are no longer finite numbers. Lower the guidance or the Langevin step size, or press Reset."
             )));
         }
+        let classes = train_set.with_value(|t| t.class_count);
+        let per = run_key.with_untracked(|c| c.evaluations_per_particle(classes)) as u64;
+        nfe.set(per * step as u64 / (levels.len() as u64 - 1).max(1));
+        // The metrics sort 64 projections of 2,048 points: at most a few times
+        // a second while running (the frame budget), always at the end.
+        let now = super::now_ms();
+        if !r.finished() && now - last_metrics.get_value() < METRICS_EVERY_MS {
+            return;
+        }
+        last_metrics.set_value(now);
         let m = train_set.with_value(|t| {
             fresh.with_value(|f| dexp::metrics(r.particles(), f, &t.points, run_key.with_untracked(|c| c.delta)))
         });
@@ -242,9 +255,6 @@ pub fn DiffusionWidget() -> impl IntoView {
                 c.push((step as f64, m.swd));
             }
         });
-        let classes = train_set.with_value(|t| t.class_count);
-        let per = run_key.with_untracked(|c| c.evaluations_per_particle(classes)) as u64;
-        nfe.set(per * step as u64 / (levels.len() as u64 - 1).max(1));
         if r.finished() {
             let c = run_key.get_untracked();
             report.set(Some(
@@ -269,6 +279,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         let this = generation.get_value() + 1;
         generation.set_value(this);
         runner.set_value(None);
+        last_metrics.set_value(f64::NEG_INFINITY);
         frame.set(None);
         metrics.set(None);
         swd_curve.set(Vec::new());
@@ -982,6 +993,7 @@ fn ParticleCanvas(
                 <span class="caption-title">{move || match cfg.with(|c| c.dataset) {
                     DiffusionData::Custom => "Drag a ring to move a mixture component",
                     DiffusionData::Drawn => "Drag on the canvas to draw data points",
+                    _ if cfg.with(|c| c.guidance != 0.0) => "Grey: training data · colour: the class each particle is guided to",
                     _ => "Grey: training data · blue: particles",
                 }}</span>
                 <PlotExport name="particles".to_string() />
