@@ -50,7 +50,7 @@ fn in_range(cfg: &RngConfig) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 100_000, ..ProptestConfig::default() })]
 
     /// Arbitrary keys and values: lenient parsing yields an in-range config,
     /// strict parsing agrees with it whenever it accepts.
@@ -92,7 +92,7 @@ fn any_pairs(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<(String
                 "-?[0-9]{0,22}(\\.[0-9]{0,4})?(e-?[0-9]{1,3})?",
                 "(-?[0-9]{1,4}(\\.[0-9])?,){0,20}-?[0-9]{1,4}",
                 "((-?[0-9]{1,3},-?[0-9]{1,3});){0,5}-?[0-9],-?[0-9]",
-                "NaN|inf|-inf|true|false|cpu|gpu|student-t|stable|quadratic|spirals3|gauss8|relu|2|inf",
+                "NaN|inf|-inf|true|false|cpu|gpu|student-t|stable|quadratic|spirals3|gauss8|relu|2|inf|gmm8|swissroll|custom|drawn|exact-gmm|empirical|smoothed|mlp|ddim|heun|langevin|iadb|cosine|linear",
             ],
         ),
         0..8,
@@ -100,7 +100,7 @@ fn any_pairs(keys: &'static [&'static str]) -> impl Strategy<Value = Vec<(String
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 100_000, ..ProptestConfig::default() })]
 
     #[test]
     fn gumbel_links_stay_valid(pairs in any_pairs(&["logits", "weights", "tau", "samples", "seed", "anneal", "tau_min", "lr", "steps", "batch"])) {
@@ -125,6 +125,16 @@ proptest! {
     #[test]
     fn label_smoothing_links_stay_valid(pairs in any_pairs(&["dataset", "smoothing", "maxsup", "tsla", "noise", "hidden", "steps", "lr", "batch", "seed", "train", "test"])) {
         lenient_output_is_strictly_valid::<gradlab::experiments::label_smoothing::LabelSmoothingConfig>(&pairs);
+    }
+
+    #[test]
+    fn diffusion_links_stay_valid(pairs in any_pairs(&["dataset", "score", "sampler", "schedule", "steps", "eta", "n", "guidance", "project", "smoothing", "train", "delta", "langevin_steps", "langevin_delta", "seed", "gmm", "gmm_std", "trails", "field"])) {
+        lenient_output_is_strictly_valid::<gradlab::experiments::diffusion::DiffusionConfig>(&pairs);
+    }
+
+    #[test]
+    fn denoiser_flags_stay_valid(pairs in any_pairs(&["dataset", "hidden", "steps", "batch", "lr", "p_uncond", "seed"])) {
+        lenient_output_is_strictly_valid::<gradlab::experiments::denoiser::DenoiserConfig>(&pairs);
     }
 
     #[test]
