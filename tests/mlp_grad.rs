@@ -5,10 +5,10 @@ use gradlab::kernels::mlp::{
 };
 use gradlab::kernels::rng::RngKey;
 
-fn spec(activation: Activation, output: usize) -> MlpSpec {
+fn spec(activation: Activation, output: usize, hidden: &[usize]) -> MlpSpec {
     MlpSpec {
         input: 2,
-        hidden: vec![6, 5],
+        hidden: hidden.to_vec(),
         output,
         activation,
         time_features: 4,
@@ -33,7 +33,9 @@ fn loss_f64(
 /// Every parameter's gradient within 1e-3 relative of the central difference
 /// (step 1e-6 in f64: truncation error ~1e-12, rounding ~1e-10), with a floor
 /// of 1e-4 · max|g| for components that are nearly zero. Checked for the f64
-/// and the f32 backward pass (f32 adds ~1e-6 relative rounding).
+/// and the f32 backward pass (f32 adds ~1e-6 relative rounding), for a
+/// regular shape and one with a width-1 layer (whose products ndarray may
+/// leave in column-major order).
 #[test]
 fn backprop_matches_finite_differences() {
     let key = RngKey::new(3, 99);
@@ -49,7 +51,10 @@ fn backprop_matches_finite_differences() {
     let values: Vec<f32> = (0..batch * 2)
         .map(|i| key.normal_at(200 + i as u32))
         .collect();
-    for activation in [Activation::Relu, Activation::Silu, Activation::Tanh] {
+    for (activation, hidden) in [Activation::Relu, Activation::Silu, Activation::Tanh]
+        .into_iter()
+        .flat_map(|a| [(a, vec![6usize, 5]), (a, vec![1, 4])])
+    {
         for (loss, targets, out) in [
             (
                 Loss::CrossEntropy {
@@ -77,7 +82,7 @@ fn backprop_matches_finite_differences() {
             ),
             (Loss::MeanSquaredError, Targets::Values(&values), 2),
         ] {
-            let spec = spec(activation, out);
+            let spec = spec(activation, out, &hidden);
             // Random weights and biases, so no bias sits at a ReLU kink.
             let p32: Vec<f32> = init_params(&spec, 5)
                 .iter()

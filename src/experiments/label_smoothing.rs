@@ -436,7 +436,9 @@ impl<'g> LabelSmoothingRun<'g> {
             let conf = calibration::msp(&logits, classes);
             let conf_ln = calibration::lognorm_confidence(&logits, classes, LOGNORM_P);
             let reliability = calibration::reliability(&probs, &labels, classes, ECE_BINS);
-            let penultimate = fwd.inputs.last().expect("a layer");
+            // A layer's input may be a strided view (e.g. a width-1 layer): copy
+            // it into row-major order if so.
+            let penultimate = fwd.inputs.last().expect("a layer").as_standard_layout();
             let projection = project(
                 spec.layers().last().expect("a layer").0,
                 &params[spec.offsets().last().expect("a layer").0..],

@@ -395,8 +395,13 @@ pub fn backward<T: Real>(
         let (w, _) = &layers[l];
         let dw = dz.t().dot(&fwd.inputs[l]);
         let db: Array1<T> = dz.sum_axis(Axis(0));
-        grads[w_off..w_off + dw.len()].copy_from_slice(dw.as_slice().expect("standard layout"));
-        grads[b_off..b_off + db.len()].copy_from_slice(db.as_slice().expect("contiguous"));
+        // A width-1 layer can leave the product in column-major order.
+        for (g, v) in grads[w_off..w_off + dw.len()].iter_mut().zip(dw.as_standard_layout().iter()) {
+            *g = *v;
+        }
+        for (g, v) in grads[b_off..b_off + db.len()].iter_mut().zip(db.iter()) {
+            *g = *v;
+        }
         if l > 0 {
             let mut dh = dz.dot(w);
             dh.zip_mut_with(&fwd.pre[l - 1], |g, &z| {

@@ -91,7 +91,7 @@ pub fn ClippingWidget() -> impl IntoView {
     });
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if !playing.get_untracked() {
+            if !playing.get_untracked() || super::page_hidden() {
                 return;
             }
             let len = paths.with_untracked(|p| p.first().map_or(0, |(_, v)| v.len()));

@@ -172,12 +172,6 @@ fn to_world(x: f64, y: f64) -> [f32; 2] {
     ]
 }
 
-fn is_hidden_tab() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.hidden())
-}
-
 #[component]
 pub fn DiffusionWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
@@ -374,7 +368,7 @@ pub fn DiffusionWidget() -> impl IntoView {
     // The animation clock: bounded work per tick, nothing while paused or hidden.
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if !playing.get_untracked() || is_hidden_tab() {
+            if !playing.get_untracked() || super::page_hidden() {
                 return;
             }
             let this = generation.get_value();

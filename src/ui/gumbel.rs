@@ -114,7 +114,7 @@ pub fn GumbelWidget() -> impl IntoView {
     });
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if !playing.get_untracked() {
+            if !playing.get_untracked() || super::page_hidden() {
                 return;
             }
             let c = cfg.get_untracked();

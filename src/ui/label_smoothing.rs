@@ -221,12 +221,6 @@ struct TestData {
     view: View,
 }
 
-fn is_hidden_tab() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.hidden())
-}
-
 /// What one tick does, besides nothing.
 enum Job {
     Snapshot,
@@ -321,7 +315,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
     // The animation clock: one bounded job per tick, nothing while paused or hidden.
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if !playing.get_untracked() || is_hidden_tab() {
+            if !playing.get_untracked() || super::page_hidden() {
                 return;
             }
             let this = generation.get_value();
@@ -406,13 +400,13 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                         match fence {
                             Ok(_) => {
                                 let took = super::now_ms() - start;
-                                r.gpu_batch = if took < 25.0 {
-                                    (r.gpu_batch * 2).min(GPU_BATCH.2)
-                                } else if took > 60.0 {
-                                    (r.gpu_batch / 2).max(GPU_BATCH.1)
-                                } else {
-                                    r.gpu_batch
-                                };
+                                // Aim at ~40 ms per submission, changing by at most 2× at a time.
+                                let per_step = (took / f64::from(n)).max(0.01);
+                                let want = (40.0 / per_step) as u32;
+                                r.gpu_batch = want.clamp(
+                                    (r.gpu_batch / 2).max(GPU_BATCH.1),
+                                    (r.gpu_batch * 2).min(GPU_BATCH.2),
+                                );
                                 put_back(this, r);
                             }
                             Err(e) => report_gpu_fault(ctx, &e),
@@ -514,9 +508,9 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                         <span class="muted" data-testid="ls-state">{move || if finished() { "finished" } else if playing.get() { "training…" } else { "paused" }}</span>
                     </div>
                     </Control>
-                    <MetricsTable snap computed_on cfg />
+                    <MetricsTable snap computed_on />
                     <p class="explain">
-                        "All models share the initial weights, the data and every minibatch; only the loss differs. Metrics are on the clean test set; ECE uses 15 equal-width bins; AURC is the area under the risk–coverage curve (lower is better)."
+                        "All models share the initial weights, the data and every minibatch; only the loss differs. Metrics are on the clean test set; ECE uses 15 equal-width bins; AURC is the area under the risk–coverage curve (lower is better); “ln” after logit normalisation."
                     </p>
                 </section>
             </div>
@@ -594,7 +588,6 @@ fn Findings(effects: &'static [&'static str]) -> impl IntoView {
 fn MetricsTable(
     snap: RwSignal<Option<Arc<Snapshot>>>,
     computed_on: RwSignal<Option<Backend>>,
-    cfg: Memo<LabelSmoothingConfig>,
 ) -> impl IntoView {
     let cell = |v: f32, digits: usize| format!("{v:.digits$}");
     view! {
@@ -603,11 +596,11 @@ fn MetricsTable(
             data-step=move || snap.with(|s| s.as_ref().map_or(0, |s| s.step)).to_string()
             data-ece=move || snap.with(|s| s.as_ref().map(|s| s.models.iter().map(|m| format!("{:.4}", m.ece)).collect::<Vec<_>>().join(",")).unwrap_or_default())>
             <thead>
-                <tr><th>"model"</th><th>"acc"</th><th>"NLL"</th><th>"ECE"</th><th>"AURC"</th><th>"AURC (lognorm)"</th></tr>
+                <tr><th>"model"</th><th>"acc"</th><th>"NLL"</th><th>"ECE"</th><th>"AURC"</th><th title="AURC after logit normalisation">"AURC ln"</th></tr>
             </thead>
             <tbody>
                 {move || snap.get().map(|s| s.models.iter().map(|m| {
-                    let title = cfg.with(|c| model_title(m.kind, c));
+                    let title = model_name(m.kind);
                     view! {
                         <tr data-testid="ls-row" data-kind=m.kind.as_str()>
                             <td><span class="dot" style=format!("background:{}", model_color(m.kind))></span>{title}</td>

@@ -86,6 +86,13 @@ pub fn current_experiment() -> String {
     }
 }
 
+/// Whether the tab is hidden: every widget's animation clock does no work then.
+pub fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
 /// Milliseconds from the page's performance clock (0 where there is none).
 pub fn now_ms() -> f64 {
     web_sys::window()

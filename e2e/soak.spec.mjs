@@ -1,0 +1,68 @@
+// Long runs: each experiment runs for a bounded time while the JS heap (after
+// a forced GC) and the wasm memory are recorded every 10 s; after warm-up
+// neither may grow by 10 % or more. And a hidden tab does no work.
+// SOAK_SECONDS (default 40) sets each experiment's run; the CPU project only,
+// since that is where the page's own memory does the work.
+import { test, expect } from '@playwright/test';
+
+const SECONDS = Number(process.env.SOAK_SECONDS || 40);
+const ROUTES = [
+  '/rng',
+  '/gumbel?anneal=0.01',
+  '/label-smoothing?steps=100000',
+  '/clipping',
+  '/diffusion?steps=1000&sampler=langevin',
+];
+
+async function memory(page, cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const wasm = await page.evaluate(() => window.__wasmMemory?.buffer.byteLength ?? 0);
+  return { js: usedSize, wasm };
+}
+
+for (const route of ROUTES) {
+  test(`soak ${route}: memory stays flat`, async ({ page }, info) => {
+    test.skip(info.project.name !== 'cpu', 'memory soak runs on the CPU project');
+    test.setTimeout((SECONDS + 60) * 1000);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.addInitScript(() => {
+      addEventListener('TrunkApplicationStarted', (e) => {
+        window.__wasmMemory = e.detail.wasm.memory;
+      });
+    });
+    await page.goto(route);
+    await expect(page.locator('article.widget')).toBeVisible();
+    const cdp = await page.context().newCDPSession(page);
+    const samples = [];
+    for (let t = 0; t <= SECONDS; t += 10) {
+      await page.waitForTimeout(t === 0 ? 10_000 : 10_000);
+      samples.push(await memory(page, cdp));
+    }
+    const [warm, last] = [samples[0], samples[samples.length - 1]];
+    console.log(`${route}: ${JSON.stringify(samples)}`);
+    expect(last.js, `JS heap ${route}`).toBeLessThan(warm.js * 1.1);
+    expect(last.wasm, `wasm memory ${route}`).toBeLessThan(warm.wasm * 1.1 + 1);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('a hidden tab stops the frame loop', async ({ page }) => {
+  await page.goto('/diffusion?steps=1000&sampler=langevin&n=2048');
+  const step = async () => Number(await page.getByTestId('particles').getAttribute('data-step'));
+  await expect.poll(step, { timeout: 30_000 }).toBeGreaterThan(2);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForTimeout(300);
+  const hidden = await step();
+  await page.waitForTimeout(1500);
+  expect(await step()).toBe(hidden);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await expect.poll(step, { timeout: 30_000 }).toBeGreaterThan(hidden);
+});
