@@ -11,7 +11,7 @@ use crate::experiments::Backend;
 use crate::experiments::config::{Config, ConfigError, Param, Range, echo};
 use crate::experiments::denoiser::{self, DenoiserConfig};
 use crate::experiments::diffusion::{
-    self as dexp, DiffusionConfig, ScoreKind, Sampling, build_source, load_denoiser,
+    self as dexp, DiffusionConfig, Sampling, ScoreKind, build_source, load_denoiser,
     shipped_denoiser,
 };
 use crate::gpu::diffusion::DiffusionKernel;
@@ -25,7 +25,9 @@ fn single<'a>(pairs: &Pairs<'a>, flag: &str) -> Result<Option<&'a str>, CliError
     let mut found = pairs.iter().filter(|(k, _)| *k == flag).map(|(_, v)| *v);
     let first = found.next();
     if found.next().is_some() {
-        return Err(CliError::Usage(format!("flag --{flag} given more than once")));
+        return Err(CliError::Usage(format!(
+            "flag --{flag} given more than once"
+        )));
     }
     Ok(first)
 }
@@ -35,7 +37,11 @@ fn reject_unknown(pairs: &Pairs<'_>, known: &[&str]) -> Result<(), CliError> {
         Some((k, _)) => Err(CliError::Usage(format!(
             "unknown flag --{} (expected one of: {})",
             echo(k).trim_matches('"'),
-            known.iter().map(|k| format!("--{k}")).collect::<Vec<_>>().join(", ")
+            known
+                .iter()
+                .map(|k| format!("--{k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         None => Ok(()),
     }
@@ -77,9 +83,11 @@ fn parse_points(flag: &str, text: &str, max: usize, limit: f64) -> Result<Vec<[f
 /// `gradlab schedule --kind linear|scaled-linear|cosine --steps 1000`.
 pub fn schedule(rest: &[String]) -> Result<String, CliError> {
     if wants_help(rest) {
-        return Ok("usage: gradlab schedule --kind linear|scaled-linear|cosine [--steps 1000]\n\
+        return Ok(
+            "usage: gradlab schedule --kind linear|scaled-linear|cosine [--steps 1000]\n\
                    prints {\"betas\": [...], \"alphas_cumprod\": [...]}"
-            .into());
+                .into(),
+        );
     }
     let (_, pairs) = parse_flags(rest)?;
     reject_unknown(&pairs, &["kind", "steps"])?;
@@ -104,7 +112,10 @@ pub fn score(rest: &[String]) -> Result<String, CliError> {
             .into());
     }
     let (_, pairs) = parse_flags(rest)?;
-    reject_unknown(&pairs, &["gmm-means", "gmm-std", "gmm-weights", "sigma", "at"])?;
+    reject_unknown(
+        &pairs,
+        &["gmm-means", "gmm-std", "gmm-weights", "sigma", "at"],
+    )?;
     let need = |flag: &str| -> Result<&str, CliError> {
         single(&pairs, flag)?.ok_or_else(|| CliError::Usage(format!("flag --{flag} is required")))
     };
@@ -132,7 +143,9 @@ pub fn score(rest: &[String]) -> Result<String, CliError> {
                 )));
             }
             if w.iter().all(|&v| v == 0.0) {
-                return Err(CliError::Usage("invalid --gmm-weights: all are zero".into()));
+                return Err(CliError::Usage(
+                    "invalid --gmm-weights: all are zero".into(),
+                ));
             }
             w.iter().map(|&v| (v as f32).ln()).collect()
         }
@@ -159,7 +172,9 @@ pub fn shipped_mlp(dataset: DiffusionData) -> Result<MlpDenoiser, CliError> {
     let rel = shipped_denoiser(dataset).ok_or_else(|| {
         CliError::Usage(format!("no shipped MLP denoiser for {}", dataset.as_str()))
     })?;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static").join(rel);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("static")
+        .join(rel);
     let bytes = std::fs::read(&path)
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
     load_denoiser(&bytes, dataset).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
@@ -169,7 +184,8 @@ fn strict_config(rest: &[String]) -> Result<(DiffusionConfig, Backend), CliError
     let (mut cfg, backend, _) = parse_config::<DiffusionConfig>(rest, &[])?;
     if cfg.dataset == DiffusionData::Drawn {
         return Err(CliError::Usage(
-            "invalid --dataset: drawn points live in the browser; use custom or a built-in set".into(),
+            "invalid --dataset: drawn points live in the browser; use custom or a built-in set"
+                .into(),
         ));
     }
     // The CLI never substitutes silently: a fix the page would make is an error here.
@@ -180,7 +196,9 @@ fn strict_config(rest: &[String]) -> Result<(DiffusionConfig, Backend), CliError
 }
 
 fn mlp_if_needed(cfg: &DiffusionConfig) -> Result<Option<MlpDenoiser>, CliError> {
-    (cfg.score == ScoreKind::Mlp).then(|| shipped_mlp(cfg.dataset)).transpose()
+    (cfg.score == ScoreKind::Mlp)
+        .then(|| shipped_mlp(cfg.dataset))
+        .transpose()
 }
 
 /// `gradlab diffusion [--key value]...`.

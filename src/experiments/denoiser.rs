@@ -88,8 +88,11 @@ pub fn train(cfg: &DenoiserConfig) -> (MlpDenoiser, DenoiserReport) {
         }
         let f = ndarray::Array2::from_shape_vec((b, d), feats.clone()).expect("batch shape");
         let fwd = mlp::forward(&den.spec, &den.params, f);
-        let (loss, grad) =
-            mlp::loss_and_grad(Loss::MeanSquaredError, fwd.output(), Targets::Values(&targets));
+        let (loss, grad) = mlp::loss_and_grad(
+            Loss::MeanSquaredError,
+            fwd.output(),
+            Targets::Values(&targets),
+        );
         let grads = mlp::backward(&den.spec, &den.params, &fwd, grad);
         let lr = cfg.lr * (1.0 - s as f64 / cfg.steps as f64);
         let adam_cfg = AdamConfig {

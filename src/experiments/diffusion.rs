@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use super::Backend;
 use super::config::{ConfigError, ListBound, Range};
+use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, RunSetup};
+use crate::gpu::{Gpu, GpuError};
 use crate::kernels::diffusion::data::{CustomMixture, DiffusionData, FRESH_OFFSET, PointSet};
 use crate::kernels::diffusion::metrics::{memorized_fraction, sliced_wasserstein};
 use crate::kernels::diffusion::score::{
@@ -15,8 +17,6 @@ use crate::kernels::diffusion::score::{
 use crate::kernels::diffusion::{
     self as dk, Level, NOISE_STREAM, SamplerKind, SamplerParams, ScheduleKind,
 };
-use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, RunSetup};
-use crate::gpu::{Gpu, GpuError};
 use crate::kernels::rng::RngKey;
 
 crate::param_enum! {
@@ -191,7 +191,8 @@ impl DiffusionConfig {
     /// Score evaluations per particle for the whole run.
     pub fn evaluations_per_particle(&self, classes: usize) -> usize {
         let guided = self.guidance != 0.0 && classes > 0;
-        dk::score_evaluations(&self.sampler_params(), self.steps as usize) * if guided { 2 } else { 1 }
+        dk::score_evaluations(&self.sampler_params(), self.steps as usize)
+            * if guided { 2 } else { 1 }
     }
 }
 
@@ -232,7 +233,9 @@ pub fn build_source(
 /// The initial noise: particle i is N(0, I) from step 0 of the noise stream.
 pub fn initial_particles(seed: u32, n: u32) -> Vec<[f32; 2]> {
     let key = RngKey::new(seed, NOISE_STREAM);
-    (0..n).map(|i| dk::particle_normal(key, n, i, 0, 0)).collect()
+    (0..n)
+        .map(|i| dk::particle_normal(key, n, i, 0, 0))
+        .collect()
 }
 
 /// Live metrics of the current particles.
@@ -290,7 +293,11 @@ impl Sampling {
             next: particles.clone(),
             particles,
             source,
-            classes: if cfg.guidance != 0.0 { classes as u32 } else { 0 },
+            classes: if cfg.guidance != 0.0 {
+                classes as u32
+            } else {
+                0
+            },
             cfg,
             step: 0,
             done: 0,
@@ -356,8 +363,15 @@ impl Sampling {
             };
             for i in self.done..end {
                 let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
-                self.next[i] =
-                    dk::step_particle(&params, &guided, self.particles[i], cur, nxt, i as u32, noise);
+                self.next[i] = dk::step_particle(
+                    &params,
+                    &guided,
+                    self.particles[i],
+                    cur,
+                    nxt,
+                    i as u32,
+                    noise,
+                );
             }
             spent += end - self.done;
             self.nfe += (end - self.done) as u64 * evals * per_eval;
@@ -392,7 +406,10 @@ pub struct DiffusionReport {
 }
 
 /// Samples a whole config on the CPU.
-pub fn sample_cpu(cfg: &DiffusionConfig, mlp: Option<MlpDenoiser>) -> Result<DiffusionReport, String> {
+pub fn sample_cpu(
+    cfg: &DiffusionConfig,
+    mlp: Option<MlpDenoiser>,
+) -> Result<DiffusionReport, String> {
     let drawn = PointSet::default();
     let train = cfg.training_set(&drawn);
     let source = build_source(cfg, &train, mlp)?;
@@ -428,7 +445,12 @@ pub fn load_denoiser(bytes: &[u8], dataset: DiffusionData) -> Result<MlpDenoiser
 
 impl DiffusionConfig {
     /// The GPU run of this config over `source`.
-    pub fn gpu_setup<'a>(&self, levels: &'a [Level], source: &'a Source, classes: usize) -> RunSetup<'a> {
+    pub fn gpu_setup<'a>(
+        &self,
+        levels: &'a [Level],
+        source: &'a Source,
+        classes: usize,
+    ) -> RunSetup<'a> {
         RunSetup {
             sampler: self.sampler_params(),
             levels,
@@ -436,7 +458,11 @@ impl DiffusionConfig {
             seed: self.seed,
             guidance: self.guidance as f32,
             project: self.project,
-            classes: if self.guidance != 0.0 { classes as u32 } else { 0 },
+            classes: if self.guidance != 0.0 {
+                classes as u32
+            } else {
+                0
+            },
         }
     }
 }
@@ -494,9 +520,7 @@ pub fn bench_gpu_step(
         if let Err(e) = run.advance(gpu, 1) {
             fault = Some(e);
         }
-        let _ = gpu
-            .device
-            .poll(wgpu::PollType::wait_indefinitely());
+        let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
     });
     match fault {
         Some(e) => Err(e),

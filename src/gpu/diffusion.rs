@@ -138,7 +138,14 @@ impl DiffusionGpu {
         let mut weights: Vec<f32> = Vec::new();
         let mixture_entries = |m: &crate::kernels::diffusion::score::Mixture| -> Vec<[f32; 4]> {
             (0..m.means.len())
-                .map(|k| [m.means[k][0], m.means[k][1], m.log_weights[k], m.classes[k] as f32])
+                .map(|k| {
+                    [
+                        m.means[k][0],
+                        m.means[k][1],
+                        m.log_weights[k],
+                        m.classes[k] as f32,
+                    ]
+                })
                 .collect()
         };
         let mut mlp = None;

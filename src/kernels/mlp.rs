@@ -396,7 +396,10 @@ pub fn backward<T: Real>(
         let dw = dz.t().dot(&fwd.inputs[l]);
         let db: Array1<T> = dz.sum_axis(Axis(0));
         // A width-1 layer can leave the product in column-major order.
-        for (g, v) in grads[w_off..w_off + dw.len()].iter_mut().zip(dw.as_standard_layout().iter()) {
+        for (g, v) in grads[w_off..w_off + dw.len()]
+            .iter_mut()
+            .zip(dw.as_standard_layout().iter())
+        {
             *g = *v;
         }
         for (g, v) in grads[b_off..b_off + db.len()].iter_mut().zip(db.iter()) {

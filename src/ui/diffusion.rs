@@ -20,9 +20,9 @@ use crate::experiments::Backend;
 use crate::experiments::catalog::DIFFUSION_PAPERS;
 use crate::experiments::config::{Config, Param};
 use crate::experiments::diffusion::{
-    self as dexp, DiffusionConfig, DiffusionReport, Drawing, HISTORY_PARTICLES,
-    MAX_CPU_PARTICLES, Metrics, Sampling, ScoreArrows, ScoreKind, build_source, initial_particles,
-    load_denoiser, shipped_denoiser,
+    self as dexp, DiffusionConfig, DiffusionReport, Drawing, HISTORY_PARTICLES, MAX_CPU_PARTICLES,
+    Metrics, Sampling, ScoreArrows, ScoreKind, build_source, initial_particles, load_denoiser,
+    shipped_denoiser,
 };
 use crate::gpu::Gpu;
 use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, read_particles};
@@ -107,14 +107,19 @@ struct Frame {
 
 fn read_drawing() -> (Drawing, Option<String>) {
     let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    let Some(text) = storage.as_ref().and_then(|s| s.get_item(DRAWING_KEY).ok().flatten()) else {
+    let Some(text) = storage
+        .as_ref()
+        .and_then(|s| s.get_item(DRAWING_KEY).ok().flatten())
+    else {
         return (Drawing::new(Vec::new()), None);
     };
     match Drawing::parse(&text) {
         Ok((d, 0)) => (d, None),
         Ok((d, dropped)) => (
             d,
-            Some(format!("{dropped} stored points were outside the canvas and were left out.")),
+            Some(format!(
+                "{dropped} stored points were outside the canvas and were left out."
+            )),
         ),
         Err(e) => {
             // Keep the unreadable text where the reader can still recover it.
@@ -223,7 +228,11 @@ pub fn DiffusionWidget() -> impl IntoView {
             backend: b,
             revision: rev,
         }));
-        let bad = r.particles().iter().filter(|p| !(p[0].is_finite() && p[1].is_finite())).count();
+        let bad = r
+            .particles()
+            .iter()
+            .filter(|p| !(p[0].is_finite() && p[1].is_finite()))
+            .count();
         if bad > 0 {
             playing.set(false);
             message.set(Some(format!(
@@ -241,7 +250,14 @@ pub fn DiffusionWidget() -> impl IntoView {
         }
         last_metrics.set_value(now);
         let m = train_set.with_value(|t| {
-            fresh.with_value(|f| dexp::metrics(r.particles(), f, &t.points, run_key.with_untracked(|c| c.delta)))
+            fresh.with_value(|f| {
+                dexp::metrics(
+                    r.particles(),
+                    f,
+                    &t.points,
+                    run_key.with_untracked(|c| c.delta),
+                )
+            })
         });
         metrics.set(Some(m));
         swd_curve.update(|c| {
@@ -285,7 +301,9 @@ pub fn DiffusionWidget() -> impl IntoView {
         fresh.set_value(c.fresh_data(&drawn));
         let mlp = if c.score == ScoreKind::Mlp {
             let found = denoisers.with_value(|v| {
-                v.iter().find(|(ds, _)| *ds == c.dataset).map(|(_, m)| m.clone())
+                v.iter()
+                    .find(|(ds, _)| *ds == c.dataset)
+                    .map(|(_, m)| m.clone())
             });
             if found.is_none() {
                 if let Some(rel) = shipped_denoiser(c.dataset) {
@@ -298,7 +316,9 @@ pub fn DiffusionWidget() -> impl IntoView {
                                 denoisers.update_value(|v| v.push((ds, m)));
                                 denoiser_rev.update(|r| *r += 1);
                             }
-                            Err(e) => message.set(Some(format!("The denoiser could not be loaded: {e}"))),
+                            Err(e) => {
+                                message.set(Some(format!("The denoiser could not be loaded: {e}")))
+                            }
                         }
                     });
                 }
@@ -326,7 +346,11 @@ pub fn DiffusionWidget() -> impl IntoView {
                     let levels = c.levels();
                     let setup = c.gpu_setup(&levels, &source, classes);
                     let initial = initial_particles(c.seed, c.n);
-                    let made = match cached_kernel(&gpu, |g| async move { DiffusionKernel::new(&g).await }).await {
+                    let made = match cached_kernel(&gpu, |g| async move {
+                        DiffusionKernel::new(&g).await
+                    })
+                    .await
+                    {
                         Ok(kernel) => DiffusionGpu::new(&gpu, &kernel, &setup, &initial),
                         Err(e) => Err(e),
                     };
@@ -338,7 +362,9 @@ pub fn DiffusionWidget() -> impl IntoView {
                             let r = Runner::Gpu {
                                 gpu,
                                 run,
-                                history: vec![initial[..initial.len().min(HISTORY_PARTICLES)].to_vec()],
+                                history: vec![
+                                    initial[..initial.len().min(HISTORY_PARTICLES)].to_vec(),
+                                ],
                                 particles: initial,
                                 busy: false,
                             };
@@ -420,7 +446,13 @@ pub fn DiffusionWidget() -> impl IntoView {
                     match result {
                         Ok(p) => {
                             runner.update_value(|r| {
-                                if let Some(Runner::Gpu { particles, history, busy, .. }) = r.as_mut() {
+                                if let Some(Runner::Gpu {
+                                    particles,
+                                    history,
+                                    busy,
+                                    ..
+                                }) = r.as_mut()
+                                {
                                     history.push(p[..p.len().min(HISTORY_PARTICLES)].to_vec());
                                     *particles = p;
                                     *busy = false;
@@ -444,7 +476,9 @@ pub fn DiffusionWidget() -> impl IntoView {
 
     // The score field at the shown level (computed on the CPU: a 17 × 17 grid).
     let field = Memo::new(move |_| {
-        let shown_step = scrub.get().or_else(|| frame.with(|f| f.as_ref().map(|f| f.step)))?;
+        let shown_step = scrub
+            .get()
+            .or_else(|| frame.with(|f| f.as_ref().map(|f| f.step)))?;
         let (on, c) = cfg.with(|c| (c.field, run_key.get()));
         if !on {
             return None;
@@ -486,7 +520,12 @@ pub fn DiffusionWidget() -> impl IntoView {
             let mut c = cfg.get_untracked();
             c.gmm = means
                 .iter()
-                .flat_map(|p| [(f64::from(p[0]) * 100.0).round() / 100.0, (f64::from(p[1]) * 100.0).round() / 100.0])
+                .flat_map(|p| {
+                    [
+                        (f64::from(p[0]) * 100.0).round() / 100.0,
+                        (f64::from(p[1]) * 100.0).round() / 100.0,
+                    ]
+                })
                 .collect();
             let _ = c.reconcile();
             set_config(&c);
@@ -617,27 +656,53 @@ pub fn DiffusionWidget() -> impl IntoView {
 
 fn explain_score(s: ScoreKind) -> &'static str {
     match s {
-        ScoreKind::ExactGmm => "The exact score of the data's Gaussian mixture: the ideal a network could learn.",
-        ScoreKind::Empirical => "The exact score of the training points themselves: optimal for the training set, so with small noise every particle lands on a training point — memorisation.",
-        ScoreKind::Smoothed => "The closed-form score averaged over a small Gaussian smoothing: particles settle between nearby training points and produce new samples without any training.",
-        ScoreKind::Gaussian => "The score of one Gaussian with the data's mean and covariance: exact at high noise, blurry at low noise, yet it sets the early layout.",
-        ScoreKind::Mlp => "A tiny MLP trained to predict the noise (shipped, trained reproducibly by `gradlab train-denoiser`).",
+        ScoreKind::ExactGmm => {
+            "The exact score of the data's Gaussian mixture: the ideal a network could learn."
+        }
+        ScoreKind::Empirical => {
+            "The exact score of the training points themselves: optimal for the training set, so with small noise every particle lands on a training point — memorisation."
+        }
+        ScoreKind::Smoothed => {
+            "The closed-form score averaged over a small Gaussian smoothing: particles settle between nearby training points and produce new samples without any training."
+        }
+        ScoreKind::Gaussian => {
+            "The score of one Gaussian with the data's mean and covariance: exact at high noise, blurry at low noise, yet it sets the early layout."
+        }
+        ScoreKind::Mlp => {
+            "A tiny MLP trained to predict the noise (shipped, trained reproducibly by `gradlab train-denoiser`)."
+        }
     }
 }
 
 fn explain_sampler(s: SamplerKind) -> &'static str {
     match s {
-        SamplerKind::Ddpm => "DDPM samples the reverse Markov chain, adding fresh noise every step.",
-        SamplerKind::Ddim => "DDIM takes the same marginals with η·(DDPM's noise); η = 0 is deterministic.",
-        SamplerKind::Euler => "Euler steps of the probability-flow ODE (identical to DDIM with η = 0).",
-        SamplerKind::Heun => "Heun's second-order steps of the probability-flow ODE: two score evaluations a step, far more accurate per step.",
-        SamplerKind::Langevin => "Annealed Langevin dynamics: a few noisy gradient steps on log p at each noise level.",
-        SamplerKind::Iadb => "Iterative α-(de)blending: walks the straight line between noise and data, deterministically.",
+        SamplerKind::Ddpm => {
+            "DDPM samples the reverse Markov chain, adding fresh noise every step."
+        }
+        SamplerKind::Ddim => {
+            "DDIM takes the same marginals with η·(DDPM's noise); η = 0 is deterministic."
+        }
+        SamplerKind::Euler => {
+            "Euler steps of the probability-flow ODE (identical to DDIM with η = 0)."
+        }
+        SamplerKind::Heun => {
+            "Heun's second-order steps of the probability-flow ODE: two score evaluations a step, far more accurate per step."
+        }
+        SamplerKind::Langevin => {
+            "Annealed Langevin dynamics: a few noisy gradient steps on log p at each noise level."
+        }
+        SamplerKind::Iadb => {
+            "Iterative α-(de)blending: walks the straight line between noise and data, deterministically."
+        }
     }
 }
 
 #[component]
-fn MetricsTable(metrics: RwSignal<Option<Metrics>>, nfe: RwSignal<u64>, frame: RwSignal<Option<Frame>>) -> impl IntoView {
+fn MetricsTable(
+    metrics: RwSignal<Option<Metrics>>,
+    nfe: RwSignal<u64>,
+    frame: RwSignal<Option<Frame>>,
+) -> impl IntoView {
     view! {
         <table class="metrics" data-testid="diffusion-metrics">
             <tbody>
@@ -653,24 +718,57 @@ fn MetricsTable(metrics: RwSignal<Option<Metrics>>, nfe: RwSignal<u64>, frame: R
 
 /// √ᾱ and √(1 − ᾱ) over the training steps, with the sampler's levels marked.
 #[component]
-fn ScheduleView(cfg: Memo<DiffusionConfig>, frame: RwSignal<Option<Frame>>, scrub: RwSignal<Option<usize>>) -> impl IntoView {
+fn ScheduleView(
+    cfg: Memo<DiffusionConfig>,
+    frame: RwSignal<Option<Frame>>,
+    scrub: RwSignal<Option<usize>>,
+) -> impl IntoView {
     move || {
         let c = cfg.get();
-        let sched = crate::kernels::diffusion::schedule(c.schedule, crate::kernels::diffusion::TRAIN_STEPS);
+        let sched =
+            crate::kernels::diffusion::schedule(c.schedule, crate::kernels::diffusion::TRAIN_STEPS);
         let every = 10;
-        let signal: Vec<(f64, f64)> = sched.alphas_cumprod.iter().enumerate().step_by(every).map(|(t, a)| (t as f64, a.sqrt())).collect();
-        let noise: Vec<(f64, f64)> = sched.alphas_cumprod.iter().enumerate().step_by(every).map(|(t, a)| (t as f64, (1.0 - a).sqrt())).collect();
-        let shown = scrub.get().or_else(|| frame.with(|f| f.as_ref().map(|f| f.step)));
+        let signal: Vec<(f64, f64)> = sched
+            .alphas_cumprod
+            .iter()
+            .enumerate()
+            .step_by(every)
+            .map(|(t, a)| (t as f64, a.sqrt()))
+            .collect();
+        let noise: Vec<(f64, f64)> = sched
+            .alphas_cumprod
+            .iter()
+            .enumerate()
+            .step_by(every)
+            .map(|(t, a)| (t as f64, (1.0 - a).sqrt()))
+            .collect();
+        let shown = scrub
+            .get()
+            .or_else(|| frame.with(|f| f.as_ref().map(|f| f.step)));
         let levels = c.levels();
         let marker = shown.map(|k| {
             let l = levels[k.min(levels.len() - 1)];
             // The training step with this ᾱ (on the VP path): nearest in the table.
             let abar = f64::from(l.a * l.a) / f64::from(l.a * l.a + l.v).max(1e-12);
-            sched.alphas_cumprod.iter().position(|&a| a <= abar).unwrap_or(0) as f64
+            sched
+                .alphas_cumprod
+                .iter()
+                .position(|&a| a <= abar)
+                .unwrap_or(0) as f64
         });
         let series = vec![
-            Series { name: "signal √ᾱ", color: "var(--accent)", points: signal, ..Series::default() },
-            Series { name: "noise √(1 − ᾱ)", color: "#D55E00", points: noise, ..Series::default() },
+            Series {
+                name: "signal √ᾱ",
+                color: "var(--accent)",
+                points: signal,
+                ..Series::default()
+            },
+            Series {
+                name: "noise √(1 − ᾱ)",
+                color: "#D55E00",
+                points: noise,
+                ..Series::default()
+            },
         ];
         let title = format!("{} schedule, T = 1000", c.schedule.as_str());
         match marker {
@@ -687,7 +785,10 @@ fn DiffusionControls(
     drawing: RwSignal<Drawing>,
     drawing_note: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let select = move |key: &'static str, label: &'static str, options: Vec<&'static str>, value: fn(&DiffusionConfig) -> String| {
+    let select = move |key: &'static str,
+                       label: &'static str,
+                       options: Vec<&'static str>,
+                       value: fn(&DiffusionConfig) -> String| {
         view! {
             <Control name=key>
             <label>
@@ -699,7 +800,12 @@ fn DiffusionControls(
             </Control>
         }
     };
-    let slider = move |key: &'static str, label: &'static str, lo: f64, hi: f64, step: f64, value: fn(&DiffusionConfig) -> f64| {
+    let slider = move |key: &'static str,
+                       label: &'static str,
+                       lo: f64,
+                       hi: f64,
+                       step: f64,
+                       value: fn(&DiffusionConfig) -> f64| {
         view! {
             <Control name=key>
             <label>
@@ -712,7 +818,9 @@ fn DiffusionControls(
             </Control>
         }
     };
-    let number = move |key: &'static str, label: &'static str, value: fn(&DiffusionConfig) -> String| {
+    let number = move |key: &'static str,
+                       label: &'static str,
+                       value: fn(&DiffusionConfig) -> String| {
         view! {
             <Control name=key>
             <label>
@@ -815,7 +923,9 @@ fn ParticleCanvas(
         let drawn = stroke.get();
         let means = draft_means.get().unwrap_or_else(|| c.custom().means);
         let Some(el) = canvas.get() else { return };
-        let Some(ctx) = canvas_context(&el, SIZE, SIZE) else { return };
+        let Some(ctx) = canvas_context(&el, SIZE, SIZE) else {
+            return;
+        };
         // Axes.
         ctx.set_stroke_style_str("rgba(128,128,140,0.25)");
         ctx.set_line_width(1.0);
@@ -867,7 +977,11 @@ fn ParticleCanvas(
                 ctx.stroke();
             }
         }
-        let classes = if c.guidance != 0.0 { train_set.with_value(|t| t.class_count) } else { 0 };
+        let classes = if c.guidance != 0.0 {
+            train_set.with_value(|t| t.class_count)
+        } else {
+            0
+        };
         runner.with_value(|r| {
             let Some(r) = r else { return };
             let history = r.history();
@@ -898,7 +1012,11 @@ fn ParticleCanvas(
                 }
                 let k = if classes > 0 { i % classes } else { 0 };
                 if k != current {
-                    ctx.set_fill_style_str(if classes > 0 { CATEGORY_COLORS[k % CATEGORY_COLORS.len()] } else { "#3b5bdb" });
+                    ctx.set_fill_style_str(if classes > 0 {
+                        CATEGORY_COLORS[k % CATEGORY_COLORS.len()]
+                    } else {
+                        "#3b5bdb"
+                    });
                     current = k;
                 }
                 let (x, y) = to_px(*p);
@@ -912,7 +1030,13 @@ fn ParticleCanvas(
                 let (x, y) = to_px(*m);
                 ctx.set_stroke_style_str(CATEGORY_COLORS[k % CATEGORY_COLORS.len()]);
                 ctx.begin_path();
-                let _ = ctx.arc(x, y, (f64::from(c.gmm_std as f32) / VIEW * SIZE / 2.0).max(6.0), 0.0, std::f64::consts::TAU);
+                let _ = ctx.arc(
+                    x,
+                    y,
+                    (f64::from(c.gmm_std as f32) / VIEW * SIZE / 2.0).max(6.0),
+                    0.0,
+                    std::f64::consts::TAU,
+                );
                 ctx.stroke();
             }
         }

@@ -149,7 +149,10 @@ pub fn gmm8_mean(k: u32) -> [f32; 2] {
 fn swiss_roll(u: f32, z0: f32, z1: f32) -> [f32; 2] {
     let t = 1.5 * PI * (1.0 + 2.0 * u);
     let (s, c) = t.sin_cos();
-    [t * c / 10.0 + SWISS_NOISE * z0, t * s / 10.0 + SWISS_NOISE * z1]
+    [
+        t * c / 10.0 + SWISS_NOISE * z0,
+        t * s / 10.0 + SWISS_NOISE * z1,
+    ]
 }
 
 /// Uniform on the 8 black squares of a 4×4 board on [−1, 1]²: a column from

@@ -167,7 +167,9 @@ pub const MIN_ALPHA_BAR: f64 = 1.0 / (1.0 + SIGMA_MAX * SIGMA_MAX);
 pub fn levels(kind: SamplerKind, sched: &Schedule, steps: usize) -> Vec<Level> {
     let steps = steps.max(1);
     let mut out: Vec<Level> = if kind == SamplerKind::Iadb {
-        (0..steps).map(|k| Level::blend(k as f32 / steps as f32)).collect()
+        (0..steps)
+            .map(|k| Level::blend(k as f32 / steps as f32))
+            .collect()
     } else {
         let t_max = sched.alphas_cumprod.len();
         (0..steps)

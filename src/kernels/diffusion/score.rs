@@ -139,9 +139,11 @@ impl Smoothed {
         for m in 0..self.pairs {
             let z = self.direction(i, m);
             for sign in [1.0f32, -1.0] {
-                let d = self
-                    .data
-                    .denoise([x[0] + sign * s * z[0], x[1] + sign * s * z[1]], level, class);
+                let d = self.data.denoise(
+                    [x[0] + sign * s * z[0], x[1] + sign * s * z[1]],
+                    level,
+                    class,
+                );
                 acc = [acc[0] + d[0], acc[1] + d[1]];
             }
         }
@@ -191,7 +193,10 @@ impl Gaussian2 {
         let det = cxx * cyy - cxy * cxy;
         let r = [x[0] - a * self.mean[0], x[1] - a * self.mean[1]];
         // u = C⁻¹ r
-        let u = [(cyy * r[0] - cxy * r[1]) / det, (cxx * r[1] - cxy * r[0]) / det];
+        let u = [
+            (cyy * r[0] - cxy * r[1]) / det,
+            (cxx * r[1] - cxy * r[0]) / det,
+        ];
         [
             self.mean[0] + a * (sxx * u[0] + sxy * u[1]),
             self.mean[1] + a * (sxy * u[0] + syy * u[1]),
