@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{LinePlot, Series, canvas_context, short};
+use super::controls::{self, SetField};
 use super::export::PlotExport;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config};
@@ -134,11 +135,11 @@ pub fn ClippingWidget() -> impl IntoView {
 
     let set_field = {
         let set_config = set_config.clone();
-        move |key: &'static str, value: String| {
+        Callback::new(move |(key, value): (&'static str, String)| {
             let mut c = cfg.get_untracked();
             let _ = c.set(key, &value, false);
             set_config(&c);
-        }
+        })
     };
 
     view! {
@@ -158,7 +159,7 @@ pub fn ClippingWidget() -> impl IntoView {
                     move || set_config(&ClippingConfig::default())
                 }
             />
-            <ClippingControls cfg set_field=set_field.clone() />
+            <ClippingControls cfg set_field />
             <div class="panels two">
                 <section class="panel">
                     <h2>"Trajectories from the same start, with the same noise"</h2>
@@ -257,123 +258,47 @@ pub fn ClippingWidget() -> impl IntoView {
 }
 
 #[component]
-fn ClippingControls(
-    cfg: Memo<ClippingConfig>,
-    set_field: impl Fn(&'static str, String) + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let log_slider = |key: &'static str,
-                      lo: f64,
-                      hi: f64,
-                      value: Memo<f64>,
-                      label: String,
-                      set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
-        let shown = label.clone();
-        view! {
-            <Control name=key>
-            <label>
-                <span>{move || format!("{shown} = {}", short(value.get()))}</span>
-                <input
-                    type="range"
-                    min="0"
-                    max="1000"
-                    aria-label=label.clone()
-                    data-testid=key
-                    prop:value=move || (((value.get().ln() - lo.ln()) / (hi.ln() - lo.ln())) * 1000.0).round().to_string()
-                    on:change=move |ev| {
-                        let f = event_target_value(&ev).parse::<f64>().unwrap_or(500.0) / 1000.0;
-                        set(key, format!("{:.4}", (lo.ln() + f * (hi.ln() - lo.ln())).exp()));
-                    }
-                />
-            </label>
-            </Control>
-        }
+fn ClippingControls(cfg: Memo<ClippingConfig>, set_field: SetField) -> impl IntoView {
+    let select = move |key, label, options, value| {
+        controls::select(cfg, set_field, key, label, options, value)
     };
-    let select = |key: &'static str,
-                  label: &'static str,
-                  options: Vec<&'static str>,
-                  value: Signal<String>,
-                  set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
-        view! {
-            <Control name=key>
-            <label>
-                <span>{label}</span>
-                <select aria-label=label data-testid=key prop:value=move || value.get() on:change=move |ev| set(key, event_target_value(&ev))>
-                    {options.into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
-                </select>
-            </label>
-            </Control>
-        }
+    let number = move |key, label, value| controls::number(cfg, set_field, key, label, value);
+    let log_slider = move |key, label, range, value| {
+        controls::log_slider(cfg, set_field, key, label, range, value)
     };
-    let number = |key: &'static str,
-                  label: &'static str,
-                  value: Signal<String>,
-                  set: Box<dyn Fn(&'static str, String) + Send + Sync>| {
-        view! {
-            <Control name=key>
-            <label>
-                <span>{label}</span>
-                <input type="number" aria-label=label data-testid=key prop:value=move || value.get() on:change=move |ev| set(key, event_target_value(&ev)) />
-            </label>
-            </Control>
-        }
+    let noise_param = move || match cfg.with(|c| c.noise) {
+        Noise::StudentT => log_slider(
+            "df",
+            "degrees of freedom ν",
+            (1.0, 30.0),
+            |c: &ClippingConfig| c.df,
+        )
+        .into_any(),
+        Noise::Stable => log_slider("alpha", "stability α", (0.5, 2.0), |c: &ClippingConfig| {
+            c.alpha
+        })
+        .into_any(),
+        Noise::Corrupted => number("fraction", "corrupted fraction", |c: &ClippingConfig| {
+            c.fraction.to_string()
+        })
+        .into_any(),
+        Noise::Gaussian | Noise::Skewed => view! { <span></span> }.into_any(),
     };
-    let s = set_field.clone();
-    let b = move || -> Box<dyn Fn(&'static str, String) + Send + Sync> { Box::new(s.clone()) };
-    let field = move |f: fn(&ClippingConfig) -> String| Signal::derive(move || cfg.with(f));
-    let b2 = b.clone();
-    let noise_param = move || {
-        let b = b2.clone();
-        match cfg.with(|c| c.noise) {
-            Noise::StudentT => log_slider(
-                "df",
-                1.0,
-                30.0,
-                Memo::new(move |_| cfg.with(|c| c.df)),
-                "degrees of freedom ν".into(),
-                b(),
-            )
-            .into_any(),
-            Noise::Stable => log_slider(
-                "alpha",
-                0.5,
-                2.0,
-                Memo::new(move |_| cfg.with(|c| c.alpha)),
-                "stability α".into(),
-                b(),
-            )
-            .into_any(),
-            Noise::Corrupted => number(
-                "fraction",
-                "corrupted fraction",
-                field(|c| c.fraction.to_string()),
-                b(),
-            )
-            .into_any(),
-            Noise::Gaussian | Noise::Skewed => view! { <span></span> }.into_any(),
-        }
-    };
-    let s2 = set_field.clone();
     view! {
         <div class="controls">
-            {select("objective", "objective", Objective::ALL.iter().map(|o| o.as_str()).collect(), field(|c| c.objective.render()), b())}
-            {select("noise", "noise", Noise::ALL.iter().map(|o| o.as_str()).collect(), field(|c| c.noise.render()), b())}
+            {select("objective", "objective", Objective::ALL.iter().map(|o| o.as_str()).collect(), |c| c.objective.render())}
+            {select("noise", "noise", Noise::ALL.iter().map(|o| o.as_str()).collect(), |c| c.noise.render())}
             {noise_param}
-            {log_slider("scale", 0.01, 100.0, Memo::new(move |_| cfg.with(|c| c.scale)), "noise scale s".into(), b())}
-            <Control name="state_dependent">
-            <label class="check">
-                <input type="checkbox" prop:checked=move || cfg.with(|c| c.state_dependent)
-                    on:change=move |ev| s2("state_dependent", event_target_checked(&ev).to_string()) />
-                <span>"scale grows with ‖x − x*‖"</span>
-            </label>
-            </Control>
-            {log_slider("threshold", 0.001, 1000.0, Memo::new(move |_| cfg.with(|c| c.threshold)), "threshold c".into(), b())}
-            {log_slider("lr", 0.0001, 1.0, Memo::new(move |_| cfg.with(|c| c.lr)), "learning rate".into(), b())}
-            {number("batch", "batch", field(|c| c.batch.to_string()), b())}
-            {number("groups", "MoM groups", field(|c| c.groups.to_string()), b())}
-            {select("norm", "clip norm", Norm::ALL.iter().map(|o| o.as_str()).collect(), field(|c| c.norm.render()), b())}
-            {number("steps", "steps", field(|c| c.steps.to_string()), b())}
-            {number("runs", "runs", field(|c| c.runs.to_string()), b())}
-            {number("seed", "seed", field(|c| c.seed.to_string()), b())}
+            {log_slider("scale", "noise scale s", (0.01, 100.0), |c| c.scale)}
+            {controls::checkbox(cfg, set_field, "state_dependent", "scale grows with ‖x − x*‖", |c| c.state_dependent)}
+            {log_slider("threshold", "threshold c", (0.001, 1000.0), |c| c.threshold)}
+            {log_slider("lr", "learning rate", (0.0001, 1.0), |c| c.lr)}
+            {number("batch", "batch", |c| c.batch.to_string())}
+            {number("groups", "MoM groups", |c| c.groups.to_string())}
+            {select("norm", "clip norm", Norm::ALL.iter().map(|o| o.as_str()).collect(), |c| c.norm.render())}
+            {number("steps", "steps", |c| c.steps.to_string())}
+            {number("runs", "runs", |c| c.runs.to_string())}
+            {number("seed", "seed", |c| c.seed.to_string())}
         </div>
     }
 }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{CATEGORY_COLORS, LinePlot, Series, canvas_context, short};
+use super::controls::{self, SetField};
 use super::export::PlotExport;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config};
@@ -576,16 +577,8 @@ pub fn DiffusionWidget() -> impl IntoView {
                             {move || if playing.get() { "Pause" } else { "Play" }}
                         </button>
                         <button data-testid="restart" on:click=restart>"Restart"</button>
-                        <label class="check">
-                            <input type="checkbox" data-testid="trails" prop:checked=move || cfg.with(|c| c.trails)
-                                on:change=move |ev| set_field.run(("trails", event_target_checked(&ev).to_string())) />
-                            "trails"
-                        </label>
-                        <label class="check">
-                            <input type="checkbox" data-testid="field" prop:checked=move || cfg.with(|c| c.field)
-                                on:change=move |ev| set_field.run(("field", event_target_checked(&ev).to_string())) />
-                            "score field"
-                        </label>
+                        {controls::checkbox(cfg, set_field, "trails", "trails", |c| c.trails)}
+                        {controls::checkbox(cfg, set_field, "field", "score field", |c| c.field)}
                     </div>
                     <label class="timeline">
                         <span>"timeline"</span>
@@ -781,55 +774,16 @@ fn ScheduleView(
 #[component]
 fn DiffusionControls(
     cfg: Memo<DiffusionConfig>,
-    set_field: Callback<(&'static str, String)>,
+    set_field: SetField,
     drawing: RwSignal<Drawing>,
     drawing_note: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let select = move |key: &'static str,
-                       label: &'static str,
-                       options: Vec<&'static str>,
-                       value: fn(&DiffusionConfig) -> String| {
-        view! {
-            <Control name=key>
-            <label>
-                <span>{label}</span>
-                <select aria-label=label data-testid=key prop:value=move || cfg.with(value) on:change=move |ev| set_field.run((key, event_target_value(&ev)))>
-                    {options.into_iter().map(|o| view! { <option value=o>{o}</option> }).collect_view()}
-                </select>
-            </label>
-            </Control>
-        }
+    let select = move |key, label, options, value| {
+        controls::select(cfg, set_field, key, label, options, value)
     };
-    let slider = move |key: &'static str,
-                       label: &'static str,
-                       lo: f64,
-                       hi: f64,
-                       step: f64,
-                       value: fn(&DiffusionConfig) -> f64| {
-        view! {
-            <Control name=key>
-            <label>
-                <span>{move || format!("{label} = {}", short(cfg.with(value)))}</span>
-                <input type="range" aria-label=label data-testid=key
-                    min=lo.to_string() max=hi.to_string() step=step.to_string()
-                    prop:value=move || cfg.with(value).to_string()
-                    on:change=move |ev| set_field.run((key, event_target_value(&ev))) />
-            </label>
-            </Control>
-        }
-    };
-    let number = move |key: &'static str,
-                       label: &'static str,
-                       value: fn(&DiffusionConfig) -> String| {
-        view! {
-            <Control name=key>
-            <label>
-                <span>{label}</span>
-                <input type="number" aria-label=label data-testid=key prop:value=move || cfg.with(value) on:change=move |ev| set_field.run((key, event_target_value(&ev))) />
-            </label>
-            </Control>
-        }
-    };
+    let slider =
+        move |key, label, range, value| controls::slider(cfg, set_field, key, label, range, value);
+    let number = move |key, label, value| controls::number(cfg, set_field, key, label, value);
     let datasets: Vec<&'static str> = DiffusionData::ALL.iter().map(|d| d.as_str()).collect();
     let scores: Vec<&'static str> = ScoreKind::ALL.iter().map(|d| d.as_str()).collect();
     let samplers: Vec<&'static str> = SamplerKind::ALL.iter().map(|d| d.as_str()).collect();
@@ -839,27 +793,21 @@ fn DiffusionControls(
         <div class="controls diffusion-controls">
             {select("dataset", "data set", datasets, |c| c.dataset.render())}
             {select("score", "score source", scores, |c| c.score.render())}
-            {move || (cfg.with(|c| c.score) == ScoreKind::Smoothed).then(|| slider("smoothing", "smoothing σ", 0.0, 0.3, 0.005, |c| c.smoothing))}
+            {move || (cfg.with(|c| c.score) == ScoreKind::Smoothed).then(|| slider("smoothing", "smoothing σ", (0.0, 0.3, 0.005), |c| c.smoothing))}
             {select("sampler", "sampler", samplers, |c| c.sampler.render())}
-            {move || (cfg.with(|c| c.sampler) == SamplerKind::Ddim).then(|| slider("eta", "η", 0.0, 1.0, 0.05, |c| c.eta))}
+            {move || (cfg.with(|c| c.sampler) == SamplerKind::Ddim).then(|| slider("eta", "η", (0.0, 1.0, 0.05), |c| c.eta))}
             {move || (cfg.with(|c| c.sampler) == SamplerKind::Langevin).then(|| view! {
                 {number("langevin_steps", "Langevin steps per level", |c| c.langevin_steps.render())}
-                {slider("langevin_delta", "Langevin step δ", 0.01, 1.0, 0.01, |c| c.langevin_delta)}
+                {slider("langevin_delta", "Langevin step δ", (0.01, 1.0, 0.01), |c| c.langevin_delta)}
             })}
             {select("schedule", "schedule", schedules, |c| c.schedule.render())}
             {number("steps", "steps", |c| c.steps.render())}
             {number("n", "particles", |c| c.n.render())}
-            {slider("guidance", "guidance w", 0.0, 15.0, 0.25, |c| c.guidance)}
-            <Control name="project">
-            <label class="check">
-                <input type="checkbox" data-testid="project" prop:checked=move || cfg.with(|c| c.project)
-                    on:change=move |ev| set_field.run(("project", event_target_checked(&ev).to_string())) />
-                "drop the parallel part (APG)"
-            </label>
-            </Control>
+            {slider("guidance", "guidance w", (0.0, 15.0, 0.25), |c| c.guidance)}
+            {controls::checkbox(cfg, set_field, "project", "drop the parallel part (APG)", |c| c.project)}
             {number("train", "training points", |c| c.train.render())}
             {number("seed", "seed", |c| c.seed.render())}
-            {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm_std", "component std", 0.01, 0.5, 0.01, |c| c.gmm_std))}
+            {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm_std", "component std", (0.01, 0.5, 0.01), |c| c.gmm_std))}
             {move || (cfg.with(|c| c.dataset) == DiffusionData::Drawn).then(|| view! {
                 <div class="drawing-tools">
                     <p class="muted">{move || format!("{} drawn points — drag on the canvas to add more.", drawing.with(|d| d.points.len()))}</p>

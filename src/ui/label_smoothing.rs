@@ -13,6 +13,7 @@ use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, report_gpu_fault, shared_gpu, use_active_backend};
 use super::charts::{CATEGORY_COLORS, LinePlot, Series, canvas_context, short};
+use super::controls::{self, SetField};
 use super::export::PlotExport;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config};
@@ -622,58 +623,16 @@ fn MetricsTable(
 }
 
 #[component]
-fn LsControls(
-    cfg: Memo<LabelSmoothingConfig>,
-    set_field: Callback<(&'static str, String)>,
-) -> impl IntoView {
-    let slider = move |key: &'static str,
-                       label: &'static str,
-                       lo: f64,
-                       hi: f64,
-                       step: f64,
-                       value: fn(&LabelSmoothingConfig) -> f64| {
-        view! {
-            <Control name=key>
-            <label class="wide">
-                <span>{move || format!("{label} = {}", short(cfg.with(value)))}</span>
-                <input type="range" aria-label=label data-testid=key
-                    min=lo.to_string() max=hi.to_string() step=step.to_string()
-                    prop:value=move || cfg.with(value).to_string()
-                    on:change=move |ev| set_field.run((key, event_target_value(&ev))) />
-            </label>
-            </Control>
-        }
-    };
-    let number = move |key: &'static str,
-                       label: &'static str,
-                       value: fn(&LabelSmoothingConfig) -> String| {
-        view! {
-            <Control name=key>
-            <label>
-                <span>{label}</span>
-                <input type="text" inputmode="decimal" aria-label=label data-testid=key prop:value=move || cfg.with(value)
-                    on:change=move |ev| set_field.run((key, event_target_value(&ev))) />
-            </label>
-            </Control>
-        }
-    };
+fn LsControls(cfg: Memo<LabelSmoothingConfig>, set_field: SetField) -> impl IntoView {
+    let slider =
+        move |key, label, range, value| controls::slider(cfg, set_field, key, label, range, value);
+    let number = move |key, label, value| controls::number(cfg, set_field, key, label, value);
     view! {
         <div class="controls stacked ls-controls">
-            <Control name="dataset">
-            <label>
-                <span>"data set"</span>
-                <select aria-label="data set" data-testid="dataset" prop:value=move || cfg.with(|c| c.dataset.render())
-                    on:change=move |ev| set_field.run(("dataset", event_target_value(&ev)))>
-                    {[DatasetId::Gauss8, DatasetId::Blobs3, DatasetId::Spirals3, DatasetId::Moons, DatasetId::Circles]
-                        .into_iter()
-                        .map(|d| view! { <option value=d.as_str()>{d.as_str()}</option> })
-                        .collect_view()}
-                </select>
-            </label>
-            </Control>
-            {slider("smoothing", "smoothing ε", 0.0, 0.5, 0.01, |c| c.smoothing)}
-            {slider("maxsup", "MaxSup α (0 = off)", 0.0, 1.0, 0.05, |c| c.maxsup)}
-            {slider("noise", "label noise", 0.0, 0.5, 0.01, |c| c.noise)}
+            {controls::select(cfg, set_field, "dataset", "data set", [DatasetId::Gauss8, DatasetId::Blobs3, DatasetId::Spirals3, DatasetId::Moons, DatasetId::Circles].iter().map(|d| d.as_str()).collect(), |c| c.dataset.render())}
+            {slider("smoothing", "smoothing ε", (0.0, 0.5, 0.01), |c| c.smoothing)}
+            {slider("maxsup", "MaxSup α (0 = off)", (0.0, 1.0, 0.05), |c| c.maxsup)}
+            {slider("noise", "label noise", (0.0, 0.5, 0.01), |c| c.noise)}
             <div class="ls-row">
                 {number("tsla", "TSLA: ε off from step (0 = never)", |c| c.tsla.render())}
                 {number("hidden", "hidden widths", |c| c.hidden.render())}
