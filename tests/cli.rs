@@ -19,6 +19,20 @@ fn stdout_json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON value")
 }
 
+/// Exit status 2, one line on stderr naming `needle`, nothing on stdout.
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let out = gradlab(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: one line, got {err}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+}
+
 #[test]
 fn list_prints_the_runnable_experiments() {
     let v = stdout_json(&gradlab(&["list"]));
@@ -274,16 +288,7 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         ),
         (vec![], "no command"),
     ] {
-        let out = gradlab(&args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(
-            err.trim_end().lines().count(),
-            1,
-            "{args:?}: one line, got {err}"
-        );
-        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+        assert_usage_error(&args, needle);
     }
 }
 
@@ -741,16 +746,7 @@ fn diffusion_bad_input_exits_2_naming_the_flag() {
         ),
         (vec!["bench", "diffusion-step", "--n", "0"], "--n"),
     ] {
-        let out = gradlab(&args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(
-            err.trim_end().lines().count(),
-            1,
-            "{args:?}: one line, got {err}"
-        );
-        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+        assert_usage_error(&args, needle);
     }
 }
 
