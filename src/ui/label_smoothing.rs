@@ -243,6 +243,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
     let step = RwSignal::new(0u32);
     let computed_on = RwSignal::new(None::<Backend>);
     let snap = RwSignal::new(None::<Arc<Snapshot>>);
+    let diverged = RwSignal::new(None::<String>);
     let regions = RwSignal::new(Vec::<Option<Arc<Region>>>::new());
     let test_data = RwSignal::new(None::<Arc<TestData>>);
     let example = RwSignal::new(0usize);
@@ -257,6 +258,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
         generation.set_value(this);
         runner.set_value(None);
         snap.set(None);
+        diverged.set(None);
         step.set(0);
         regions.set(vec![None; c.kinds().len()]);
         computed_on.set(None);
@@ -355,6 +357,14 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                         Ok(s) => {
                             r.snapped_at = super::now_ms();
                             r.snapped_step = Some(s.step);
+                            if let Some(m) = s.models.iter().find(|m| !m.nll.is_finite()) {
+                                playing.set(false);
+                                diverged.set(Some(format!(
+                                    "The {} model diverged at step {} (its loss is no longer a finite number). Lower the learning rate, or press Reset.",
+                                    m.kind.as_str(),
+                                    s.step
+                                )));
+                            }
                             snap.set(Some(Arc::new(s)));
                             put_back(this, r);
                         }
@@ -466,6 +476,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 </p>
             </header>
             <ConfigNotes notes />
+            {move || diverged.get().map(|m| view! { <p class="notes" role="status" data-testid="diverged">{m}</p> })}
             {move || off_default.get().then(|| view! {
                 <p class="agreement" role="status" data-testid="off-default-note">
                     "The published effects below are only verified at the default setting (gauss8, no label noise). "
