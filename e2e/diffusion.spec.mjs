@@ -85,3 +85,19 @@ test('a corrupted stored drawing is reported and kept, never a crash', async ({ 
   expect(await page.evaluate(() => localStorage.getItem('gradlab.diffusion.drawing.v1.unreadable'))).toContain('"version":9');
   expect(errors).toEqual([]);
 });
+
+test('a GPU lost mid-run: sampling goes on on the CPU, with the URL intact, and says so', async ({ page }, info) => {
+  test.skip(info.project.name !== 'webgpu', 'needs a GPU to lose');
+  const errors = watchErrors(page);
+  const url = '/diffusion?sampler=ddpm&steps=600&n=2048&seed=3';
+  await page.goto(url);
+  await expect(page.getByTestId('diffusion-backend')).toHaveText('WebGPU', { timeout: 30_000 });
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
+  expect(await page.evaluate(() => window.wasmBindings.gradlab_lose_gpu())).toBe(true);
+  await expect(page.getByTestId('backend-badge')).toContainText('lost', { timeout: 30_000 });
+  await expect(page.getByTestId('diffusion-backend')).toHaveText('CPU', { timeout: 30_000 });
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBe(600);
+  expect(page.url()).toContain('sampler=ddpm&steps=600&n=2048&seed=3');
+  await expect(page.getByTestId('sampler')).toHaveValue('ddpm');
+  expect(errors.filter((e) => !/lost|destroyed|Device/i.test(e))).toEqual([]);
+});

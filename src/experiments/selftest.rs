@@ -5,14 +5,18 @@
 use serde::Serialize;
 
 use super::clipping::{ClippingConfig, METHODS};
+use super::diffusion::{self, DiffusionConfig, ScoreKind};
 use super::gumbel::{self, GumbelConfig};
 use super::rng::agreement;
 use super::train_mlp::{TrainMlpConfig, Trainer};
+use crate::gpu::diffusion::DiffusionKernel;
 use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::mlp::MlpGpu;
 use crate::gpu::robust::RobustRuns;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
 use crate::kernels::datasets::DatasetId;
+use crate::kernels::diffusion::SamplerKind;
+use crate::kernels::diffusion::score::{MlpDenoiser, denoiser_schedule};
 use crate::kernels::mlp::{Activation, MlpSpec, featurize, init_params, predict};
 use crate::kernels::rng::{self, RngKey};
 use crate::kernels::robust;
@@ -178,6 +182,49 @@ pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         "mlp_train_step",
         "relative L2 parameter difference after 100 steps",
         diff / norm,
+        1e-3,
+    ));
+
+    // Diffusion sampling: every sampler family and source, guided too, with a
+    // random-weight MLP (no file needed): samples within 1e-3 (the native test
+    // measures ≤ 1e-4; `tests/gpu_diffusion.rs` justifies the bound).
+    let kernel = DiffusionKernel::new(gpu).await?;
+    let net = MlpDenoiser {
+        spec: MlpDenoiser::spec(&[32, 32], 8),
+        params: init_params(&MlpDenoiser::spec(&[32, 32], 8), 9),
+        alphas_cumprod: denoiser_schedule(),
+    };
+    let mut worst = 0.0f64;
+    for (sampler, score, guidance) in [
+        (SamplerKind::Ddpm, ScoreKind::ExactGmm, 0.0),
+        (SamplerKind::Heun, ScoreKind::Smoothed, 3.0),
+        (SamplerKind::Langevin, ScoreKind::Gaussian, 0.0),
+        (SamplerKind::Iadb, ScoreKind::Empirical, 0.0),
+        (SamplerKind::Heun, ScoreKind::Mlp, 3.0),
+    ] {
+        let cfg = DiffusionConfig {
+            sampler,
+            score,
+            guidance,
+            steps: 8,
+            n: 256,
+            ..DiffusionConfig::default()
+        };
+        let mlp = (score == ScoreKind::Mlp).then(|| net.clone());
+        let cpu = diffusion::sample_cpu(&cfg, mlp.clone());
+        let on_gpu = diffusion::sample_gpu(gpu, &kernel, &cfg, mlp).await?;
+        if let (Ok(a), Ok(b)) = (cpu, on_gpu) {
+            for (p, q) in a.samples.iter().zip(&b.samples) {
+                worst = worst.max(f64::from((p[0] - q[0]).abs().max((p[1] - q[1]).abs())));
+            }
+        } else {
+            worst = f64::INFINITY;
+        }
+    }
+    out.push(check(
+        "diffusion_step",
+        "largest sample difference",
+        worst,
         1e-3,
     ));
     Ok(out)
