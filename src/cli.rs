@@ -26,6 +26,7 @@ use crate::kernels::gumbel::{self as gumbel_kernels, Problem};
 use crate::kernels::mlp::{self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets};
 use crate::kernels::model_file;
 use crate::kernels::rng::{self, RngKey};
+use crate::kernels::robust::{self, Method};
 
 /// A failure the CLI reports on stderr, with its exit status.
 #[derive(Debug)]
@@ -324,6 +325,21 @@ crate::define_config! {
 }
 
 crate::define_config! {
+    /// Size of a robust-estimator benchmark: runs × steps SGD steps of one estimator,
+    /// each step combining a minibatch of sample gradients.
+    pub struct BenchRobustConfig {
+        /// The estimator.
+        method: Method = Method::ClipNorm, ();
+        /// Independent runs per iteration.
+        runs: u32 = 64, Range::new(1, 4096);
+        /// SGD steps per run.
+        steps: u32 = 200, Range::new(1, 10_000);
+        /// Sample gradients per step.
+        batch: u32 = 32, Range::new(1, 256);
+    }
+}
+
+crate::define_config! {
     /// Size of an MLP inference benchmark run (2 → hidden → 2, ReLU).
     pub struct BenchMlpForwardConfig {
         /// Points per forward pass.
@@ -377,7 +393,7 @@ pub fn time_iterations(mut iter: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() * 1e3 / f64::from(n)
 }
 
-const BENCH_KERNELS: &str = "rng, gumbel, mlp-forward, mlp-train-step, diffusion-step";
+const BENCH_KERNELS: &str = "rng, gumbel, robust, mlp-forward, mlp-train-step, diffusion-step";
 
 fn bench(rest: &[String]) -> Result<String, CliError> {
     let Some((kernel, rest)) = rest.split_first() else {
@@ -386,6 +402,47 @@ fn bench(rest: &[String]) -> Result<String, CliError> {
         )));
     };
     let report = match kernel.as_str() {
+        "robust" => {
+            if wants_help(rest) {
+                return Ok(help::<BenchRobustConfig>("bench robust", ""));
+            }
+            let (cfg, backend, _) = parse_config::<BenchRobustConfig>(rest, &[])?;
+            let clip = ClippingConfig {
+                steps: cfg.steps,
+                runs: cfg.runs,
+                batch: cfg.batch,
+                ..ClippingConfig::default()
+            };
+            let spec = clip.run_spec(cfg.method);
+            let ms = match backend {
+                Backend::Cpu => time_iterations(|| {
+                    for r in 0..cfg.runs {
+                        std::hint::black_box(robust::run(&spec, r, false));
+                    }
+                }),
+                Backend::Gpu => {
+                    let gpu = request_gpu()?;
+                    let kernel = pollster::block_on(RobustRuns::new(&gpu)).map_err(gpu_fault)?;
+                    let mut fault = None;
+                    let ms = time_iterations(|| {
+                        if let Err(e) =
+                            pollster::block_on(kernel.curves(&gpu, &spec, &[cfg.method], cfg.runs))
+                        {
+                            fault = Some(e);
+                        }
+                    });
+                    if let Some(e) = fault {
+                        return Err(gpu_fault(e));
+                    }
+                    ms
+                }
+            };
+            // Items: sample gradients combined (runs × steps × batch).
+            let items = cfg.runs.saturating_mul(cfg.steps).saturating_mul(cfg.batch);
+            let mut r = BenchReport::new("robust", backend, items, ms);
+            r.kernel = cfg.method.as_str();
+            r
+        }
         "diffusion-step" => {
             if wants_help(rest) {
                 return Ok(help::<DiffusionConfig>("bench diffusion-step", ""));

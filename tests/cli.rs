@@ -775,3 +775,24 @@ fn bench_diffusion_step_prints_the_bench_json() {
     assert!(v["items_per_s"].as_f64().expect("number") > 0.0);
     assert!(v["ms_per_iter"].as_f64().expect("number") > 0.0);
 }
+
+#[test]
+fn bench_robust_names_the_estimator() {
+    let v = stdout_json(&gradlab(&[
+        "bench",
+        "robust",
+        "--method",
+        "geomedian",
+        "--runs",
+        "2",
+        "--steps",
+        "5",
+        "--batch",
+        "4",
+    ]));
+    assert_eq!(v["kernel"], "geomedian");
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["size"], 2 * 5 * 4);
+    assert!(v["ms_per_iter"].as_f64().unwrap() > 0.0);
+    assert_usage_error(&["bench", "robust", "--method", "trimmed-mean"], "--method");
+}
