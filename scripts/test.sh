@@ -49,3 +49,6 @@ playwright test --config e2e/playwright.config.mjs
 
 step "release bundle sizes"
 scripts/sizes.sh
+
+step "performance budgets (reported, not asserted; see e2e/budgets.spec.mjs)"
+cat e2e/results/budgets.json 2>/dev/null || echo "(no budgets recorded)"
