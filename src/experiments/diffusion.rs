@@ -188,9 +188,19 @@ impl DiffusionConfig {
             .points
     }
 
+    /// The classes guidance steers towards: all of the data set's when
+    /// guidance is on, none when it is off (w = 0 samples unconditionally).
+    pub fn guidance_classes(&self, classes: usize) -> u32 {
+        if self.guidance != 0.0 {
+            classes as u32
+        } else {
+            0
+        }
+    }
+
     /// Score evaluations per particle for the whole run.
     pub fn evaluations_per_particle(&self, classes: usize) -> usize {
-        let guided = self.guidance != 0.0 && classes > 0;
+        let guided = self.guidance_classes(classes) > 0;
         dk::score_evaluations(&self.sampler_params(), self.steps as usize)
             * if guided { 2 } else { 1 }
     }
@@ -293,11 +303,7 @@ impl Sampling {
             next: particles.clone(),
             particles,
             source,
-            classes: if cfg.guidance != 0.0 {
-                classes as u32
-            } else {
-                0
-            },
+            classes: cfg.guidance_classes(classes),
             cfg,
             step: 0,
             done: 0,
@@ -458,11 +464,7 @@ impl DiffusionConfig {
             seed: self.seed,
             guidance: self.guidance as f32,
             project: self.project,
-            classes: if self.guidance != 0.0 {
-                classes as u32
-            } else {
-                0
-            },
+            classes: self.guidance_classes(classes),
         }
     }
 }
@@ -536,19 +538,18 @@ pub type ScoreArrows = Vec<([f32; 2], [f32; 2])>;
 /// towards the denoised point, which is v·∇log p(x) (Tweedie): the score
 /// scaled to the units of positions, so arrows are comparable across levels.
 pub fn score_field(
+    cfg: &DiffusionConfig,
     source: &Source,
     level: Level,
-    guidance: f32,
-    project: bool,
-    classes: u32,
+    classes: usize,
     side: usize,
     extent: f32,
 ) -> ScoreArrows {
     let g = Guided {
         source,
-        scale: guidance,
-        project,
-        classes,
+        scale: cfg.guidance as f32,
+        project: cfg.project,
+        classes: cfg.guidance_classes(classes),
     };
     let step = 2.0 * extent / side as f32;
     let mut out = Vec::with_capacity(side * side);

@@ -29,7 +29,7 @@ use crate::gpu::Gpu;
 use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, read_particles};
 use crate::kernels::diffusion::data::{DiffusionData, PointSet};
 use crate::kernels::diffusion::score::{MlpDenoiser, Source};
-use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind};
+use crate::kernels::diffusion::{SamplerKind, ScheduleKind};
 
 /// CPU work per animation tick, in milliseconds (the frame budget is 16 ms).
 const CPU_TICK_MS: f64 = 6.0;
@@ -101,7 +101,6 @@ impl Runner {
 struct Frame {
     step: usize,
     total: usize,
-    level: Level,
     backend: Backend,
     revision: u64,
 }
@@ -225,7 +224,6 @@ pub fn DiffusionWidget() -> impl IntoView {
         frame.set(Some(Frame {
             step,
             total: levels.len() - 1,
-            level: levels[step.min(levels.len() - 1)],
             backend: b,
             revision: rev,
         }));
@@ -490,19 +488,10 @@ pub fn DiffusionWidget() -> impl IntoView {
         if level.v <= 0.0 {
             return None;
         }
-        let classes = train_set.with_value(|t| t.class_count) as u32;
+        let classes = train_set.with_value(|t| t.class_count);
         source_copy.with_value(|s| {
-            s.as_ref().map(|s| {
-                dexp::score_field(
-                    s,
-                    level,
-                    c.guidance as f32,
-                    c.project,
-                    if c.guidance != 0.0 { classes } else { 0 },
-                    FIELD_SIDE,
-                    VIEW as f32 * 0.9,
-                )
-            })
+            s.as_ref()
+                .map(|s| dexp::score_field(&c, s, level, classes, FIELD_SIDE, VIEW as f32 * 0.9))
         })
     });
 
@@ -925,11 +914,7 @@ fn ParticleCanvas(
                 ctx.stroke();
             }
         }
-        let classes = if c.guidance != 0.0 {
-            train_set.with_value(|t| t.class_count)
-        } else {
-            0
-        };
+        let classes = c.guidance_classes(train_set.with_value(|t| t.class_count)) as usize;
         runner.with_value(|r| {
             let Some(r) = r else { return };
             let history = r.history();
