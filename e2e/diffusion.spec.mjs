@@ -101,3 +101,17 @@ test('a GPU lost mid-run: sampling goes on on the CPU, with the URL intact, and 
   await expect(page.getByTestId('sampler')).toHaveValue('ddpm');
   expect(errors.filter((e) => !/lost|destroyed|Device/i.test(e))).toEqual([]);
 });
+
+test('a GPU kernel that fails to compile: the widget runs on the CPU and says why', async ({ page }, info) => {
+  test.skip(info.project.name !== 'webgpu', 'needs a GPU whose compiler can fail');
+  await page.goto('/');
+  await expect(page.getByTestId('backend-badge')).toContainText('WebGPU');
+  // No kernel has been compiled yet; from now on every shader is broken.
+  expect(await page.evaluate(() => window.wasmBindings.gradlab_break_shaders())).toBe(true);
+  // Navigate inside the app, so the page (and the broken device) stays.
+  await page.locator('[data-testid="experiment-card"][data-id="diffusion"] a').first().click();
+  await expect(page).toHaveURL(/\/diffusion/);
+  await expect(page.getByTestId('backend-badge')).toContainText('pipeline failed', { timeout: 30_000 });
+  await expect(page.getByTestId('diffusion-backend')).toHaveText('CPU', { timeout: 30_000 });
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
+});

@@ -64,6 +64,8 @@ pub struct Gpu {
     lost: Arc<AtomicBool>,
     lost_reason: Arc<Mutex<Option<String>>>,
     loss_hook: LossHook,
+    /// Set by [`Gpu::force_shader_errors`]: every later shader fails to compile.
+    broken_shaders: AtomicBool,
 }
 
 type LossHook = Arc<Mutex<Option<Box<dyn Fn(String) + Send>>>>;
@@ -141,6 +143,7 @@ impl Gpu {
             lost,
             lost_reason,
             loss_hook,
+            broken_shaders: AtomicBool::new(false),
         })
     }
 
@@ -181,6 +184,13 @@ impl Gpu {
         }
     }
 
+    /// A debug hook to exercise the fallback for a kernel that does not
+    /// compile: every later shader gets a syntax error appended, so the
+    /// driver's real compile error travels the real path.
+    pub fn force_shader_errors(&self) {
+        self.broken_shaders.store(true, Ordering::SeqCst);
+    }
+
     /// Compiles a WGSL module into a compute pipeline, reporting (not panicking on) errors.
     pub async fn compute_pipeline(
         &self,
@@ -189,6 +199,13 @@ impl Gpu {
         entry_point: &str,
     ) -> Result<wgpu::ComputePipeline, GpuError> {
         self.check_alive()?;
+        let broken;
+        let wgsl = if self.broken_shaders.load(Ordering::SeqCst) {
+            broken = format!("{wgsl}\n(this is not WGSL: broken on request)");
+            broken.as_str()
+        } else {
+            wgsl
+        };
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device

@@ -109,6 +109,20 @@ pub fn gradlab_lose_gpu() -> bool {
     })
 }
 
+/// Debug hook for tests: every later GPU kernel fails to compile, so the CPU
+/// fallback for a broken pipeline can be seen working
+/// (`window.wasmBindings.gradlab_break_shaders()`).
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn gradlab_break_shaders() -> bool {
+    GPU.with(|g| match g.borrow().as_ref() {
+        Some(gpu) => {
+            gpu.force_shader_errors();
+            true
+        }
+        None => false,
+    })
+}
+
 /// The reader's choice from the URL (`backend=cpu|gpu`); `None` is automatic.
 pub fn use_requested_backend() -> Memo<Option<Backend>> {
     let query = use_query_map();
