@@ -115,3 +115,26 @@ test('a GPU kernel that fails to compile: the widget runs on the CPU and says wh
   await expect(page.getByTestId('diffusion-backend')).toHaveText('CPU', { timeout: 30_000 });
   await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
 });
+
+test('a dragged mixture component is kept in the browser and comes back on a bare link', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/diffusion?dataset=custom&steps=20&n=256');
+  const canvas = page.getByTestId('particles');
+  const box = await canvas.boundingBox();
+  // The default component at (0, 0.8) sits at x = 50 %, y = (1 − 0.8/2)/2 = 30 %.
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.3);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.4, { steps: 5 });
+  await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.5, { steps: 5 });
+  await page.mouse.up();
+  const gmm = () => (new URL(page.url()).searchParams.get('gmm') ?? '').split(',').map(Number);
+  await expect.poll(async () => (await gmm())[4], { timeout: 10_000 }).toBeGreaterThan(0.9);
+  const moved = await gmm();
+  expect(moved.slice(0, 4)).toEqual([-0.8, -0.5, 0.8, -0.5]);
+  expect(Math.abs(moved[5])).toBeLessThan(0.05);
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('gradlab.diffusion.drawing.v1')));
+  expect(stored.mixture.means[2][0]).toBeCloseTo(moved[4], 5);
+  await page.goto('/diffusion?dataset=custom');
+  await expect.poll(async () => (await gmm()).join(','), { timeout: 10_000 }).toBe(moved.join(','));
+  expect(errors).toEqual([]);
+});

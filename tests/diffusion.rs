@@ -1004,3 +1004,39 @@ fn advance_in_small_budgets_equals_one_run() {
         );
     }
 }
+
+/// The stored document: drawn points and the reader's mixture round-trip;
+/// a document from before mixtures were stored still reads; a mixture outside
+/// the `gmm`/`gmm_std` bounds, or another version, is refused with a message.
+#[test]
+fn stored_drawings_and_mixtures_round_trip_and_bad_ones_are_refused() {
+    use gradlab::experiments::diffusion::{Drawing, StoredMixture};
+    let d = Drawing {
+        mixture: Some(StoredMixture {
+            means: vec![[0.5, -0.25], [-1.0, 1.0]],
+            std: 0.2,
+        }),
+        ..Drawing::new(vec![[0.1, 0.2], [9.0, 0.0]])
+    };
+    let (back, dropped) = Drawing::parse(&d.to_json()).unwrap();
+    assert_eq!(dropped, 1, "the point outside [-3, 3]² is dropped");
+    assert_eq!(back.points, vec![[0.1, 0.2]]);
+    assert_eq!(back.mixture, d.mixture);
+    let mut cfg = DiffusionConfig::default();
+    cfg.set_mixture(back.mixture.as_ref().unwrap()).unwrap();
+    assert_eq!(cfg.gmm, vec![0.5, -0.25, -1.0, 1.0]);
+    assert!((cfg.gmm_std - 0.2).abs() < 1e-6);
+    assert_eq!(cfg.stored_mixture(), back.mixture.unwrap());
+
+    let (old, _) = Drawing::parse(r#"{"version":1,"points":[[0,0]]}"#).unwrap();
+    assert_eq!(old.mixture, None);
+    for bad in [
+        r#"{"version":1,"points":[],"mixture":{"means":[[9,9]],"std":0.1}}"#,
+        r#"{"version":1,"points":[],"mixture":{"means":[[0,0]],"std":0}}"#,
+        r#"{"version":1,"points":[],"mixture":{"means":[],"std":0.1}}"#,
+        r#"{"version":2,"points":[]}"#,
+        r#"{"version":1,"points":[[0,0]"#,
+    ] {
+        assert!(Drawing::parse(bad).is_err(), "{bad}");
+    }
+}

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::Backend;
-use super::config::{ConfigError, ListBound, Range};
+use super::config::{Config, ConfigError, ListBound, Range};
 use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, RunSetup};
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::diffusion::data::{CustomMixture, DiffusionData, FRESH_OFFSET, PointSet};
@@ -186,6 +186,26 @@ impl DiffusionConfig {
         self.dataset
             .points(self.seed, FRESH_OFFSET, METRIC_POINTS, &self.custom())
             .points
+    }
+
+    /// Takes a stored mixture's means and std, strictly (as the CLI would).
+    pub fn set_mixture(&mut self, m: &StoredMixture) -> Result<(), ConfigError> {
+        let gmm: Vec<String> = m
+            .means
+            .iter()
+            .flat_map(|p| [p[0].to_string(), p[1].to_string()])
+            .collect();
+        self.set("gmm", &gmm.join(","), true)?;
+        self.set("gmm_std", &m.std.to_string(), true)
+    }
+
+    /// The custom mixture of this config, to store.
+    pub fn stored_mixture(&self) -> StoredMixture {
+        let c = self.custom();
+        StoredMixture {
+            means: c.means,
+            std: c.std,
+        }
     }
 
     /// The classes guidance steers towards: all of the data set's when
@@ -566,11 +586,22 @@ pub fn score_field(
     out
 }
 
-/// Reader-drawn points as stored in the browser: a versioned JSON document.
+/// What a reader made, as stored in the browser and exported: drawn points
+/// and the last custom mixture they placed, in one versioned JSON document.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Drawing {
     pub version: u32,
     pub points: Vec<[f32; 2]>,
+    /// The custom mixture (its means and component std), once placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixture: Option<StoredMixture>,
+}
+
+/// A reader-placed mixture: what the `gmm` and `gmm_std` keys hold.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StoredMixture {
+    pub means: Vec<[f32; 2]>,
+    pub std: f32,
 }
 
 /// The version of [`Drawing`] this build writes and reads.
@@ -581,11 +612,13 @@ impl Drawing {
         Self {
             version: DRAWING_VERSION,
             points,
+            mixture: None,
         }
     }
 
-    /// Parses a stored or imported drawing, rejecting other versions and
-    /// bad points with a message; points outside the canvas are dropped.
+    /// Parses a stored or imported drawing, rejecting other versions and bad
+    /// values with a message; points outside the canvas are dropped, and a
+    /// mixture is checked against the bounds of the `gmm` and `gmm_std` keys.
     pub fn parse(text: &str) -> Result<(Self, usize), String> {
         if text.len() > 1 << 20 {
             return Err("the drawing is larger than 1 MB".into());
@@ -598,8 +631,23 @@ impl Drawing {
                 d.version
             ));
         }
+        let mixture = match d.mixture {
+            None => None,
+            Some(m) => {
+                let mut cfg = DiffusionConfig::default();
+                cfg.set_mixture(&m)
+                    .map_err(|e| format!("its mixture is not usable: {e}"))?;
+                Some(m)
+            }
+        };
         let (points, dropped) = crate::kernels::diffusion::data::sanitize_drawn(&d.points);
-        Ok((Self::new(points), dropped))
+        Ok((
+            Self {
+                mixture,
+                ..Self::new(points)
+            },
+            dropped,
+        ))
     }
 
     pub fn to_json(&self) -> String {

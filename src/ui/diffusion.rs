@@ -187,6 +187,13 @@ pub fn DiffusionWidget() -> impl IntoView {
     let (stored, stored_note) = read_drawing();
     let drawing = RwSignal::new(stored);
     let drawing_note = RwSignal::new(stored_note);
+    // Runs restart when the drawn points change, not when a stored mixture does.
+    let drawn_points = Memo::new(move |_| drawing.with(Drawing::point_set));
+    // Keeps the reader's custom mixture in the browser (with the drawing).
+    let keep_mixture = move |c: &DiffusionConfig| {
+        drawing.update(|d| d.mixture = Some(c.stored_mixture()));
+        drawing_note.set(drawing.with_untracked(write_drawing).err());
+    };
 
     // Shipped denoisers, fetched once per data set.
     let denoisers = StoredValue::new_local(Vec::<(DiffusionData, MlpDenoiser)>::new());
@@ -282,7 +289,7 @@ pub fn DiffusionWidget() -> impl IntoView {
     Effect::new(move |_| {
         let c = run_key.get();
         let b = backend.get();
-        let d = drawing.get();
+        let drawn = drawn_points.get();
         denoiser_rev.track();
         restarts.track();
         let this = generation.get_value() + 1;
@@ -295,7 +302,6 @@ pub fn DiffusionWidget() -> impl IntoView {
         report.set(None);
         scrub.set(None);
         message.set(None);
-        let drawn = d.point_set();
         let train = c.training_set(&drawn);
         fresh.set_value(c.fresh_data(&drawn));
         let mlp = if c.score == ScoreKind::Mlp {
@@ -502,8 +508,30 @@ pub fn DiffusionWidget() -> impl IntoView {
             let _ = c.set(key, &value, false);
             let _ = c.reconcile();
             set_config(&c);
+            if key == "gmm_std" {
+                keep_mixture(&c);
+            }
         })
     };
+    let apply_config = {
+        let set_config = set_config.clone();
+        Callback::new(move |c: DiffusionConfig| set_config(&c))
+    };
+    // A bare `?dataset=custom` link opens the reader's own stored mixture.
+    {
+        let set_config = set_config.clone();
+        let query = leptos_router::hooks::use_query_map();
+        let bare = query.with_untracked(|q| q.get("gmm").is_none());
+        let stored = drawing.with_untracked(|d| d.mixture.clone());
+        let mut c = cfg.get_untracked();
+        if bare
+            && c.dataset == DiffusionData::Custom
+            && let Some(m) = stored
+            && c.set_mixture(&m).is_ok()
+        {
+            set_config(&c);
+        }
+    }
     let set_gmm = {
         let set_config = set_config.clone();
         move |means: Vec<[f32; 2]>| {
@@ -519,6 +547,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                 .collect();
             let _ = c.reconcile();
             set_config(&c);
+            keep_mixture(&c);
         }
     };
 
@@ -595,7 +624,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                 </section>
                 <section class="panel">
                     <h2>"Settings"</h2>
-                    <DiffusionControls cfg set_field drawing drawing_note />
+                    <DiffusionControls cfg set_field apply_config drawing drawing_note />
                 </section>
             </div>
             <div class="panels two">
@@ -764,6 +793,8 @@ fn ScheduleView(
 fn DiffusionControls(
     cfg: Memo<DiffusionConfig>,
     set_field: SetField,
+    /// Writes a whole config (an imported mixture).
+    apply_config: Callback<DiffusionConfig>,
     drawing: RwSignal<Drawing>,
     drawing_note: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -797,12 +828,16 @@ fn DiffusionControls(
             {number("train", "training points", |c| c.train.render())}
             {number("seed", "seed", |c| c.seed.render())}
             {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm_std", "component std", (0.01, 0.5, 0.01), |c| c.gmm_std))}
-            {move || (cfg.with(|c| c.dataset) == DiffusionData::Drawn).then(|| view! {
+            {move || matches!(cfg.with(|c| c.dataset), DiffusionData::Drawn | DiffusionData::Custom).then(|| view! {
                 <div class="drawing-tools">
-                    <p class="muted">{move || format!("{} drawn points — drag on the canvas to add more.", drawing.with(|d| d.points.len()))}</p>
+                    <p class="muted">{move || format!(
+                        "{} drawn points{}; both are kept in this browser. Drag on the canvas to add points or move a component.",
+                        drawing.with(|d| d.points.len()),
+                        if drawing.with(|d| d.mixture.is_some()) { " and your mixture" } else { "" },
+                    )}</p>
                     <div class="buttons">
                         <button data-testid="clear-drawing" on:click=move |_| {
-                            let d = Drawing::new(Vec::new());
+                            let d = Drawing { points: Vec::new(), ..drawing.get_untracked() };
                             drawing_note.set(write_drawing(&d).err());
                             drawing.set(d);
                         }>"Clear"</button>
@@ -821,6 +856,12 @@ fn DiffusionControls(
                             Ok((d, dropped)) => {
                                 let note = write_drawing(&d).err().or((dropped > 0).then(|| format!("{dropped} points outside the canvas were left out.")));
                                 drawing_note.set(note);
+                                if let Some(m) = &d.mixture {
+                                    let mut c = cfg.get_untracked();
+                                    if c.set_mixture(m).is_ok() {
+                                        apply_config.run(c);
+                                    }
+                                }
                                 drawing.set(d);
                             }
                             Err(e) => drawing_note.set(Some(format!("Import failed: {e}. Your drawing is unchanged."))),
