@@ -61,3 +61,11 @@ test('a hostile clipping link is fixed with named notes', async ({ page }) => {
   }
   expect(errors).toEqual([]);
 });
+
+test('a divergent learning rate is named as diverged, not drawn as if it converged', async ({ page }) => {
+  await page.goto('/clipping?objective=rosenbrock&lr=1&steps=200&runs=8');
+  await expect(page.getByTestId('diverged')).toContainText('mean (SGD)', { timeout: 60_000 });
+  await page.goto('/clipping?steps=200&runs=8');
+  await expect(page.getByTestId('mc-table')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('diverged')).toHaveCount(0);
+});

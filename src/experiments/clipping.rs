@@ -118,6 +118,21 @@ pub struct ClippingReport {
     pub summaries: Vec<(Method, EstimatorSummary)>,
 }
 
+impl ClippingReport {
+    /// Estimators whose runs diverged: the median run ends against the wall
+    /// |x_k| ≤ BOX that keeps every iterate finite (within 1 % of it).
+    pub fn diverged(&self) -> Vec<Method> {
+        self.summaries
+            .iter()
+            .filter(|(_, s)| {
+                !s.final_dist_median.is_finite()
+                    || s.final_dist_median >= 0.99 * f64::from(crate::kernels::robust::BOX)
+            })
+            .map(|(m, _)| *m)
+            .collect()
+    }
+}
+
 /// The q-quantile of `v` (linear interpolation between order statistics).
 pub fn quantile(v: &mut [f32], q: f64) -> f64 {
     v.sort_by(f32::total_cmp);

@@ -445,7 +445,17 @@ fn MonteCarloPlot(r: ClippingReport, backend: Backend) -> impl IntoView {
             }
         })
         .collect_view();
+    let diverged = r.diverged();
+    let warning = (!diverged.is_empty()).then(|| {
+        let names = diverged.iter().map(|m| method_label(*m)).collect::<Vec<_>>().join(", ");
+        view! {
+            <p class="notes" role="status" data-testid="diverged">
+                {format!("Diverged: {names} — the runs ran into the |x| ≤ 1000 wall that keeps them finite. Lower the learning rate or press Reset.")}
+            </p>
+        }
+    });
     view! {
+        {warning}
         <div class="plots mc">
             <LinePlot series log_y=true x_label="step" y_label="‖x − x*‖" title="Median and 10–90 % band over runs".to_string() />
             <div class="table-scroll">
