@@ -1,11 +1,11 @@
 // Long runs: each experiment runs for a bounded time while the JS heap (after
 // a forced GC) and the wasm memory are recorded every 10 s; after warm-up
 // neither may grow by 10 % or more. And a hidden tab does no work.
-// SOAK_SECONDS (default 40) sets each experiment's run; the CPU project only,
+// SOAK_SECONDS (default 60) sets each experiment's run; the CPU project only,
 // since that is where the page's own memory does the work.
 import { test, expect } from '@playwright/test';
 
-const SECONDS = Number(process.env.SOAK_SECONDS || 40);
+const SECONDS = Number(process.env.SOAK_SECONDS || 60);
 const ROUTES = [
   '/rng',
   '/gumbel?anneal=0.01',
