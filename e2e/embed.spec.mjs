@@ -43,6 +43,21 @@ test('an unknown experiment in a custom element says so, and the Embed button gi
   });
   await expect(page.locator('#bad')).toContainText('unknown experiment');
   await expect(page.locator('#bad iframe')).toHaveCount(0);
+  // Every live experiment can be embedded as a custom element.
+  for (const id of ['label-smoothing', 'diffusion']) {
+    await page.evaluate((id) => {
+      const el = document.createElement('gradlab-widget');
+      el.setAttribute('experiment', id);
+      el.setAttribute('config', 'seed=2');
+      el.id = `w-${id}`;
+      document.body.append(el);
+    }, id);
+    const frame = page.locator(`#w-${id} iframe`);
+    await expect(frame).toHaveAttribute('src', new RegExp(`/embed/${id}\\?seed=2`));
+    // embed.js loads frames lazily: bring this one into view.
+    await frame.scrollIntoViewIfNeeded();
+    await expect(frame.contentFrame().getByTestId(`${id}-widget`)).toBeVisible({ timeout: 60_000 });
+  }
   await page.goto('/gumbel?tau=0.3');
   await page.getByTestId('embed').click();
   const snippets = page.getByTestId('embed-snippets');

@@ -8,7 +8,7 @@
   const script = document.currentScript;
   const base = new URL('.', script ? script.src : location.href);
   const origin = base.origin;
-  const EXPERIMENTS = ['rng', 'gumbel', 'clipping', 'diffusion'];
+  const EXPERIMENTS = ['rng', 'gumbel', 'label-smoothing', 'clipping', 'diffusion'];
 
   const frames = new Set();
   const track = (iframe) => frames.add(iframe);
