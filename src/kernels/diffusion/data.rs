@@ -44,8 +44,7 @@ pub const RING_RADII: [f32; 3] = [0.35, 0.75, 1.15];
 pub const RING_NOISE: f32 = 0.03;
 /// Noise of the swiss roll, in its 2D units.
 pub const SWISS_NOISE: f32 = 0.02;
-/// Most reader-placed mixture components and drawn points.
-pub const MAX_CUSTOM_COMPONENTS: usize = 16;
+/// Most reader-drawn points kept.
 pub const MAX_DRAWN_POINTS: usize = 4096;
 
 /// Labelled 2D points.
