@@ -2,8 +2,6 @@
 //! objective's contours, the noise's tail, a Monte Carlo over many runs, and
 //! clipping's stationary bias under asymmetric noise.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -90,21 +88,13 @@ pub fn ClippingWidget() -> impl IntoView {
         paths.track();
         frame.set(0);
     });
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if !playing.get_untracked() || super::page_hidden() {
-                return;
-            }
-            let len = paths.with_untracked(|p| p.first().map_or(0, |(_, v)| v.len()));
-            let stride = (len / 150).max(1);
-            if frame.get_untracked() < len {
-                frame.update(|f| *f = (*f + stride).min(len));
-            }
-        },
-        Duration::from_millis(FRAME_MS),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    super::animation_clock(playing, FRAME_MS, move || {
+        let len = paths.with_untracked(|p| p.first().map_or(0, |(_, v)| v.len()));
+        let stride = (len / 150).max(1);
+        if frame.get_untracked() < len {
+            frame.update(|f| *f = (*f + stride).min(len));
+        }
+    });
 
     // Monte Carlo: latest config wins.
     let report = RwSignal::new(None::<(ClippingReport, Backend)>);

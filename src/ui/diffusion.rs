@@ -4,8 +4,6 @@
 //! drag the components of a custom mixture or draw their own data, which
 //! stays in the browser's storage.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -397,87 +395,79 @@ pub fn DiffusionWidget() -> impl IntoView {
     });
 
     // The animation clock: bounded work per tick, nothing while paused or hidden.
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if !playing.get_untracked() || super::page_hidden() {
+    super::animation_clock(playing, TICK_MS, move || {
+        let this = generation.get_value();
+        let mut gpu_read = None;
+        let mut changed = None;
+        runner.update_value(|r| {
+            let Some(r) = r.as_mut() else { return };
+            if r.finished() {
                 return;
             }
-            let this = generation.get_value();
-            let mut gpu_read = None;
-            let mut changed = None;
-            runner.update_value(|r| {
-                let Some(r) = r.as_mut() else { return };
-                if r.finished() {
-                    return;
-                }
-                match r {
-                    Runner::Cpu(s) => {
-                        let start = super::now_ms();
-                        let before = (s.step(), s.nfe);
-                        while !s.finished() && super::now_ms() - start < CPU_TICK_MS {
-                            s.advance(CPU_CHUNK);
-                        }
-                        if s.step() != before.0 {
-                            changed = Some(Backend::Cpu);
-                        }
+            match r {
+                Runner::Cpu(s) => {
+                    let start = super::now_ms();
+                    let before = (s.step(), s.nfe);
+                    while !s.finished() && super::now_ms() - start < CPU_TICK_MS {
+                        s.advance(CPU_CHUNK);
                     }
-                    Runner::Gpu { gpu, run, busy, .. } => {
-                        if *busy {
-                            return;
-                        }
-                        match run.advance(gpu, 1) {
-                            Ok(_) => {
-                                *busy = true;
-                                gpu_read = Some((gpu.clone(), run.particle_buffer()));
-                            }
-                            Err(e) => report_gpu_fault(ctx, &e),
-                        }
+                    if s.step() != before.0 {
+                        changed = Some(Backend::Cpu);
                     }
                 }
-            });
-            if let Some(b) = changed {
-                runner.with_value(|r| {
-                    if let Some(r) = r {
-                        publish(r, b);
-                    }
-                });
-            }
-            if let Some((gpu, buffer)) = gpu_read {
-                spawn_local(async move {
-                    let result = read_particles(&gpu, &buffer).await;
-                    if generation.get_value() != this {
+                Runner::Gpu { gpu, run, busy, .. } => {
+                    if *busy {
                         return;
                     }
-                    match result {
-                        Ok(p) => {
-                            runner.update_value(|r| {
-                                if let Some(Runner::Gpu {
-                                    particles,
-                                    history,
-                                    busy,
-                                    ..
-                                }) = r.as_mut()
-                                {
-                                    history.push(p[..p.len().min(HISTORY_PARTICLES)].to_vec());
-                                    *particles = p;
-                                    *busy = false;
-                                }
-                            });
-                            runner.with_value(|r| {
-                                if let Some(r) = r {
-                                    publish(r, Backend::Gpu);
-                                }
-                            });
+                    match run.advance(gpu, 1) {
+                        Ok(_) => {
+                            *busy = true;
+                            gpu_read = Some((gpu.clone(), run.particle_buffer()));
                         }
                         Err(e) => report_gpu_fault(ctx, &e),
                     }
-                });
+                }
             }
-        },
-        Duration::from_millis(TICK_MS),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+        });
+        if let Some(b) = changed {
+            runner.with_value(|r| {
+                if let Some(r) = r {
+                    publish(r, b);
+                }
+            });
+        }
+        if let Some((gpu, buffer)) = gpu_read {
+            spawn_local(async move {
+                let result = read_particles(&gpu, &buffer).await;
+                if generation.get_value() != this {
+                    return;
+                }
+                match result {
+                    Ok(p) => {
+                        runner.update_value(|r| {
+                            if let Some(Runner::Gpu {
+                                particles,
+                                history,
+                                busy,
+                                ..
+                            }) = r.as_mut()
+                            {
+                                history.push(p[..p.len().min(HISTORY_PARTICLES)].to_vec());
+                                *particles = p;
+                                *busy = false;
+                            }
+                        });
+                        runner.with_value(|r| {
+                            if let Some(r) = r {
+                                publish(r, Backend::Gpu);
+                            }
+                        });
+                    }
+                    Err(e) => report_gpu_fault(ctx, &e),
+                }
+            });
+        }
+    });
 
     // The score field at the shown level (computed on the CPU: a 17 × 17 grid).
     let field = Memo::new(move |_| {

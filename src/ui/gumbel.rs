@@ -2,8 +2,6 @@
 //! annealing, live samples, five gradient estimators, their bias and
 //! variance against τ, and a mini optimisation with each.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -112,22 +110,14 @@ pub fn GumbelWidget() -> impl IntoView {
         }
         t
     });
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if !playing.get_untracked() || super::page_hidden() {
-                return;
-            }
-            let c = cfg.get_untracked();
-            if c.anneal > 0.0 {
-                tick.update(|t| *t = t.saturating_add(1));
-            }
-            let tau = tau_now.get_untracked();
-            live.update(|l| l.advance(&c, tau, LIVE_PER_TICK));
-        },
-        Duration::from_millis(TICK_MS),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    super::animation_clock(playing, TICK_MS, move || {
+        let c = cfg.get_untracked();
+        if c.anneal > 0.0 {
+            tick.update(|t| *t = t.saturating_add(1));
+        }
+        let tau = tau_now.get_untracked();
+        live.update(|l| l.advance(&c, tau, LIVE_PER_TICK));
+    });
 
     // Estimates at the current τ: one run in flight, the latest request wins.
     let shown = RwSignal::new(None::<Shown>);

@@ -6,7 +6,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -316,130 +315,122 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
     };
 
     // The animation clock: one bounded job per tick, nothing while paused or hidden.
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if !playing.get_untracked() || super::page_hidden() {
-                return;
-            }
-            let this = generation.get_value();
-            let mut taken = None;
-            runner.update_value(|r| taken = r.take());
-            let Some(mut r) = taken else { return };
-            let now = super::now_ms();
-            let at = r.run.step();
-            let done = at >= r.run.cfg.steps;
-            let models = r.region_steps.len();
-            let snap_due = r.snapped_step != Some(at)
-                && (done || r.snapped_step.is_none() || now - r.snapped_at >= SNAPSHOT_MS);
-            let region_due = (0..models)
-                .map(|i| (r.region_next + i) % models)
-                .find(|&i| r.region_steps[i] != Some(at))
-                .filter(|_| done || now - r.region_at >= REGION_MS);
-            let job = if snap_due {
-                Job::Snapshot
-            } else if let Some(i) = region_due {
-                Job::Region(i)
-            } else if !done {
-                Job::Train
-            } else {
-                // Finished: every panel shows the last step.
-                runner.set_value(Some(r));
-                return;
-            };
-            let gpu = r.run.backend() == Backend::Gpu;
-            match job {
-                Job::Snapshot => spawn_local(async move {
-                    let s = r.run.snapshot().await;
-                    if generation.get_value() != this {
-                        return;
-                    }
-                    match s {
-                        Ok(s) => {
-                            r.snapped_at = super::now_ms();
-                            r.snapped_step = Some(s.step);
-                            if let Some(m) = s.models.iter().find(|m| !m.nll.is_finite()) {
-                                playing.set(false);
-                                diverged.set(Some(format!(
+    super::animation_clock(playing, TICK_MS, move || {
+        let this = generation.get_value();
+        let mut taken = None;
+        runner.update_value(|r| taken = r.take());
+        let Some(mut r) = taken else { return };
+        let now = super::now_ms();
+        let at = r.run.step();
+        let done = at >= r.run.cfg.steps;
+        let models = r.region_steps.len();
+        let snap_due = r.snapped_step != Some(at)
+            && (done || r.snapped_step.is_none() || now - r.snapped_at >= SNAPSHOT_MS);
+        let region_due = (0..models)
+            .map(|i| (r.region_next + i) % models)
+            .find(|&i| r.region_steps[i] != Some(at))
+            .filter(|_| done || now - r.region_at >= REGION_MS);
+        let job = if snap_due {
+            Job::Snapshot
+        } else if let Some(i) = region_due {
+            Job::Region(i)
+        } else if !done {
+            Job::Train
+        } else {
+            // Finished: every panel shows the last step.
+            runner.set_value(Some(r));
+            return;
+        };
+        let gpu = r.run.backend() == Backend::Gpu;
+        match job {
+            Job::Snapshot => spawn_local(async move {
+                let s = r.run.snapshot().await;
+                if generation.get_value() != this {
+                    return;
+                }
+                match s {
+                    Ok(s) => {
+                        r.snapped_at = super::now_ms();
+                        r.snapped_step = Some(s.step);
+                        if let Some(m) = s.models.iter().find(|m| !m.nll.is_finite()) {
+                            playing.set(false);
+                            diverged.set(Some(format!(
                                     "The {} model diverged at step {} (its loss is no longer a finite number). Lower the learning rate, or press Reset.",
                                     m.kind.as_str(),
                                     s.step
                                 )));
-                            }
-                            snap.set(Some(Arc::new(s)));
-                            put_back(this, r);
                         }
-                        Err(e) => report_gpu_fault(ctx, &e),
+                        snap.set(Some(Arc::new(s)));
+                        put_back(this, r);
                     }
-                }),
-                Job::Region(i) => spawn_local(async move {
-                    let grid = std::mem::take(&mut r.grid);
-                    let logits = r.run.predict(i, &grid).await;
-                    r.grid = grid;
+                    Err(e) => report_gpu_fault(ctx, &e),
+                }
+            }),
+            Job::Region(i) => spawn_local(async move {
+                let grid = std::mem::take(&mut r.grid);
+                let logits = r.run.predict(i, &grid).await;
+                r.grid = grid;
+                if generation.get_value() != this {
+                    return;
+                }
+                match logits {
+                    Ok(l) => {
+                        let region = Region::of(&l, r.run.classes(), r.side, at);
+                        r.region_steps[i] = Some(at);
+                        r.region_next = (i + 1) % models;
+                        r.region_at = super::now_ms();
+                        regions.update(|v| {
+                            if i < v.len() {
+                                v[i] = Some(Arc::new(region));
+                            }
+                        });
+                        put_back(this, r);
+                    }
+                    Err(e) => report_gpu_fault(ctx, &e),
+                }
+            }),
+            Job::Train if gpu => {
+                let n = r.gpu_batch;
+                let start = super::now_ms();
+                if let Err(e) = r.run.train_steps(n) {
+                    report_gpu_fault(ctx, &e);
+                    return;
+                }
+                // Wait for the device (a one-point read-back) before the next
+                // submission, so queued work stays bounded; adapt the batch.
+                spawn_local(async move {
+                    let fence = r.run.predict(0, &[0.0, 0.0]).await;
                     if generation.get_value() != this {
                         return;
                     }
-                    match logits {
-                        Ok(l) => {
-                            let region = Region::of(&l, r.run.classes(), r.side, at);
-                            r.region_steps[i] = Some(at);
-                            r.region_next = (i + 1) % models;
-                            r.region_at = super::now_ms();
-                            regions.update(|v| {
-                                if i < v.len() {
-                                    v[i] = Some(Arc::new(region));
-                                }
-                            });
+                    match fence {
+                        Ok(_) => {
+                            let took = super::now_ms() - start;
+                            // Aim at ~40 ms per submission, changing by at most 2× at a time.
+                            let per_step = (took / f64::from(n)).max(0.01);
+                            let want = (40.0 / per_step) as u32;
+                            r.gpu_batch = want.clamp(
+                                (r.gpu_batch / 2).max(GPU_BATCH.1),
+                                (r.gpu_batch * 2).min(GPU_BATCH.2),
+                            );
                             put_back(this, r);
                         }
                         Err(e) => report_gpu_fault(ctx, &e),
                     }
-                }),
-                Job::Train if gpu => {
-                    let n = r.gpu_batch;
-                    let start = super::now_ms();
-                    if let Err(e) = r.run.train_steps(n) {
+                });
+            }
+            Job::Train => {
+                let start = super::now_ms();
+                while r.run.step() < r.run.cfg.steps && super::now_ms() - start < CPU_TICK_MS {
+                    if let Err(e) = r.run.train_steps(1) {
                         report_gpu_fault(ctx, &e);
                         return;
                     }
-                    // Wait for the device (a one-point read-back) before the next
-                    // submission, so queued work stays bounded; adapt the batch.
-                    spawn_local(async move {
-                        let fence = r.run.predict(0, &[0.0, 0.0]).await;
-                        if generation.get_value() != this {
-                            return;
-                        }
-                        match fence {
-                            Ok(_) => {
-                                let took = super::now_ms() - start;
-                                // Aim at ~40 ms per submission, changing by at most 2× at a time.
-                                let per_step = (took / f64::from(n)).max(0.01);
-                                let want = (40.0 / per_step) as u32;
-                                r.gpu_batch = want.clamp(
-                                    (r.gpu_batch / 2).max(GPU_BATCH.1),
-                                    (r.gpu_batch * 2).min(GPU_BATCH.2),
-                                );
-                                put_back(this, r);
-                            }
-                            Err(e) => report_gpu_fault(ctx, &e),
-                        }
-                    });
                 }
-                Job::Train => {
-                    let start = super::now_ms();
-                    while r.run.step() < r.run.cfg.steps && super::now_ms() - start < CPU_TICK_MS {
-                        if let Err(e) = r.run.train_steps(1) {
-                            report_gpu_fault(ctx, &e);
-                            return;
-                        }
-                    }
-                    put_back(this, r);
-                }
+                put_back(this, r);
             }
-        },
-        Duration::from_millis(TICK_MS),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+        }
+    });
 
     let report = Signal::derive(move || {
         let b = computed_on.get()?;

@@ -94,6 +94,21 @@ pub fn page_hidden() -> bool {
         .is_some_and(|d| d.hidden())
 }
 
+/// A widget's animation clock: calls `tick` every `ms` milliseconds while
+/// `playing` is set and the tab is visible, until the widget is unmounted.
+pub fn animation_clock(playing: RwSignal<bool>, ms: u64, tick: impl Fn() + 'static) {
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if playing.get_untracked() && !page_hidden() {
+                tick();
+            }
+        },
+        std::time::Duration::from_millis(ms),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+}
+
 /// Milliseconds from the page's performance clock (0 where there is none).
 pub fn now_ms() -> f64 {
     web_sys::window()
