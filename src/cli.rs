@@ -628,10 +628,13 @@ fn train_mlp(rest: &[String]) -> Result<String, CliError> {
     Ok(serde_json::to_string(&report).expect("report serialises"))
 }
 
-/// Parses a `;`-separated batch of comma-separated values (`"1,2;3,4"`).
+/// Parses a `;`-separated list of at most `max` rows of comma-separated
+/// values (`"1,2;3,4"`); `item` names a row in messages ("example", "point").
 fn parse_rows<T>(
     flag: &str,
     text: &str,
+    max: usize,
+    item: &str,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<Vec<T>>, CliError> {
     let bad = |why: String| CliError::Usage(format!("invalid --{flag}: {why}"));
@@ -639,19 +642,19 @@ fn parse_rows<T>(
         return Err(bad("is empty".into()));
     }
     // Bounded before parsing, so a huge value costs nothing.
-    let rows: Vec<&str> = text.split(';').take(LOSS_MAX_BATCH + 1).collect();
-    if rows.len() > LOSS_MAX_BATCH {
-        return Err(bad(format!("more than {LOSS_MAX_BATCH} examples")));
+    let rows: Vec<&str> = text.split(';').take(max + 1).collect();
+    if rows.len() > max {
+        return Err(bad(format!("more than {max} {item}s")));
     }
     rows.iter()
         .enumerate()
         .map(|(b, row)| {
             if row.trim().is_empty() {
-                return Err(bad(format!("example {b} is empty")));
+                return Err(bad(format!("{item} {b} is empty")));
             }
             row.split(',')
                 .take(mlp::MAX_OUTPUT + 1)
-                .map(|v| parse(v).map_err(|why| bad(format!("example {b}: {why}"))))
+                .map(|v| parse(v).map_err(|why| bad(format!("{item} {b}: {why}"))))
                 .collect()
         })
         .collect()
@@ -715,8 +718,20 @@ flags:
     };
     let eps = number("smoothing", smoothing, 1.0)?;
     let alpha = number("maxsup", maxsup, 10.0)?;
-    let rows = parse_rows("logits", logits_text, <f64 as Param>::parse)?;
-    let targets = parse_rows("target", target_text, <u32 as Param>::parse)?;
+    let rows = parse_rows(
+        "logits",
+        logits_text,
+        LOSS_MAX_BATCH,
+        "example",
+        <f64 as Param>::parse,
+    )?;
+    let targets = parse_rows(
+        "target",
+        target_text,
+        LOSS_MAX_BATCH,
+        "example",
+        <u32 as Param>::parse,
+    )?;
     if rows.len() != targets.len() {
         return Err(CliError::Usage(format!(
             "--logits has {} example(s) but --target has {}",

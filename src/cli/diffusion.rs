@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use super::{
-    BenchReport, CliError, Pairs, help, parse_config, parse_flags, request_gpu, time_iterations,
-    wants_help,
+    BenchReport, CliError, Pairs, help, parse_config, parse_flags, parse_rows, request_gpu,
+    time_iterations, wants_help,
 };
 use crate::experiments::Backend;
 use crate::experiments::config::{Config, ConfigError, Param, Range, echo};
@@ -55,27 +55,18 @@ fn parse_value<T: Param>(flag: &str, text: &str, bound: &T::Bound) -> Result<T, 
 
 /// `"x,y;x,y"` into points, each coordinate finite and within ±`limit`.
 fn parse_points(flag: &str, text: &str, max: usize, limit: f64) -> Result<Vec<[f32; 2]>, CliError> {
-    let bad = |why: String| CliError::Usage(format!("invalid --{flag}: {why}"));
-    if text.trim().is_empty() {
-        return Err(bad("is empty".into()));
-    }
-    let rows: Vec<&str> = text.split(';').take(max + 1).collect();
-    if rows.len() > max {
-        return Err(bad(format!("more than {max} points")));
-    }
-    rows.iter()
+    let coordinate = |s: &str| -> Result<f32, String> {
+        let v = f64::parse(s.trim())?;
+        Ok(v.check(&Range::new(-limit, limit)).map_err(|e| e.message)? as f32)
+    };
+    parse_rows(flag, text, max, "point", coordinate)?
+        .into_iter()
         .enumerate()
-        .map(|(i, row)| {
-            let xy: Vec<&str> = row.split(',').take(3).collect();
-            if xy.len() != 2 {
-                return Err(bad(format!("point {i} needs exactly two coordinates x,y")));
-            }
-            let mut p = [0.0f32; 2];
-            for (c, s) in p.iter_mut().zip(&xy) {
-                let v: f64 = parse_value(flag, s.trim(), &Range::new(-limit, limit))?;
-                *c = v as f32;
-            }
-            Ok(p)
+        .map(|(i, xy)| match xy[..] {
+            [x, y] => Ok([x, y]),
+            _ => Err(CliError::Usage(format!(
+                "invalid --{flag}: point {i} needs exactly two coordinates x,y"
+            ))),
         })
         .collect()
 }
