@@ -346,6 +346,11 @@ pub const CATEGORY_COLORS: [&str; 8] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
 ];
 
+/// The colour of category (or class) `k`, cycling through [`CATEGORY_COLORS`].
+pub fn category_color(k: usize) -> &'static str {
+    CATEGORY_COLORS[k % CATEGORY_COLORS.len()]
+}
+
 /// A 2D context for `el` sized `w × h` CSS pixels at the device's pixel ratio.
 pub fn canvas_context(
     el: &web_sys::HtmlCanvasElement,
@@ -423,7 +428,7 @@ pub fn SimplexPlot(
         ctx.stroke();
         for (y, hard) in pts.iter().filter(|(y, _)| y.len() == 3) {
             let (x, yy) = simplex_xy(&y.iter().map(|&c| f64::from(c)).collect::<Vec<_>>());
-            ctx.set_fill_style_str(CATEGORY_COLORS[*hard % CATEGORY_COLORS.len()]);
+            ctx.set_fill_style_str(category_color(*hard));
             ctx.fill_rect(x - 1.2, yy - 1.2, 2.4, 2.4);
         }
         if p.len() == 3 {

@@ -10,14 +10,14 @@ use super::charts::{LinePlot, Series, canvas_context, short};
 use super::controls::{self, SetField};
 use super::export::PlotExport;
 use super::pages::paper_anchor;
-use super::query::{ConfigNotes, Control, use_config, use_set_config};
+use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_field};
 use super::share::ShareBar;
 use crate::experiments::Backend;
 use crate::experiments::catalog::CLIPPING_PAPERS;
 use crate::experiments::clipping::{
     self, ClippingConfig, ClippingReport, METHODS, contour_grid, view_window,
 };
-use crate::experiments::config::{Config, Param};
+use crate::experiments::config::Param;
 use crate::gpu::GpuError;
 use crate::gpu::robust::RobustRuns;
 use crate::kernels::robust::{self, Method, Noise, Norm, Objective};
@@ -123,14 +123,7 @@ pub fn ClippingWidget() -> impl IntoView {
     let scale = Memo::new(move |_| cfg.with(|c| c.scale));
     let fixed_points = Memo::new(move |_| clipping::fixed_point_curve(scale.get()));
 
-    let set_field = {
-        let set_config = set_config.clone();
-        Callback::new(move |(key, value): (&'static str, String)| {
-            let mut c = cfg.get_untracked();
-            let _ = c.set(key, &value, false);
-            set_config(&c);
-        })
-    };
+    let set_field = use_set_field(cfg);
 
     view! {
         <article class="widget" data-testid="clipping-widget">

@@ -9,11 +9,11 @@ use leptos::task::spawn_local;
 use std::rc::Rc;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
-use super::charts::{CATEGORY_COLORS, LinePlot, Series, canvas_context, short};
+use super::charts::{LinePlot, Series, canvas_context, category_color, short};
 use super::controls::{self, SetField};
 use super::export::PlotExport;
 use super::pages::paper_anchor;
-use super::query::{ConfigNotes, Control, use_config, use_set_config};
+use super::query::{ConfigNotes, Control, use_config, use_set_config, with_field};
 use super::share::ShareBar;
 use crate::experiments::Backend;
 use crate::experiments::catalog::DIFFUSION_PAPERS;
@@ -27,7 +27,7 @@ use crate::gpu::Gpu;
 use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, read_particles};
 use crate::kernels::diffusion::data::{DiffusionData, PointSet};
 use crate::kernels::diffusion::score::{MlpDenoiser, Source};
-use crate::kernels::diffusion::{SamplerKind, ScheduleKind};
+use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind};
 
 /// CPU work per animation tick, in milliseconds (the frame budget is 16 ms).
 const CPU_TICK_MS: f64 = 6.0;
@@ -221,14 +221,16 @@ pub fn DiffusionWidget() -> impl IntoView {
             ..c.clone()
         })
     });
+    // The noise levels of the current run, from noise to data.
+    let levels = Memo::new(move |_| run_key.with(DiffusionConfig::levels));
 
     let publish = move |r: &Runner, b: Backend| {
         let step = r.step();
-        let levels = run_key.with_untracked(DiffusionConfig::levels);
+        let total = levels.with_untracked(Vec::len) - 1;
         let rev = frame.with_untracked(|f| f.as_ref().map_or(0, |f| f.revision + 1));
         frame.set(Some(Frame {
             step,
-            total: levels.len() - 1,
+            total,
             backend: b,
             revision: rev,
         }));
@@ -245,7 +247,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         }
         let classes = train_set.with_value(|t| t.class_count);
         let per = run_key.with_untracked(|c| c.evaluations_per_particle(classes)) as u64;
-        nfe.set(per * step as u64 / (levels.len() as u64 - 1).max(1));
+        nfe.set(per * step as u64 / (total as u64).max(1));
         // The metrics sort 64 projections of 2,048 points: at most a few times
         // a second while running (the frame budget), always at the end.
         let now = super::now_ms();
@@ -478,9 +480,8 @@ pub fn DiffusionWidget() -> impl IntoView {
         if !on {
             return None;
         }
-        let levels = c.levels();
         // At the data level the field is that of the last noisy level.
-        let level = levels[shown_step.min(levels.len().saturating_sub(2))];
+        let level = levels.with(|l| l[shown_step.min(l.len().saturating_sub(2))]);
         if level.v <= 0.0 {
             return None;
         }
@@ -494,9 +495,7 @@ pub fn DiffusionWidget() -> impl IntoView {
     let set_field = {
         let set_config = set_config.clone();
         Callback::new(move |(key, value): (&'static str, String)| {
-            let mut c = cfg.get_untracked();
-            let _ = c.set(key, &value, false);
-            let _ = c.reconcile();
+            let c = with_field(&cfg.get_untracked(), key, &value);
             set_config(&c);
             if key == "gmm_std" {
                 keep_mixture(&c);
@@ -571,7 +570,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                                 "Particles at step {} of {} · σ = {}",
                                 scrub.get().unwrap_or(f.step),
                                 f.total,
-                                short(f64::from(run_key.with(|c| c.levels()[scrub.get().unwrap_or(f.step).min(f.total)].sigma())))
+                                short(f64::from(levels.with(|l| l[scrub.get().unwrap_or(f.step).min(f.total)].sigma())))
                             ),
                             None => "Particles".into(),
                         })
@@ -639,7 +638,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                 </section>
                 <section class="panel">
                     <h2>"The noise schedule"</h2>
-                    <ScheduleView cfg frame scrub />
+                    <ScheduleView cfg levels frame scrub />
                     <p class="explain">
                         "x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε. The linear schedule of DDPM destroys the signal early; the cosine schedule of Improved DDPM keeps it longer. The sampler visits the marked levels, from pure noise (left) to data (right). "
                         {paper_link(0)} " " {paper_link(1)}
@@ -721,41 +720,41 @@ fn MetricsTable(
 #[component]
 fn ScheduleView(
     cfg: Memo<DiffusionConfig>,
+    levels: Memo<Vec<Level>>,
     frame: RwSignal<Option<Frame>>,
     scrub: RwSignal<Option<usize>>,
 ) -> impl IntoView {
+    // The curves change with the schedule only; the marker with every step.
+    let kind = Memo::new(move |_| cfg.with(|c| c.schedule));
+    let sched = Memo::new(move |_| {
+        crate::kernels::diffusion::schedule(kind.get(), crate::kernels::diffusion::TRAIN_STEPS)
+    });
+    let curve = move |f: fn(f64) -> f64| -> Vec<(f64, f64)> {
+        sched.with(|s| {
+            s.alphas_cumprod
+                .iter()
+                .enumerate()
+                .step_by(10)
+                .map(|(t, &a)| (t as f64, f(a)))
+                .collect()
+        })
+    };
     move || {
-        let c = cfg.get();
-        let sched =
-            crate::kernels::diffusion::schedule(c.schedule, crate::kernels::diffusion::TRAIN_STEPS);
-        let every = 10;
-        let signal: Vec<(f64, f64)> = sched
-            .alphas_cumprod
-            .iter()
-            .enumerate()
-            .step_by(every)
-            .map(|(t, a)| (t as f64, a.sqrt()))
-            .collect();
-        let noise: Vec<(f64, f64)> = sched
-            .alphas_cumprod
-            .iter()
-            .enumerate()
-            .step_by(every)
-            .map(|(t, a)| (t as f64, (1.0 - a).sqrt()))
-            .collect();
+        let signal = curve(f64::sqrt);
+        let noise = curve(|a| (1.0 - a).sqrt());
         let shown = scrub
             .get()
             .or_else(|| frame.with(|f| f.as_ref().map(|f| f.step)));
-        let levels = c.levels();
         let marker = shown.map(|k| {
-            let l = levels[k.min(levels.len() - 1)];
+            let l = levels.with(|l| l[k.min(l.len() - 1)]);
             // The training step with this ᾱ (on the VP path): nearest in the table.
             let abar = f64::from(l.a * l.a) / f64::from(l.a * l.a + l.v).max(1e-12);
-            sched
-                .alphas_cumprod
-                .iter()
-                .position(|&a| a <= abar)
-                .unwrap_or(0) as f64
+            sched.with(|s| {
+                s.alphas_cumprod
+                    .iter()
+                    .position(|&a| a <= abar)
+                    .unwrap_or(0)
+            }) as f64
         });
         let series = vec![
             Series {
@@ -771,7 +770,7 @@ fn ScheduleView(
                 ..Series::default()
             },
         ];
-        let title = format!("{} schedule, T = 1000", c.schedule.as_str());
+        let title = format!("{} schedule, T = 1000", kind.get().as_str());
         match marker {
             Some(m) => view! { <LinePlot series x_label="training step t" y_label="scale" marker_x=m title /> }.into_any(),
             None => view! { <LinePlot series x_label="training step t" y_label="scale" title /> }.into_any(),
@@ -977,7 +976,7 @@ fn ParticleCanvas(
                 let k = if classes > 0 { i % classes } else { 0 };
                 if k != current {
                     ctx.set_fill_style_str(if classes > 0 {
-                        CATEGORY_COLORS[k % CATEGORY_COLORS.len()]
+                        category_color(k)
                     } else {
                         "#3b5bdb"
                     });
@@ -992,7 +991,7 @@ fn ParticleCanvas(
             ctx.set_line_width(2.0);
             for (k, m) in means.iter().enumerate() {
                 let (x, y) = to_px(*m);
-                ctx.set_stroke_style_str(CATEGORY_COLORS[k % CATEGORY_COLORS.len()]);
+                ctx.set_stroke_style_str(category_color(k));
                 ctx.begin_path();
                 let _ = ctx.arc(
                     x,

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
-use super::charts::{BarPlot, CATEGORY_COLORS, LinePlot, Series, SimplexPlot, short};
+use super::charts::{BarPlot, LinePlot, Series, SimplexPlot, category_color, short};
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config};
 use super::share::ShareBar;
@@ -424,7 +424,7 @@ fn LogitBars(
                     .enumerate()
                     .map(|(i, &v)| {
                         let (y0, y1) = (y_of(0.0), y_of(v));
-                        let color = super::charts::CATEGORY_COLORS[i % CATEGORY_COLORS.len()];
+                        let color = category_color(i);
                         view! {
                             <rect
                                 class="logit"

@@ -11,15 +11,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, report_gpu_fault, shared_gpu, use_active_backend};
-use super::charts::{CATEGORY_COLORS, LinePlot, Series, canvas_context, short};
+use super::charts::{LinePlot, Series, canvas_context, category_color, short};
 use super::controls::{self, SetField};
 use super::export::PlotExport;
 use super::pages::paper_anchor;
-use super::query::{ConfigNotes, Control, use_config, use_set_config};
+use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_field};
 use super::share::ShareBar;
 use crate::experiments::Backend;
 use crate::experiments::catalog::LABEL_SMOOTHING_PAPERS;
-use crate::experiments::config::{Config, Param};
+use crate::experiments::config::Param;
 use crate::experiments::label_smoothing::{
     FINDINGS, LabelSmoothingConfig, LabelSmoothingRun, LogitView, ModelKind, Report, Snapshot,
 };
@@ -72,10 +72,6 @@ fn lognorm_name(k: ModelKind) -> &'static str {
         ModelKind::Smoothed => "smoothing · lognorm",
         ModelKind::MaxSup => "MaxSup · lognorm",
     }
-}
-
-fn class_color(k: usize) -> &'static str {
-    CATEGORY_COLORS[k % CATEGORY_COLORS.len()]
 }
 
 /// The model's name with its loss parameter, e.g. "label smoothing (ε = 0.2)".
@@ -440,15 +436,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
         })
     });
 
-    let set_field = {
-        let set_config = set_config.clone();
-        Callback::new(move |(key, value): (&'static str, String)| {
-            let mut c = cfg.get_untracked();
-            let _ = c.set(key, &value, false);
-            let _ = c.reconcile();
-            set_config(&c);
-        })
-    };
+    let set_field = use_set_field(cfg);
 
     let total = Memo::new(move |_| cfg.with(|c| c.steps));
     let finished = move || {
@@ -816,7 +804,7 @@ fn ClassBars(
                 view! { <line class="mark" x1=x + pw * 0.1 y1=y x2=x + pw * 0.9 y2=y /> }
             });
             view! {
-                <rect x=x + pw * 0.18 y=y0 width=pw * 0.64 height=(y1 - y0).max(0.5) fill=class_color(i)
+                <rect x=x + pw * 0.18 y=y0 width=pw * 0.64 height=(y1 - y0).max(0.5) fill=category_color(i)
                     fill-opacity=if i == label { "1" } else { "0.45" } />
                 {mark}
                 <text class="tick" x=x + pw / 2.0 y=H - 4.0 text-anchor="middle"
@@ -873,7 +861,7 @@ fn RegionCanvas(
                 // Confidence from 1/K (palest) to 1 (strongest).
                 let a = 0.08 + 0.5 * ((p - 1.0 / k) / (1.0 - 1.0 / k)).clamp(0.0, 1.0);
                 ctx.set_global_alpha(f64::from(a));
-                ctx.set_fill_style_str(class_color(c as usize));
+                ctx.set_fill_style_str(category_color(c as usize));
                 ctx.fill_rect(x0, y0, x1 - x0, y1 - y0);
             }
             ctx.set_global_alpha(1.0);
@@ -885,7 +873,7 @@ fn RegionCanvas(
             ctx.set_line_width(0.8);
             for i in (0..n).step_by(stride) {
                 let (x, y) = t.view.px(t.x[2 * i], t.x[2 * i + 1]);
-                ctx.set_fill_style_str(class_color(t.y[i] as usize));
+                ctx.set_fill_style_str(category_color(t.y[i] as usize));
                 ctx.begin_path();
                 let _ = ctx.arc(x, y, 2.6, 0.0, std::f64::consts::TAU);
                 ctx.fill();
@@ -953,7 +941,7 @@ fn ClusterCanvas(
                 continue;
             }
             let (x, yy) = view.px(q[0], q[1]);
-            ctx.set_fill_style_str(class_color(y as usize));
+            ctx.set_fill_style_str(category_color(y as usize));
             ctx.begin_path();
             let _ = ctx.arc(x, yy, 2.2, 0.0, std::f64::consts::TAU);
             ctx.fill();
@@ -973,7 +961,7 @@ fn ClusterCanvas(
                 <span class="legend">
                     {move || snap.with(|s| s.as_ref().and_then(|s| s.models.get(index)).and_then(|m| m.projection.as_ref()).map(|p| p.classes)).map(|cls| {
                         cls.into_iter().map(|c| view! {
-                            <span class="key"><i class="ls-swatch" style=format!("background:{}", class_color(c as usize))></i>{format!("class {}", c + 1)}</span>
+                            <span class="key"><i class="ls-swatch" style=format!("background:{}", category_color(c as usize))></i>{format!("class {}", c + 1)}</span>
                         }).collect_view()
                     })}
                 </span>

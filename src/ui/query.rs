@@ -122,6 +122,26 @@ pub fn use_set_config<C: Config + 'static>() -> impl Fn(&C) + Clone + Send + Syn
     }
 }
 
+/// A control's setter for a widget showing `cfg`: sets one key leniently
+/// (an out-of-range value is clamped, never rejected), reconciles the
+/// config, and writes it into the URL.
+pub fn use_set_field<C: Config + Clone + Send + Sync + 'static>(
+    cfg: Memo<C>,
+) -> super::controls::SetField {
+    let set_config = use_set_config::<C>();
+    Callback::new(move |(key, value): (&'static str, String)| {
+        set_config(&with_field(&cfg.get_untracked(), key, &value))
+    })
+}
+
+/// `cfg` with `key` set leniently to `value`, then reconciled.
+pub fn with_field<C: Config + Clone>(cfg: &C, key: &str, value: &str) -> C {
+    let mut c = cfg.clone();
+    let _ = c.set(key, value, false);
+    let _ = c.reconcile();
+    c
+}
+
 /// The notes shown when a link carried values that had to be fixed.
 #[component]
 pub fn ConfigNotes(notes: Memo<Vec<String>>) -> impl IntoView {

@@ -9,10 +9,9 @@ use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, us
 use super::charts::HistogramPlot;
 use super::now_ms;
 use super::pages::paper_anchor;
-use super::query::{ConfigNotes, Control, use_config, use_set_config};
+use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_field};
 use crate::experiments::Backend;
 use crate::experiments::catalog::RNG_PAPERS;
-use crate::experiments::config::Config;
 use crate::experiments::rng::{
     Agreement, RngConfig, VariateSummary, agreement, draw_cpu, draw_gpu, summaries,
 };
@@ -95,18 +94,8 @@ pub fn RngWidget() -> impl IntoView {
         });
     });
 
-    let update = {
-        let set_config = set_config.clone();
-        move |key: &'static str, value: String| {
-            let mut c = cfg.get_untracked();
-            // Lenient: an out-of-range entry is clamped, never rejected.
-            let _ = c.set(key, &value, false);
-            set_config(&c);
-        }
-    };
-    let update_seed = update.clone();
-    let update_stream = update.clone();
-    let update_count = update;
+    // Lenient: an out-of-range entry is clamped, never rejected.
+    let set_field = use_set_field(cfg);
     let new_seed = {
         let set_config = set_config.clone();
         move |_| {
@@ -136,7 +125,7 @@ pub fn RngWidget() -> impl IntoView {
                         min="0"
                         max="4294967295"
                         prop:value=move || cfg.get().seed.to_string()
-                        on:change=move |ev| update_seed("seed", event_target_value(&ev))
+                        on:change=move |ev| set_field.run(("seed", event_target_value(&ev)))
                         data-testid="seed"
                     />
                 </label>
@@ -149,7 +138,7 @@ pub fn RngWidget() -> impl IntoView {
                         min="0"
                         max="4294967295"
                         prop:value=move || cfg.get().stream.to_string()
-                        on:change=move |ev| update_stream("stream", event_target_value(&ev))
+                        on:change=move |ev| set_field.run(("stream", event_target_value(&ev)))
                     />
                 </label>
                 </Control>
@@ -164,7 +153,7 @@ pub fn RngWidget() -> impl IntoView {
                         prop:value=move || (31 - cfg.get().count.leading_zeros()).to_string()
                         on:input=move |ev| {
                             let log2: u32 = event_target_value(&ev).parse().unwrap_or(14);
-                            update_count("count", (1u32 << log2.min(20)).to_string())
+                            set_field.run(("count", (1u32 << log2.min(20)).to_string()))
                         }
                         aria-label="Number of draws (log scale)"
                     />
