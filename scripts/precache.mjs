@@ -4,6 +4,7 @@
 // under the build's public URL (--public-url, e.g. /gradlab/ on GitHub
 // Pages), and writes 404.html, a copy of index.html, which static hosts such
 // as GitHub Pages serve for every unknown path: the single-page app's routes.
+// It also writes worker.js (see below).
 // index.html gets its Content-Security-Policy first, so 404.html and the
 // precached build carry it too.
 import './csp.mjs';
@@ -21,6 +22,23 @@ function walk(dir) {
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
 }
+
+// worker.js: the compute worker (src/ui/worker.rs) runs this build's own wasm.
+// Messages that arrive while the wasm loads are kept and handed over.
+const wasm = readdirSync(stage).find((f) => /^gradlab-[0-9a-f]+_bg\.wasm$/.test(f));
+if (!wasm) throw new Error(`no gradlab-<hash>_bg.wasm in ${stage}`);
+const glue = wasm.replace(/_bg\.wasm$/, '.js');
+writeFileSync(
+  join(stage, 'worker.js'),
+  `// Written by scripts/precache.mjs for this build: the compute worker.
+import init, { gradlab_worker_main } from './${glue}';
+const early = [];
+self.onmessage = (e) => early.push(e);
+init({ module_or_path: new URL('./${wasm}', import.meta.url) })
+  .then(() => gradlab_worker_main(early))
+  .catch((e) => self.postMessage({ fatal: String(e) }));
+`,
+);
 
 const files = walk(stage)
   .map((p) => relative(stage, p).split('\\').join('/'))

@@ -184,14 +184,19 @@ pub fn summarise(cfg: &ClippingConfig, curves: &[Vec<Vec<f32>>], runs: u32) -> C
 
 /// The Monte Carlo on the CPU over `runs` runs.
 pub fn monte_carlo_cpu(cfg: &ClippingConfig, runs: u32) -> ClippingReport {
-    let curves: Vec<Vec<Vec<f32>>> = METHODS
+    summarise(cfg, &curves_cpu(cfg, runs), runs)
+}
+
+/// Distance-to-optimum curves `[method][run][point]` on the CPU: the Monte
+/// Carlo's heavy part, the twin of [`RobustRuns::curves`].
+pub fn curves_cpu(cfg: &ClippingConfig, runs: u32) -> Vec<Vec<Vec<f32>>> {
+    METHODS
         .iter()
         .map(|&m| {
             let spec = cfg.run_spec(m);
             (0..runs).map(|r| robust::run(&spec, r, false).1).collect()
         })
-        .collect();
-    summarise(cfg, &curves, runs)
+        .collect()
 }
 
 /// The Monte Carlo on the GPU: one invocation per (estimator, run).

@@ -105,7 +105,7 @@ pub const ESTIMATORS: [&str; 4] = [
 ];
 
 /// Bias and variance of each sampled estimator at one temperature.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SweepPoint {
     pub tau: f64,
     /// ‖E[ĝ] − ∇‖₂ per estimator ([`ESTIMATORS`] order), up to Monte Carlo error.

@@ -4,7 +4,7 @@
 //! their calibration, selective classification and penultimate-layer
 //! clusters (Müller et al. 2019; Xia et al. 2025; Zhou et al. 2025; Xu et al. 2020).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Backend;
 use super::config::{ListBound, Range};
@@ -142,7 +142,7 @@ pub const FINDINGS: &[Finding] = &[
 ];
 
 /// Where one model's test points fall in the plane through three class templates.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Projection {
     /// The three classes whose templates span the plane.
     pub classes: [u32; 3],
@@ -153,7 +153,7 @@ pub struct Projection {
 }
 
 /// One model's measurements on the test set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSnapshot {
     pub kind: ModelKind,
     /// Smoothing ε and MaxSup α of the model's loss at this step.
@@ -174,18 +174,17 @@ pub struct ModelSnapshot {
     /// `None` for fewer than three classes.
     pub projection: Option<Projection>,
     /// Test logits, `test × classes` row-major (for [`Snapshot::logit_view`]).
-    #[serde(skip)]
+    #[serde(with = "super::wire::f32s")]
     pub logits: Vec<f32>,
 }
 
-/// All models at one training step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// All models at one training step (it crosses from the compute worker whole).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub step: u32,
     pub classes: usize,
     pub models: Vec<ModelSnapshot>,
     /// Clean test labels.
-    #[serde(skip)]
     pub test_labels: Vec<u32>,
 }
 

@@ -11,6 +11,7 @@ pub mod label_smoothing;
 pub mod rng;
 pub mod selftest;
 pub mod train_mlp;
+pub mod wire;
 
 crate::param_enum! {
     /// Where an experiment computes: every experiment takes this choice.

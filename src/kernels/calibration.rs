@@ -45,7 +45,7 @@ pub fn correct(values: &[f32], labels: &[u32], classes: usize) -> Vec<bool> {
 }
 
 /// One bin of a reliability diagram.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Bin {
     /// The bin is the confidence interval (lo, hi] (the first bin also holds 0).
     pub lo: f32,

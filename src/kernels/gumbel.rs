@@ -160,7 +160,7 @@ pub fn moment_sums(p: &Problem, key: RngKey, start: u32, count: u32) -> Vec<f64>
 }
 
 /// Mean and per-sample variance (n − 1 denominator) of each component of an estimator.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EstimatorStats {
     pub mean: Vec<f64>,
     pub var: Vec<f64>,
@@ -194,7 +194,7 @@ impl EstimatorStats {
 }
 
 /// The five estimators, as `gradlab gumbel` prints them.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Gradients {
     pub exact: Vec<f64>,
     pub reinforce: EstimatorStats,
@@ -204,7 +204,7 @@ pub struct Gradients {
 }
 
 /// Everything one Monte Carlo run estimates.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimates {
     pub probs: Vec<f64>,
     pub hard_freq: Vec<f64>,

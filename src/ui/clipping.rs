@@ -63,7 +63,7 @@ async fn monte_carlo(
         ));
     }
     let runs = cfg.runs.min(CPU_RUNS);
-    Ok((clipping::monte_carlo_cpu(&cfg, runs), Backend::Cpu))
+    Ok((super::worker::clipping_monte_carlo(&cfg, runs).await, Backend::Cpu))
 }
 
 #[component]

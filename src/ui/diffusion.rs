@@ -15,12 +15,13 @@ use super::export::PlotExport;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config, with_field};
 use super::share::ShareBar;
+use super::worker::{DiffusionSession, Fault};
 use crate::experiments::Backend;
 use crate::experiments::catalog::DIFFUSION_PAPERS;
 use crate::experiments::config::{Config, Param};
 use crate::experiments::diffusion::{
     self as dexp, DiffusionConfig, DiffusionReport, Drawing, HISTORY_PARTICLES, MAX_CPU_PARTICLES,
-    Metrics, Sampling, ScoreArrows, ScoreKind, build_source, initial_particles, load_denoiser,
+    Metrics, ScoreArrows, ScoreKind, build_source, initial_particles, load_denoiser,
     shipped_denoiser,
 };
 use crate::gpu::Gpu;
@@ -29,10 +30,9 @@ use crate::kernels::diffusion::data::{DiffusionData, PointSet};
 use crate::kernels::diffusion::score::{MlpDenoiser, Source};
 use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind};
 
-/// CPU work per animation tick, in milliseconds (the frame budget is 16 ms).
+/// CPU work per animation tick on the main thread (where no compute worker
+/// runs), in milliseconds: the frame budget is 16 ms.
 const CPU_TICK_MS: f64 = 6.0;
-/// Particles advanced between two clock checks on the CPU.
-const CPU_CHUNK: usize = 128;
 const TICK_MS: u64 = 16;
 /// The canvas shows [−VIEW, VIEW]².
 const VIEW: f64 = 2.0;
@@ -51,45 +51,34 @@ fn paper_link(i: usize) -> impl IntoView {
     paper_anchor(DIFFUSION_PAPERS[i])
 }
 
-/// A run in progress on one backend.
-enum Runner {
-    Cpu(Sampling),
-    Gpu {
-        gpu: Rc<Gpu>,
-        run: DiffusionGpu,
-        /// The last particles read back, and the paths kept for the timeline.
-        particles: Vec<[f32; 2]>,
-        history: Vec<Vec<[f32; 2]>>,
-        busy: bool,
-    },
+/// Where a run computes.
+enum Engine {
+    /// [`dexp::Sampling`] in the compute worker (or on the main thread where there is none).
+    Cpu(Rc<DiffusionSession>),
+    Gpu { gpu: Rc<Gpu>, run: DiffusionGpu },
+}
+
+/// A run in progress: its engine, and what it last reported. At most one
+/// slice of work is in flight (`busy`); the particles are those of `step`.
+struct Runner {
+    engine: Engine,
+    particles: Vec<[f32; 2]>,
+    /// The paths of the first particles, one frame per step, for the timeline.
+    history: Vec<Vec<[f32; 2]>>,
+    step: usize,
+    finished: bool,
+    busy: bool,
 }
 
 impl Runner {
-    fn step(&self) -> usize {
-        match self {
-            Runner::Cpu(s) => s.step(),
-            Runner::Gpu { run, .. } => run.step(),
-        }
-    }
-
-    fn finished(&self) -> bool {
-        match self {
-            Runner::Cpu(s) => s.finished(),
-            Runner::Gpu { run, busy, .. } => run.finished() && !busy,
-        }
-    }
-
-    fn particles(&self) -> &[[f32; 2]] {
-        match self {
-            Runner::Cpu(s) => s.particles(),
-            Runner::Gpu { particles, .. } => particles,
-        }
-    }
-
-    fn history(&self) -> &[Vec<[f32; 2]>] {
-        match self {
-            Runner::Cpu(s) => &s.history,
-            Runner::Gpu { history, .. } => history,
+    fn new(engine: Engine, initial: Vec<[f32; 2]>) -> Self {
+        Self {
+            engine,
+            history: vec![initial[..initial.len().min(HISTORY_PARTICLES)].to_vec()],
+            particles: initial,
+            step: 0,
+            finished: false,
+            busy: false,
         }
     }
 }
@@ -193,8 +182,8 @@ pub fn DiffusionWidget() -> impl IntoView {
         drawing_note.set(drawing.with_untracked(write_drawing).err());
     };
 
-    // Shipped denoisers, fetched once per data set.
-    let denoisers = StoredValue::new_local(Vec::<(DiffusionData, MlpDenoiser)>::new());
+    // Shipped denoisers, fetched once per data set: the network, and its file for the worker.
+    let denoisers = StoredValue::new_local(Vec::<(DiffusionData, MlpDenoiser, Rc<Vec<u8>>)>::new());
     let denoiser_rev = RwSignal::new(0u32);
     let message = RwSignal::new(None::<String>);
 
@@ -210,6 +199,8 @@ pub fn DiffusionWidget() -> impl IntoView {
     let swd_curve = RwSignal::new(Vec::<(f64, f64)>::new());
     let nfe = RwSignal::new(0u64);
     let report = RwSignal::new(None::<String>);
+    // Where the CPU computes: the compute worker or the main thread, and why.
+    let thread = RwSignal::new(None::<String>);
     let restarts = RwSignal::new(0u32);
     let last_metrics = StoredValue::new(f64::NEG_INFINITY);
 
@@ -225,7 +216,7 @@ pub fn DiffusionWidget() -> impl IntoView {
     let levels = Memo::new(move |_| run_key.with(DiffusionConfig::levels));
 
     let publish = move |r: &Runner, b: Backend| {
-        let step = r.step();
+        let step = r.step;
         let total = levels.with_untracked(Vec::len) - 1;
         let rev = frame.with_untracked(|f| f.as_ref().map_or(0, |f| f.revision + 1));
         frame.set(Some(Frame {
@@ -235,7 +226,7 @@ pub fn DiffusionWidget() -> impl IntoView {
             revision: rev,
         }));
         let bad = r
-            .particles()
+            .particles
             .iter()
             .filter(|p| !(p[0].is_finite() && p[1].is_finite()))
             .count();
@@ -251,14 +242,14 @@ pub fn DiffusionWidget() -> impl IntoView {
         // The metrics sort 64 projections of 2,048 points: at most a few times
         // a second while running (the frame budget), always at the end.
         let now = super::now_ms();
-        if !r.finished() && now - last_metrics.get_value() < METRICS_EVERY_MS {
+        if !r.finished && now - last_metrics.get_value() < METRICS_EVERY_MS {
             return;
         }
         last_metrics.set_value(now);
         let m = train_set.with_value(|t| {
             fresh.with_value(|f| {
                 dexp::metrics(
-                    r.particles(),
+                    &r.particles,
                     f,
                     &t.points,
                     run_key.with_untracked(|c| c.delta),
@@ -271,17 +262,27 @@ pub fn DiffusionWidget() -> impl IntoView {
                 c.push((step as f64, m.swd));
             }
         });
-        if r.finished() {
+        if r.finished {
             let c = run_key.get_untracked();
             report.set(Some(
                 serde_json::to_string(&DiffusionReport {
-                    samples: r.particles().to_vec(),
+                    samples: r.particles.clone(),
                     metrics: m,
                     nfe: c.evaluations_per_particle(classes),
                     backend: b,
                 })
                 .unwrap_or_default(),
             ));
+        }
+    };
+
+    // A CPU run failed: where the compute worker stopped, start again (on
+    // the main thread); otherwise say why and pause.
+    let cpu_fault = move |f: Fault| match f {
+        Fault::WorkerStopped(_) => restarts.update(|r| *r += 1),
+        Fault::Job(why) => {
+            playing.set(false);
+            message.set(Some(format!("The CPU run failed: {why}")));
         }
     };
 
@@ -307,8 +308,8 @@ pub fn DiffusionWidget() -> impl IntoView {
         let mlp = if c.score == ScoreKind::Mlp {
             let found = denoisers.with_value(|v| {
                 v.iter()
-                    .find(|(ds, _)| *ds == c.dataset)
-                    .map(|(_, m)| m.clone())
+                    .find(|(ds, _, _)| *ds == c.dataset)
+                    .map(|(_, m, file)| (m.clone(), file.clone()))
             });
             if found.is_none() {
                 if let Some(rel) = shipped_denoiser(c.dataset) {
@@ -316,9 +317,12 @@ pub fn DiffusionWidget() -> impl IntoView {
                     let url = super::app_href(&format!("/{rel}"));
                     let ds = c.dataset;
                     spawn_local(async move {
-                        match fetch_bytes(&url).await.and_then(|b| load_denoiser(&b, ds)) {
-                            Ok(m) => {
-                                denoisers.update_value(|v| v.push((ds, m)));
+                        let loaded = fetch_bytes(&url)
+                            .await
+                            .and_then(|b| Ok((load_denoiser(&b, ds)?, Rc::new(b))));
+                        match loaded {
+                            Ok((m, file)) => {
+                                denoisers.update_value(|v| v.push((ds, m, file)));
                                 denoiser_rev.update(|r| *r += 1);
                             }
                             Err(e) => {
@@ -333,6 +337,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         } else {
             None
         };
+        let (mlp, mlp_file) = mlp.unzip();
         let source = match build_source(&c, &train, mlp) {
             Ok(s) => Rc::new(s),
             Err(e) => {
@@ -345,6 +350,13 @@ pub fn DiffusionWidget() -> impl IntoView {
         let classes = train.class_count;
         train_set.set_value(train);
         let gpu = (b == Backend::Gpu).then(shared_gpu).flatten();
+        // Installs a started run, unless a newer one replaced it.
+        let install = move |r: Runner, b: Backend| {
+            if generation.get_value() == this {
+                publish(&r, b);
+                runner.set_value(Some(r));
+            }
+        };
         match gpu {
             Some(gpu) => {
                 spawn_local(async move {
@@ -360,22 +372,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                         Err(e) => Err(e),
                     };
                     match made {
-                        Ok(run) => {
-                            if generation.get_value() != this {
-                                return;
-                            }
-                            let r = Runner::Gpu {
-                                gpu,
-                                run,
-                                history: vec![
-                                    initial[..initial.len().min(HISTORY_PARTICLES)].to_vec(),
-                                ],
-                                particles: initial,
-                                busy: false,
-                            };
-                            publish(&r, Backend::Gpu);
-                            runner.set_value(Some(r));
-                        }
+                        Ok(run) => install(Runner::new(Engine::Gpu { gpu, run }, initial), Backend::Gpu),
                         Err(e) => report_gpu_fault(ctx, &e),
                     }
                 });
@@ -388,53 +385,91 @@ pub fn DiffusionWidget() -> impl IntoView {
                     )));
                     c.n = MAX_CPU_PARTICLES;
                 }
-                let s = Sampling::new(c, (*source).clone(), classes);
-                let r = Runner::Cpu(s);
-                publish(&r, Backend::Cpu);
-                runner.set_value(Some(r));
+                spawn_local(async move {
+                    let file = mlp_file.map(|f| f.to_vec());
+                    match DiffusionSession::start(&c, &drawn, file).await {
+                        Ok(session) => {
+                            thread.set(Some(session.0.place()));
+                            let initial = initial_particles(c.seed, c.n);
+                            install(Runner::new(Engine::Cpu(Rc::new(session)), initial), Backend::Cpu);
+                        }
+                        Err(e) => cpu_fault(e),
+                    }
+                });
             }
         }
     });
 
-    // The animation clock: bounded work per tick, nothing while paused or hidden.
+    // The animation clock: one slice of work in flight at a time, nothing
+    // while paused or hidden.
     super::animation_clock(playing, TICK_MS, move || {
         let this = generation.get_value();
+        let mut cpu = None;
         let mut gpu_read = None;
-        let mut changed = None;
         runner.update_value(|r| {
             let Some(r) = r.as_mut() else { return };
-            if r.finished() {
+            if r.finished || r.busy {
                 return;
             }
-            match r {
-                Runner::Cpu(s) => {
-                    let start = super::now_ms();
-                    let before = (s.step(), s.nfe);
-                    while !s.finished() && super::now_ms() - start < CPU_TICK_MS {
-                        s.advance(CPU_CHUNK);
-                    }
-                    if s.step() != before.0 {
-                        changed = Some(Backend::Cpu);
-                    }
+            match &mut r.engine {
+                Engine::Cpu(session) => {
+                    r.busy = true;
+                    cpu = Some(session.clone());
                 }
-                Runner::Gpu { gpu, run, busy, .. } => {
-                    if *busy {
-                        return;
+                Engine::Gpu { gpu, run } => match run.advance(gpu, 1) {
+                    Ok(_) => {
+                        r.busy = true;
+                        gpu_read = Some((gpu.clone(), run.particle_buffer()));
                     }
-                    match run.advance(gpu, 1) {
-                        Ok(_) => {
-                            *busy = true;
-                            gpu_read = Some((gpu.clone(), run.particle_buffer()));
-                        }
-                        Err(e) => report_gpu_fault(ctx, &e),
-                    }
-                }
+                    Err(e) => report_gpu_fault(ctx, &e),
+                },
             }
         });
-        if let Some(b) = changed {
-            runner.with_value(|r| {
-                if let Some(r) = r {
-                    publish(r, b);
+        // Takes what a slice produced, and shows it when the step moved.
+        let land = move |particles: Option<Vec<[f32; 2]>>,
+                         history: Vec<Vec<[f32; 2]>>,
+                         step: usize,
+                         finished: bool,
+                         b: Backend| {
+            if generation.get_value() != this {
+                return;
+            }
+            let mut moved = false;
+            runner.update_value(|r| {
+                if let Some(r) = r.as_mut() {
+                    moved = step != r.step || finished != r.finished;
+                    r.history.extend(history);
+                    if let Some(p) = particles {
+                        r.particles = p;
+                    }
+                    r.step = step;
+                    r.finished = finished;
+                    r.busy = false;
+                }
+            });
+            if moved {
+                runner.with_value(|r| {
+                    if let Some(r) = r {
+                        publish(r, b);
+                    }
+                });
+            }
+        };
+        if let Some(session) = cpu {
+            spawn_local(async move {
+                let slice = session.sample(session.0.slice_ms(CPU_TICK_MS)).await;
+                if generation.get_value() != this {
+                    return;
+                }
+                match slice {
+                    Ok(s) => land(
+                        s.particles.map(|p| p.0),
+                        s.history.into_iter().map(|p| p.0).collect(),
+                        s.step,
+                        s.finished,
+                        Backend::Cpu,
+                    ),
+                    Err(e) => cpu_fault(e),
                 }
             });
         }
@@ -446,24 +481,12 @@ pub fn DiffusionWidget() -> impl IntoView {
                 }
                 match result {
                     Ok(p) => {
-                        runner.update_value(|r| {
-                            if let Some(Runner::Gpu {
-                                particles,
-                                history,
-                                busy,
-                                ..
-                            }) = r.as_mut()
-                            {
-                                history.push(p[..p.len().min(HISTORY_PARTICLES)].to_vec());
-                                *particles = p;
-                                *busy = false;
-                            }
+                        let (step, finished) = runner.with_value(|r| match r {
+                            Some(Runner { engine: Engine::Gpu { run, .. }, .. }) => (run.step(), run.finished()),
+                            _ => (0, false),
                         });
-                        runner.with_value(|r| {
-                            if let Some(r) = r {
-                                publish(r, Backend::Gpu);
-                            }
-                        });
+                        let frame = p[..p.len().min(HISTORY_PARTICLES)].to_vec();
+                        land(Some(p), vec![frame], step, finished, Backend::Gpu);
                     }
                     Err(e) => report_gpu_fault(ctx, &e),
                 }
@@ -619,7 +642,7 @@ pub fn DiffusionWidget() -> impl IntoView {
             <div class="panels two">
                 <section class="panel">
                     <h2>"How close to the data"</h2>
-                    <MetricsTable metrics nfe frame />
+                    <MetricsTable metrics nfe frame thread />
                     {move || {
                         let pts = swd_curve.get();
                         (pts.len() > 1).then(|| view! {
@@ -702,7 +725,9 @@ fn MetricsTable(
     metrics: RwSignal<Option<Metrics>>,
     nfe: RwSignal<u64>,
     frame: RwSignal<Option<Frame>>,
+    thread: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    let on_cpu = move || frame.with(|f| f.as_ref().is_some_and(|f| f.backend == Backend::Cpu));
     view! {
         <table class="metrics" data-testid="diffusion-metrics">
             <tbody>
@@ -710,7 +735,10 @@ fn MetricsTable(
                 <tr><th>"memorised (within δ of a training point)"</th><td data-testid="memorized">{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized)).unwrap_or_else(|| "—".into())}</td></tr>
                 <tr><th>"… fresh data, for comparison"</th><td>{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized_fresh)).unwrap_or_else(|| "—".into())}</td></tr>
                 <tr><th>"score evaluations per particle"</th><td data-testid="nfe">{move || nfe.get().to_string()}</td></tr>
-                <tr><th>"computed on"</th><td data-testid="diffusion-backend">{move || frame.get().map(|f| match f.backend { Backend::Gpu => "WebGPU", Backend::Cpu => "CPU" }).unwrap_or("—")}</td></tr>
+                <tr><th>"computed on"</th><td>
+                    <span data-testid="diffusion-backend">{move || frame.get().map(|f| match f.backend { Backend::Gpu => "WebGPU", Backend::Cpu => "CPU" }).unwrap_or("—")}</span>
+                    {move || on_cpu().then(|| view! { <span class="muted" data-testid="compute-thread">{move || thread.get().map(|t| format!(" · {t}"))}</span> })}
+                </td></tr>
             </tbody>
         </table>
     }
@@ -947,7 +975,7 @@ fn ParticleCanvas(
         let classes = c.guidance_classes(train_set.with_value(|t| t.class_count)) as usize;
         runner.with_value(|r| {
             let Some(r) = r else { return };
-            let history = r.history();
+            let history = &r.history;
             if c.trails && history.len() > 1 {
                 let upto = shown.unwrap_or(history.len() - 1).min(history.len() - 1);
                 ctx.set_line_width(0.6);
@@ -965,7 +993,7 @@ fn ParticleCanvas(
             }
             let pts: &[[f32; 2]] = match shown {
                 Some(k) if k < history.len() => &history[k],
-                _ => r.particles(),
+                _ => &r.particles,
             };
             let radius = if pts.len() > 20_000 { 0.8 } else { 1.2 };
             let mut current = usize::MAX;
@@ -1038,7 +1066,7 @@ fn ParticleCanvas(
                 aria-label="Diffusion particles"
                 data-testid="particles"
                 data-step=move || frame.with(|f| f.as_ref().map_or(0, |f| f.step)).to_string()
-                data-points=move || { frame.track(); runner.with_value(|r| r.as_ref().map_or(0, |r| r.particles().len())).to_string() }
+                data-points=move || { frame.track(); runner.with_value(|r| r.as_ref().map_or(0, |r| r.particles.len())).to_string() }
                 data-drawn=move || drawing.with(|d| d.points.len()).to_string()
                 on:pointerdown=move |ev| {
                     let Some(p) = at(&ev) else { return };

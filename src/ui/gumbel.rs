@@ -64,7 +64,7 @@ async fn estimate(cfg: GumbelConfig, backend: Backend) -> Result<Shown, GpuError
         ..cfg
     };
     Ok(Shown {
-        estimates: gumbel::estimate_cpu(&cfg),
+        estimates: super::worker::gumbel_estimates(&cfg).await,
         backend: Backend::Cpu,
         samples: cfg.samples,
         tau: cfg.tau,
@@ -81,7 +81,7 @@ async fn sweep(cfg: GumbelConfig, backend: Backend) -> Result<(Vec<SweepPoint>, 
             SWEEP_GPU,
         ));
     }
-    Ok((gumbel::sweep_cpu(&cfg, SWEEP_CPU), SWEEP_CPU))
+    Ok((super::worker::gumbel_sweep(&cfg, SWEEP_CPU).await, SWEEP_CPU))
 }
 
 #[component]

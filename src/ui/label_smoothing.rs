@@ -17,19 +17,21 @@ use super::export::PlotExport;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_field};
 use super::share::ShareBar;
+use super::worker::{Fault, LabelSmoothingSession};
 use crate::experiments::Backend;
 use crate::experiments::catalog::LABEL_SMOOTHING_PAPERS;
 use crate::experiments::config::Param;
 use crate::experiments::label_smoothing::{
     FINDINGS, LabelSmoothingConfig, LabelSmoothingRun, LogitView, ModelKind, Report, Snapshot,
 };
-use crate::gpu::Gpu;
+use crate::gpu::{Gpu, GpuError};
 use crate::kernels::calibration;
 use crate::kernels::datasets::DatasetId;
 
 /// The animation clock, in milliseconds.
 const TICK_MS: u64 = 20;
-/// CPU training per tick, in milliseconds (the frame budget is 16 ms).
+/// CPU training per tick on the main thread (where no compute worker runs),
+/// in milliseconds: the frame budget is 16 ms.
 const CPU_TICK_MS: f64 = 7.0;
 /// At most one snapshot (read-back and metrics) this often, in milliseconds.
 const SNAPSHOT_MS: f64 = 350.0;
@@ -109,9 +111,59 @@ fn kept_gpu(gpu: &Rc<Gpu>) -> &'static Gpu {
     })
 }
 
+/// Where a run trains: on the GPU here, or on the CPU in the compute worker
+/// (or on the main thread where there is none).
+enum Engine {
+    Gpu(LabelSmoothingRun<'static>),
+    Cpu(LabelSmoothingSession),
+}
+
+/// A failed job, by where it failed.
+enum Failure {
+    Gpu(GpuError),
+    Cpu(Fault),
+}
+
+impl Engine {
+    fn step(&self) -> u32 {
+        match self {
+            Engine::Gpu(run) => run.step(),
+            Engine::Cpu(s) => s.step(),
+        }
+    }
+
+    fn cfg(&self) -> &LabelSmoothingConfig {
+        match self {
+            Engine::Gpu(run) => &run.cfg,
+            Engine::Cpu(s) => &s.cfg,
+        }
+    }
+
+    fn backend(&self) -> Backend {
+        match self {
+            Engine::Gpu(run) => run.backend(),
+            Engine::Cpu(s) => s.backend(),
+        }
+    }
+
+    async fn snapshot(&mut self) -> Result<Snapshot, Failure> {
+        match self {
+            Engine::Gpu(run) => run.snapshot().await.map_err(Failure::Gpu),
+            Engine::Cpu(s) => s.snapshot().await.map_err(Failure::Cpu),
+        }
+    }
+
+    async fn predict(&mut self, model: usize, points: &[f32]) -> Result<Vec<f32>, Failure> {
+        match self {
+            Engine::Gpu(run) => run.predict(model, points).await.map_err(Failure::Gpu),
+            Engine::Cpu(s) => s.predict(model, points).await.map_err(Failure::Cpu),
+        }
+    }
+}
+
 /// A run in progress, with its bookkeeping.
 struct Runner {
-    run: LabelSmoothingRun<'static>,
+    run: Engine,
     /// When the last snapshot was taken, and at which step.
     snapped_at: f64,
     snapped_step: Option<u32>,
@@ -242,7 +294,21 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
     let regions = RwSignal::new(Vec::<Option<Arc<Region>>>::new());
     let test_data = RwSignal::new(None::<Arc<TestData>>);
     let example = RwSignal::new(0usize);
+    // Where the CPU trains: the compute worker or the main thread, and why.
+    let thread = RwSignal::new(None::<String>);
     let kinds = Memo::new(move |_| cfg.with(LabelSmoothingConfig::kinds));
+
+    // A job failed: on the GPU the page falls back to the CPU; where the
+    // compute worker stopped, the run starts again (on the main thread);
+    // otherwise the run pauses and says why.
+    let fail = move |f: Failure| match f {
+        Failure::Gpu(e) => report_gpu_fault(ctx, &e),
+        Failure::Cpu(Fault::WorkerStopped(_)) => restarts.update(|r| *r += 1),
+        Failure::Cpu(Fault::Job(why)) => {
+            playing.set(false);
+            diverged.set(Some(format!("Training stopped: {why}")));
+        }
+    };
 
     // (Re)start whenever the config, the backend or Restart changes: latest config wins.
     Effect::new(move |_| {
@@ -259,46 +325,56 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
         computed_on.set(None);
         let gpu = (b == Backend::Gpu).then(shared_gpu).flatten();
         spawn_local(async move {
-            let g = gpu.as_ref().map(kept_gpu);
-            match LabelSmoothingRun::new(c, g).await {
-                Ok(run) => {
-                    if generation.get_value() != this {
-                        return;
-                    }
-                    let t = run.test_set();
-                    let view = View::of(&t.x);
-                    let n = t.y.len();
-                    test_data.set(Some(Arc::new(TestData {
-                        x: t.x.clone(),
-                        y: t.y.clone(),
-                        view,
-                    })));
-                    example.update(|e| {
-                        if *e >= n {
-                            *e = 0;
-                        }
-                    });
-                    let side = if run.backend() == Backend::Gpu {
-                        GRID_GPU
-                    } else {
-                        GRID_CPU
-                    };
-                    computed_on.set(Some(run.backend()));
-                    let models = run.kinds().len();
-                    runner.set_value(Some(Runner {
-                        run,
-                        snapped_at: f64::NEG_INFINITY,
-                        snapped_step: None,
-                        region_at: f64::NEG_INFINITY,
-                        region_steps: vec![None; models],
-                        region_next: 0,
-                        grid: view.grid(side),
-                        side,
-                        gpu_batch: GPU_BATCH.0,
-                    }));
-                }
-                Err(e) => report_gpu_fault(ctx, &e),
+            let started = match gpu {
+                Some(gpu) => LabelSmoothingRun::new(c, Some(kept_gpu(&gpu)))
+                    .await
+                    .map(|run| {
+                        let t = run.test_set();
+                        let test = (t.x.clone(), t.y.clone());
+                        (Engine::Gpu(run), test)
+                    })
+                    .map_err(Failure::Gpu),
+                None => LabelSmoothingSession::start(&c)
+                    .await
+                    .map(|(session, t)| {
+                        thread.set(Some(session.session.place()));
+                        (Engine::Cpu(session), (t.x, t.y))
+                    })
+                    .map_err(Failure::Cpu),
+            };
+            if generation.get_value() != this {
+                return;
             }
+            let (run, (x, y)) = match started {
+                Ok(s) => s,
+                Err(f) => return fail(f),
+            };
+            let view = View::of(&x);
+            let n = y.len();
+            test_data.set(Some(Arc::new(TestData { x, y, view })));
+            example.update(|e| {
+                if *e >= n {
+                    *e = 0;
+                }
+            });
+            let side = if run.backend() == Backend::Gpu {
+                GRID_GPU
+            } else {
+                GRID_CPU
+            };
+            computed_on.set(Some(run.backend()));
+            let models = run.cfg().kinds().len();
+            runner.set_value(Some(Runner {
+                run,
+                snapped_at: f64::NEG_INFINITY,
+                snapped_step: None,
+                region_at: f64::NEG_INFINITY,
+                region_steps: vec![None; models],
+                region_next: 0,
+                grid: view.grid(side),
+                side,
+                gpu_batch: GPU_BATCH.0,
+            }));
         });
     });
 
@@ -318,7 +394,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
         let Some(mut r) = taken else { return };
         let now = super::now_ms();
         let at = r.run.step();
-        let done = at >= r.run.cfg.steps;
+        let done = at >= r.run.cfg().steps;
         let models = r.region_steps.len();
         let snap_due = r.snapped_step != Some(at)
             && (done || r.snapped_step.is_none() || now - r.snapped_at >= SNAPSHOT_MS);
@@ -337,7 +413,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
             runner.set_value(Some(r));
             return;
         };
-        let gpu = r.run.backend() == Backend::Gpu;
+        let gpu = matches!(r.run, Engine::Gpu(_));
         match job {
             Job::Snapshot => spawn_local(async move {
                 let s = r.run.snapshot().await;
@@ -359,7 +435,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                         snap.set(Some(Arc::new(s)));
                         put_back(this, r);
                     }
-                    Err(e) => report_gpu_fault(ctx, &e),
+                    Err(f) => fail(f),
                 }
             }),
             Job::Region(i) => spawn_local(async move {
@@ -371,7 +447,8 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 }
                 match logits {
                     Ok(l) => {
-                        let region = Region::of(&l, r.run.classes(), r.side, at);
+                        let classes = r.run.cfg().dataset.classes();
+                        let region = Region::of(&l, classes, r.side, at);
                         r.region_steps[i] = Some(at);
                         r.region_next = (i + 1) % models;
                         r.region_at = super::now_ms();
@@ -382,13 +459,15 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                         });
                         put_back(this, r);
                     }
-                    Err(e) => report_gpu_fault(ctx, &e),
+                    Err(f) => fail(f),
                 }
             }),
             Job::Train if gpu => {
                 let n = r.gpu_batch;
                 let start = super::now_ms();
-                if let Err(e) = r.run.train_steps(n) {
+                if let Engine::Gpu(run) = &mut r.run
+                    && let Err(e) = run.train_steps(n)
+                {
                     report_gpu_fault(ctx, &e);
                     return;
                 }
@@ -411,20 +490,21 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                             );
                             put_back(this, r);
                         }
-                        Err(e) => report_gpu_fault(ctx, &e),
+                        Err(f) => fail(f),
                     }
                 });
             }
-            Job::Train => {
-                let start = super::now_ms();
-                while r.run.step() < r.run.cfg.steps && super::now_ms() - start < CPU_TICK_MS {
-                    if let Err(e) = r.run.train_steps(1) {
-                        report_gpu_fault(ctx, &e);
-                        return;
-                    }
+            Job::Train => spawn_local(async move {
+                let Engine::Cpu(session) = &mut r.run else { return };
+                let trained = session.train(session.session.slice_ms(CPU_TICK_MS)).await;
+                if generation.get_value() != this {
+                    return;
                 }
-                put_back(this, r);
-            }
+                match trained {
+                    Ok(_) => put_back(this, r),
+                    Err(f) => fail(Failure::Cpu(f)),
+                }
+            }),
         }
     });
 
@@ -499,7 +579,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                         <span class="muted" data-testid="ls-state">{move || if finished() { "finished" } else if playing.get() { "training…" } else { "paused" }}</span>
                     </div>
                     </Control>
-                    <MetricsTable snap computed_on />
+                    <MetricsTable snap computed_on thread />
                     <p class="explain">
                         "All models share the initial weights, the data and every minibatch; only the loss differs. Metrics are on the clean test set; ECE uses 15 equal-width bins; AURC is the area under the risk–coverage curve (lower is better); “ln” after logit normalisation."
                     </p>
@@ -579,6 +659,7 @@ fn Findings(effects: &'static [&'static str]) -> impl IntoView {
 fn MetricsTable(
     snap: RwSignal<Option<Arc<Snapshot>>>,
     computed_on: RwSignal<Option<Backend>>,
+    thread: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let cell = |v: f32, digits: usize| format!("{v:.digits$}");
     view! {
@@ -608,6 +689,7 @@ fn MetricsTable(
         </div>
         <p class="meta">"computed on "
             <span data-testid="ls-backend">{move || computed_on.get().map(|b| match b { Backend::Gpu => "WebGPU", Backend::Cpu => "CPU" }).unwrap_or("—")}</span>
+            {move || (computed_on.get() == Some(Backend::Cpu)).then(|| view! { <span class="muted" data-testid="compute-thread">{move || thread.get().map(|t| format!(" · {t}"))}</span> })}
         </p>
     }
 }

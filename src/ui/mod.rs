@@ -15,6 +15,7 @@ pub mod query;
 pub mod rng;
 pub mod selftest;
 pub mod share;
+pub mod worker;
 
 use std::sync::OnceLock;
 
@@ -109,16 +110,22 @@ pub fn animation_clock(playing: RwSignal<bool>, ms: u64, tick: impl Fn() + 'stat
     }
 }
 
-/// Milliseconds from the page's performance clock (0 where there is none).
+/// Milliseconds from the performance clock of the page or of the compute
+/// worker (0 where there is none).
 pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| wasm_bindgen::JsCast::dyn_into::<web_sys::Performance>(p).ok())
         .map(|p| p.now())
         .unwrap_or(0.0)
 }
 
-/// Mounts the app on `<body>`.
+/// Mounts the app on `<body>`; in the compute worker, which loads the same
+/// wasm and has no document, it does nothing ([`worker::gradlab_worker_main`] runs there).
 pub fn mount() {
+    if web_sys::window().is_none() {
+        return;
+    }
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
 }

@@ -48,7 +48,7 @@ pub const SWISS_NOISE: f32 = 0.02;
 pub const MAX_DRAWN_POINTS: usize = 4096;
 
 /// Labelled 2D points.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct PointSet {
     pub points: Vec<[f32; 2]>,
     pub classes: Vec<u32>,

@@ -1,0 +1,687 @@
+//! CPU compute off the main thread.
+//!
+//! One dedicated module worker (`worker.js`, written for each build by
+//! `scripts/precache.mjs`) loads this same wasm and calls
+//! [`gradlab_worker_main`]. The page sends it jobs and awaits the answers, so
+//! sampling and training on the CPU never block input. Long runs are
+//! sessions: the state (a diffusion sampler, three label-smoothing models)
+//! lives in the worker, and the page asks it to advance for a time slice and
+//! gets back what the widget shows.
+//!
+//! Where no worker runs (it failed to start, or stopped) the very same
+//! [`host`] answers on the main thread, in the short slices the widgets used
+//! before there was a worker, and the widget says where it computes.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use futures_channel::oneshot;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::experiments::config::Config;
+use crate::experiments::diffusion::{self as dexp, DiffusionConfig, Sampling};
+use crate::experiments::gumbel::{self, GumbelConfig, SweepPoint};
+use crate::experiments::label_smoothing::{LabelSmoothingConfig, LabelSmoothingRun, Snapshot};
+use crate::experiments::wire::{Bytes, Points, f32s};
+use crate::experiments::{Backend, clipping};
+use crate::kernels::diffusion::data::PointSet;
+use crate::kernels::gumbel::Estimates;
+
+/// Particles a sampling slice advances between clock checks.
+const SAMPLE_CHUNK: usize = 128;
+
+/// A config as its canonical `(key, value)` pairs, the URL's own form, which
+/// the host parses strictly: one format for links, the CLI and the worker.
+type Pairs = Vec<(String, String)>;
+
+fn pairs<C: Config>(c: &C) -> Pairs {
+    c.to_pairs()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+fn parse<C: Config>(p: &Pairs) -> Result<C, String> {
+    C::from_pairs_strict(p.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| format!("the compute worker refused the config: {e}"))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Job {
+    GumbelEstimates(Pairs),
+    GumbelSweep(Pairs, u32),
+    ClippingCurves(Pairs, u32),
+    StartDiffusion {
+        cfg: Pairs,
+        drawn: PointSet,
+        denoiser: Option<Bytes>,
+    },
+    /// Advance the session's sampler for about `budget_ms`.
+    Sample {
+        budget_ms: f64,
+    },
+    StartLabelSmoothing(Pairs),
+    /// Train the session's models for about `budget_ms`.
+    Train {
+        budget_ms: f64,
+    },
+    Snapshot,
+    Predict {
+        model: usize,
+        #[serde(with = "f32s")]
+        points: Vec<f32>,
+    },
+    End,
+}
+
+/// What a diffusion slice produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sampled {
+    /// Transitions completed, and whether that is all of them.
+    pub step: usize,
+    pub finished: bool,
+    /// The particles, when `step` moved.
+    pub particles: Option<Points>,
+    /// The timeline's frames reached in this slice (the first particles' paths).
+    pub history: Vec<Points>,
+}
+
+/// The test set of a label-smoothing session (`x` is `len × 2` row-major).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestSet {
+    #[serde(with = "f32s")]
+    pub x: Vec<f32>,
+    pub y: Vec<u32>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Done {
+    Estimates(Estimates),
+    Sweep(Vec<SweepPoint>),
+    /// `[method][run][point]`, flattened, with its run and point counts.
+    Curves {
+        runs: usize,
+        points: usize,
+        #[serde(with = "f32s")]
+        data: Vec<f32>,
+    },
+    Started,
+    Sampled(Sampled),
+    TestSet(TestSet),
+    Trained(u32),
+    Snapshot(Box<Snapshot>),
+    Logits(#[serde(with = "f32s")] Vec<f32>),
+    Ended,
+}
+
+/// A job with its call id (to match the answer) and session id.
+#[derive(Serialize, Deserialize)]
+struct Call {
+    id: u64,
+    session: u64,
+    job: Job,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Answer {
+    id: u64,
+    done: Result<Done, String>,
+}
+
+// ---------------------------------------------------------------------------
+// The host: runs jobs, in the worker or (without one) on the main thread.
+
+enum Hosted {
+    Diffusion { sampling: Sampling, sent: usize },
+    LabelSmoothing(LabelSmoothingRun<'static>),
+}
+
+thread_local! {
+    static SESSIONS: RefCell<HashMap<u64, Hosted>> = RefCell::new(HashMap::new());
+}
+
+fn wrong_session(session: u64) -> String {
+    format!("the compute session {session} has ended or is of another kind")
+}
+
+/// Runs one job.
+async fn host(session: u64, job: Job) -> Result<Done, String> {
+    let take = || SESSIONS.with(|s| s.borrow_mut().remove(&session));
+    let put = |s: Hosted| SESSIONS.with(|t| t.borrow_mut().insert(session, s));
+    match job {
+        Job::GumbelEstimates(p) => Ok(Done::Estimates(gumbel::estimate_cpu(&parse(&p)?))),
+        Job::GumbelSweep(p, n) => Ok(Done::Sweep(gumbel::sweep_cpu(&parse(&p)?, n))),
+        Job::ClippingCurves(p, runs) => {
+            let curves = clipping::curves_cpu(&parse(&p)?, runs);
+            let points = curves.first().and_then(|m| m.first()).map_or(0, Vec::len);
+            let data = curves.into_iter().flatten().flatten().collect();
+            Ok(Done::Curves {
+                runs: runs as usize,
+                points,
+                data,
+            })
+        }
+        Job::StartDiffusion {
+            cfg,
+            drawn,
+            denoiser,
+        } => {
+            let c: DiffusionConfig = parse(&cfg)?;
+            let train = c.training_set(&drawn);
+            let mlp = denoiser
+                .map(|b| dexp::load_denoiser(&b.0, c.dataset))
+                .transpose()?;
+            let source = dexp::build_source(&c, &train, mlp)?;
+            let sampling = Sampling::new(c, source, train.class_count);
+            let sent = sampling.history.len();
+            put(Hosted::Diffusion { sampling, sent });
+            Ok(Done::Started)
+        }
+        Job::Sample { budget_ms } => {
+            let Some(Hosted::Diffusion { mut sampling, sent }) = take() else {
+                return Err(wrong_session(session));
+            };
+            let start = super::now_ms();
+            let from = sampling.step();
+            while !sampling.finished() && super::now_ms() - start < budget_ms {
+                sampling.advance(SAMPLE_CHUNK);
+            }
+            let done = Sampled {
+                step: sampling.step(),
+                finished: sampling.finished(),
+                particles: (sampling.step() != from).then(|| Points(sampling.particles().to_vec())),
+                history: sampling.history[sent..]
+                    .iter()
+                    .map(|h| Points(h.clone()))
+                    .collect(),
+            };
+            let sent = sampling.history.len();
+            put(Hosted::Diffusion { sampling, sent });
+            Ok(Done::Sampled(done))
+        }
+        Job::StartLabelSmoothing(p) => {
+            let run = LabelSmoothingRun::new(parse(&p)?, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let t = run.test_set();
+            let test = TestSet {
+                x: t.x.clone(),
+                y: t.y.clone(),
+            };
+            put(Hosted::LabelSmoothing(run));
+            Ok(Done::TestSet(test))
+        }
+        Job::Train { budget_ms } => {
+            let Some(Hosted::LabelSmoothing(mut run)) = take() else {
+                return Err(wrong_session(session));
+            };
+            let start = super::now_ms();
+            let mut result = Ok(());
+            while run.step() < run.cfg.steps && super::now_ms() - start < budget_ms {
+                if let Err(e) = run.train_steps(1) {
+                    result = Err(e.to_string());
+                    break;
+                }
+            }
+            let step = run.step();
+            put(Hosted::LabelSmoothing(run));
+            result.map(|()| Done::Trained(step))
+        }
+        Job::Snapshot => {
+            let Some(Hosted::LabelSmoothing(mut run)) = take() else {
+                return Err(wrong_session(session));
+            };
+            let s = run.snapshot().await;
+            put(Hosted::LabelSmoothing(run));
+            s.map(|s| Done::Snapshot(Box::new(s)))
+                .map_err(|e| e.to_string())
+        }
+        Job::Predict { model, points } => {
+            let Some(Hosted::LabelSmoothing(mut run)) = take() else {
+                return Err(wrong_session(session));
+            };
+            if model >= run.kinds().len() {
+                put(Hosted::LabelSmoothing(run));
+                return Err(format!("there is no model {model}"));
+            }
+            let l = run.predict(model, &points).await;
+            put(Hosted::LabelSmoothing(run));
+            l.map(Done::Logits).map_err(|e| e.to_string())
+        }
+        Job::End => {
+            take();
+            Ok(Done::Ended)
+        }
+    }
+}
+
+/// The worker's entry point, called by `worker.js` once the wasm is loaded,
+/// with the messages that arrived while it loaded.
+#[wasm_bindgen]
+pub fn gradlab_worker_main(early: js_sys::Array) {
+    console_error_panic_hook::set_once();
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let onmessage = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|e: web_sys::MessageEvent| {
+        serve(e.data())
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    for e in early.iter() {
+        if let Ok(e) = e.dyn_into::<web_sys::MessageEvent>() {
+            serve(e.data());
+        }
+    }
+}
+
+/// Answers one message in the worker.
+fn serve(data: JsValue) {
+    let call: Call = match serde_wasm_bindgen::from_value(data) {
+        Ok(c) => c,
+        Err(e) => {
+            web_sys::console::error_1(&format!("gradlab worker: unreadable job: {e}").into());
+            return;
+        }
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let done = host(call.session, call.job).await;
+        let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        let answer = Answer { id: call.id, done };
+        let sent = serde_wasm_bindgen::to_value(&answer)
+            .map_err(|e| JsValue::from_str(&e.to_string()))
+            .and_then(|v| scope.post_message(&v));
+        if let Err(e) = sent {
+            let failed = Answer {
+                id: call.id,
+                done: Err(format!("the answer could not be sent: {e:?}")),
+            };
+            if let Ok(v) = serde_wasm_bindgen::to_value(&failed) {
+                let _ = scope.post_message(&v);
+            }
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// The client, on the page's main thread.
+
+enum Link {
+    Unstarted,
+    Up {
+        worker: web_sys::Worker,
+        // Kept alive while the worker is.
+        _handlers: [Closure<dyn FnMut(JsValue)>; 2],
+    },
+    /// No worker: it could not start or it stopped, and why.
+    Down(String),
+}
+
+/// Why a job in a session failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// The worker stopped, and the session with it: start again (on the main thread).
+    WorkerStopped(String),
+    /// The job itself failed.
+    Job(String),
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Fault::WorkerStopped(why) => write!(f, "the compute worker stopped: {why}"),
+            Fault::Job(why) => f.write_str(why),
+        }
+    }
+}
+
+struct Client {
+    link: Link,
+    pending: HashMap<u64, oneshot::Sender<Result<Done, Fault>>>,
+    next_id: u64,
+}
+
+thread_local! {
+    static CLIENT: RefCell<Client> = RefCell::new(Client {
+        link: Link::Unstarted,
+        pending: HashMap::new(),
+        next_id: 1,
+    });
+}
+
+/// The worker, started on first use; `None` where none runs.
+fn worker() -> Option<web_sys::Worker> {
+    CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        if matches!(c.link, Link::Unstarted) {
+            c.link = match start_worker() {
+                Ok(link) => link,
+                Err(why) => Link::Down(why),
+            };
+        }
+        match &c.link {
+            Link::Up { worker, .. } => Some(worker.clone()),
+            _ => None,
+        }
+    })
+}
+
+fn start_worker() -> Result<Link, String> {
+    let opts = web_sys::WorkerOptions::new();
+    opts.set_type(web_sys::WorkerType::Module);
+    let worker = web_sys::Worker::new_with_options(&super::app_href("/worker.js"), &opts)
+        .map_err(|e| format!("the browser could not start it ({e:?})"))?;
+    let onmessage = Closure::<dyn FnMut(JsValue)>::new(|e: JsValue| {
+        let data = e
+            .dyn_into::<web_sys::MessageEvent>()
+            .map(|e| e.data())
+            .unwrap_or_default();
+        if let Some(fatal) = js_sys::Reflect::get(&data, &"fatal".into())
+            .ok()
+            .and_then(|f| f.as_string())
+        {
+            stop(format!("its wasm did not load: {fatal}"));
+            return;
+        }
+        match serde_wasm_bindgen::from_value::<Answer>(data) {
+            Ok(a) => {
+                if let Some(tx) = CLIENT.with(|c| c.borrow_mut().pending.remove(&a.id)) {
+                    let _ = tx.send(a.done.map_err(Fault::Job));
+                }
+            }
+            Err(e) => stop(format!("it sent an unreadable answer: {e}")),
+        }
+    });
+    let onerror = Closure::<dyn FnMut(JsValue)>::new(|e: JsValue| {
+        let why = e
+            .dyn_ref::<web_sys::ErrorEvent>()
+            .map(|e| e.message())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "worker.js failed to load or crashed".into());
+        stop(why);
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    Ok(Link::Up {
+        worker,
+        _handlers: [onmessage, onerror],
+    })
+}
+
+/// Stops the worker for good (this page load): every pending job fails with
+/// `why`, and later jobs run on the main thread.
+fn stop(why: String) {
+    let (link, pending) = CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let link = std::mem::replace(&mut c.link, Link::Down(why.clone()));
+        (link, std::mem::take(&mut c.pending))
+    });
+    if let Link::Up { worker, .. } = link {
+        worker.terminate();
+    }
+    web_sys::console::warn_1(&format!("gradlab: the compute worker stopped: {why}").into());
+    for (_, tx) in pending {
+        let _ = tx.send(Err(Fault::WorkerStopped(why.clone())));
+    }
+}
+
+/// Why jobs run on the main thread, once the worker has stopped or failed to start.
+pub fn fault() -> Option<String> {
+    CLIENT.with(|c| match &c.borrow().link {
+        Link::Down(why) => Some(why.clone()),
+        _ => None,
+    })
+}
+
+/// Debug hook for tests and curious readers: stops the compute worker, so
+/// the main-thread fallback can be seen working
+/// (`window.wasmBindings.gradlab_stop_worker()`).
+#[wasm_bindgen]
+pub fn gradlab_stop_worker() -> bool {
+    let up = CLIENT.with(|c| matches!(c.borrow().link, Link::Up { .. }));
+    stop("stopped by gradlab_stop_worker()".into());
+    up
+}
+
+/// Sends `job` to the worker and awaits its answer.
+async fn remote(worker: &web_sys::Worker, session: u64, job: Job) -> Result<Done, Fault> {
+    let (tx, rx) = oneshot::channel();
+    let id = CLIENT.with(|c| {
+        let mut c = c.borrow_mut();
+        let id = c.next_id;
+        c.next_id += 1;
+        c.pending.insert(id, tx);
+        id
+    });
+    let posted = serde_wasm_bindgen::to_value(&Call { id, session, job })
+        .map_err(|e| e.to_string())
+        .and_then(|v| worker.post_message(&v).map_err(|e| format!("{e:?}")));
+    if let Err(e) = posted {
+        CLIENT.with(|c| c.borrow_mut().pending.remove(&id));
+        return Err(Fault::Job(format!(
+            "the job could not be sent to the compute worker: {e}"
+        )));
+    }
+    rx.await
+        .unwrap_or_else(|_| Err(Fault::WorkerStopped("it dropped the job".into())))
+}
+
+/// A one-shot job in the worker, or `None` where it could not run there.
+async fn one_shot(job: Job) -> Option<Done> {
+    let w = worker()?;
+    match remote(&w, 0, job).await {
+        Ok(done) => Some(done),
+        Err(e) => {
+            web_sys::console::warn_1(&format!("gradlab: {e}; computing on the main thread").into());
+            None
+        }
+    }
+}
+
+/// Gumbel-Softmax estimates at the config's τ on the CPU ([`gumbel::estimate_cpu`]).
+pub async fn gumbel_estimates(cfg: &GumbelConfig) -> Estimates {
+    match one_shot(Job::GumbelEstimates(pairs(cfg))).await {
+        Some(Done::Estimates(e)) => e,
+        _ => gumbel::estimate_cpu(cfg),
+    }
+}
+
+/// The bias–variance sweep on the CPU ([`gumbel::sweep_cpu`]).
+pub async fn gumbel_sweep(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {
+    match one_shot(Job::GumbelSweep(pairs(cfg), n)).await {
+        Some(Done::Sweep(s)) => s,
+        _ => gumbel::sweep_cpu(cfg, n),
+    }
+}
+
+/// The clipping Monte Carlo on the CPU ([`clipping::monte_carlo_cpu`]).
+pub async fn clipping_monte_carlo(
+    cfg: &clipping::ClippingConfig,
+    runs: u32,
+) -> clipping::ClippingReport {
+    if let Some(Done::Curves { runs: r, points, data }) =
+        one_shot(Job::ClippingCurves(pairs(cfg), runs)).await
+        && r > 0
+        && points > 0
+    {
+        let curves: Vec<Vec<Vec<f32>>> = data
+            .chunks(r * points)
+            .map(|m| m.chunks(points).map(<[f32]>::to_vec).collect())
+            .collect();
+        return clipping::summarise(cfg, &curves, runs);
+    }
+    clipping::monte_carlo_cpu(cfg, runs)
+}
+
+/// A long run hosted by the worker, or on the main thread where there is none.
+/// Dropping it ends the run there.
+pub struct Session {
+    id: u64,
+    worker: Option<web_sys::Worker>,
+}
+
+thread_local! {
+    static NEXT_SESSION: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+impl Session {
+    async fn start(job: Job) -> Result<(Self, Done), Fault> {
+        let id = NEXT_SESSION.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            id
+        });
+        let s = Self {
+            id,
+            worker: worker(),
+        };
+        let done = s.call(job).await?;
+        Ok((s, done))
+    }
+
+    async fn call(&self, job: Job) -> Result<Done, Fault> {
+        match &self.worker {
+            Some(w) => remote(w, self.id, job).await,
+            None => host(self.id, job).await.map_err(Fault::Job),
+        }
+    }
+
+    /// Whether the run is off the main thread.
+    pub fn on_worker(&self) -> bool {
+        self.worker.is_some()
+    }
+
+    /// Where the run computes, for the widget: "worker thread" or "main thread (why)".
+    pub fn place(&self) -> String {
+        if self.on_worker() {
+            "worker thread".into()
+        } else {
+            match fault() {
+                Some(why) => format!("main thread; no compute worker: {why}"),
+                None => "main thread".into(),
+            }
+        }
+    }
+
+    /// How long one slice of work may take: a worker can take a whole frame;
+    /// the main thread keeps `main_ms` of each frame for itself.
+    pub fn slice_ms(&self, main_ms: f64) -> f64 {
+        if self.on_worker() { 16.0 } else { main_ms }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        match &self.worker {
+            Some(w) => {
+                let call = Call {
+                    id: 0,
+                    session: self.id,
+                    job: Job::End,
+                };
+                if let Ok(v) = serde_wasm_bindgen::to_value(&call) {
+                    let _ = w.post_message(&v);
+                }
+            }
+            None => SESSIONS.with(|s| {
+                s.borrow_mut().remove(&self.id);
+            }),
+        }
+    }
+}
+
+fn unexpected(what: &str) -> Fault {
+    Fault::Job(format!("the compute worker answered something other than {what}"))
+}
+
+/// A diffusion sampler on the CPU ([`Sampling`]) in a [`Session`].
+pub struct DiffusionSession(pub Session);
+
+impl DiffusionSession {
+    /// Starts sampling `cfg` (the CPU's particle cap applied) on `drawn`,
+    /// with the model file of a shipped denoiser where the score needs one.
+    pub async fn start(
+        cfg: &DiffusionConfig,
+        drawn: &PointSet,
+        denoiser: Option<Vec<u8>>,
+    ) -> Result<Self, Fault> {
+        let job = Job::StartDiffusion {
+            cfg: pairs(cfg),
+            drawn: drawn.clone(),
+            denoiser: denoiser.map(Bytes),
+        };
+        match Session::start(job).await? {
+            (s, Done::Started) => Ok(Self(s)),
+            _ => Err(unexpected("a started sampler")),
+        }
+    }
+
+    /// Samples for about `budget_ms`.
+    pub async fn sample(&self, budget_ms: f64) -> Result<Sampled, Fault> {
+        match self.0.call(Job::Sample { budget_ms }).await? {
+            Done::Sampled(s) => Ok(s),
+            _ => Err(unexpected("particles")),
+        }
+    }
+}
+
+/// Label-smoothing training on the CPU ([`LabelSmoothingRun`]) in a [`Session`].
+pub struct LabelSmoothingSession {
+    pub session: Session,
+    pub cfg: LabelSmoothingConfig,
+    step: u32,
+}
+
+impl LabelSmoothingSession {
+    pub async fn start(cfg: &LabelSmoothingConfig) -> Result<(Self, TestSet), Fault> {
+        match Session::start(Job::StartLabelSmoothing(pairs(cfg))).await? {
+            (session, Done::TestSet(t)) => Ok((
+                Self {
+                    session,
+                    cfg: cfg.clone(),
+                    step: 0,
+                },
+                t,
+            )),
+            _ => Err(unexpected("a test set")),
+        }
+    }
+
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::Cpu
+    }
+
+    /// Trains for about `budget_ms`; returns the step reached.
+    pub async fn train(&mut self, budget_ms: f64) -> Result<u32, Fault> {
+        match self.session.call(Job::Train { budget_ms }).await? {
+            Done::Trained(step) => {
+                self.step = step;
+                Ok(step)
+            }
+            _ => Err(unexpected("a step")),
+        }
+    }
+
+    pub async fn snapshot(&self) -> Result<Snapshot, Fault> {
+        match self.session.call(Job::Snapshot).await? {
+            Done::Snapshot(s) => Ok(*s),
+            _ => Err(unexpected("a snapshot")),
+        }
+    }
+
+    /// Logits of model `model` at `points` (`len × 2` row-major).
+    pub async fn predict(&self, model: usize, points: &[f32]) -> Result<Vec<f32>, Fault> {
+        let job = Job::Predict {
+            model,
+            points: points.to_vec(),
+        };
+        match self.session.call(job).await? {
+            Done::Logits(l) => Ok(l),
+            _ => Err(unexpected("logits")),
+        }
+    }
+}
