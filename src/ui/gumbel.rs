@@ -156,14 +156,16 @@ pub fn GumbelWidget() -> impl IntoView {
     });
 
     // Bias–variance sweep: independent of τ and of the annealing.
+    // (The fields it ignores take their defaults, so the key is a valid config.)
     let sweep_key = Memo::new(move |_| {
+        let d = GumbelConfig::default();
         cfg.with(|c| GumbelConfig {
-            tau: GumbelConfig::default().tau,
-            anneal: 0.0,
-            lr: 0.0,
-            steps: 1,
-            batch: 1,
-            samples: 2,
+            tau: d.tau,
+            anneal: d.anneal,
+            lr: d.lr,
+            steps: d.steps,
+            batch: d.batch,
+            samples: d.samples,
             ..c.clone()
         })
     });
@@ -808,7 +810,7 @@ fn OptimisationControls(
             <Control name="seed">
             <label>
                 <span>"seed"</span>
-                <input type="number" min="0" prop:value=move || cfg.get().seed.to_string()
+                <input type="number" min="0" data-testid="seed" prop:value=move || cfg.get().seed.to_string()
                     on:change=move |ev| s4("seed", event_target_value(&ev)) />
             </label>
             </Control>

@@ -448,11 +448,15 @@ async fn remote(worker: &web_sys::Worker, session: u64, job: Job) -> Result<Done
     let (tx, rx) = oneshot::channel();
     let id = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
+        if let Link::Down(why) = &c.link {
+            // A session's worker has stopped: nothing would ever answer.
+            return Err(Fault::WorkerStopped(why.clone()));
+        }
         let id = c.next_id;
         c.next_id += 1;
         c.pending.insert(id, tx);
-        id
-    });
+        Ok(id)
+    })?;
     let posted = serde_wasm_bindgen::to_value(&Call { id, session, job })
         .map_err(|e| e.to_string())
         .and_then(|v| worker.post_message(&v).map_err(|e| format!("{e:?}")));

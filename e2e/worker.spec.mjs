@@ -1,0 +1,82 @@
+// CPU compute runs in a Web Worker (the page's own wasm, src/ui/worker.rs);
+// where the worker stops, the same jobs run on the main thread and give the
+// very same numbers.
+import { test, expect } from '@playwright/test';
+
+function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+const exported = async (page) => {
+  const href = await page.getByTestId('export-json').getAttribute('href');
+  return href ? JSON.parse(decodeURIComponent(href.split(',')[1])) : null;
+};
+
+const runs = [
+  {
+    name: 'diffusion',
+    url: '/diffusion?backend=cpu&score=smoothed&sampler=ddpm&steps=60&n=1024&seed=5',
+    step: async (page) => Number(await page.getByTestId('particles').getAttribute('data-step')),
+    steps: 60,
+  },
+  {
+    name: 'label smoothing',
+    url: '/label-smoothing?backend=cpu&steps=3000&hidden=32,32&test=256',
+    // The training step (0 on a restart), then the step the panels show.
+    step: async (page) => Number(await page.getByTestId('label-smoothing-widget').getAttribute('data-step')),
+    shown: async (page) => Number(await page.getByTestId('ls-metrics').getAttribute('data-step')),
+    steps: 3000,
+  },
+];
+
+for (const run of runs) {
+  test(`${run.name}: trains in the worker; stopped mid-run, it starts again on the main thread with identical numbers`, async ({ page }, info) => {
+    test.skip(info.project.name !== 'cpu', 'the CPU path, on one project');
+    const errors = watchErrors(page);
+    await page.goto(run.url);
+    await expect(page.getByTestId('compute-thread')).toHaveText(' · worker thread', { timeout: 30_000 });
+    expect(page.workers().map((w) => new URL(w.url()).pathname)).toContain('/worker.js');
+    const shown = run.shown ?? run.step;
+    await expect.poll(() => shown(page), { timeout: 120_000 }).toBe(run.steps);
+    const inWorker = await exported(page);
+    expect(inWorker).not.toBeNull();
+
+    // Again from the start, and the worker stops halfway.
+    await page.getByTestId('restart').click();
+    await expect.poll(() => run.step(page), { timeout: 60_000 }).toBeGreaterThan(0);
+    expect(await run.step(page)).toBeLessThan(run.steps);
+    expect(await page.evaluate(() => window.wasmBindings.gradlab_stop_worker())).toBe(true);
+    await expect(page.getByTestId('compute-thread')).toHaveText(
+      ' · main thread; no compute worker: stopped by gradlab_stop_worker()', { timeout: 30_000 });
+    await expect.poll(() => shown(page), { timeout: 120_000 }).toBe(run.steps);
+    // The same code on the same inputs: bit-for-bit the same report.
+    await expect.poll(() => exported(page), { timeout: 10_000 }).toEqual(inWorker);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('one-shot jobs (Gumbel-Softmax, clipping) give the same numbers in the worker and on the main thread', async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'the CPU path, on one project');
+  const errors = watchErrors(page);
+  for (const [url, seed] of [['/gumbel?backend=cpu&samples=100000&seed=1', '1'], ['/clipping?backend=cpu&steps=200&seed=0', '0']]) {
+    await page.goto(url);
+    await expect.poll(() => exported(page), { timeout: 60_000 }).not.toBeNull();
+    const inWorker = await exported(page);
+    expect(page.workers().length).toBeGreaterThan(0);
+    expect(await page.evaluate(() => window.wasmBindings.gradlab_stop_worker())).toBe(true);
+    // Away and back to the same config: computed again, on the main thread.
+    const setSeed = async (s) => {
+      await page.getByTestId('seed').fill(s);
+      await page.getByTestId('seed').dispatchEvent('change');
+      await expect(page).toHaveURL(new RegExp(`seed=${s}`));
+    };
+    await setSeed('9');
+    await expect.poll(() => exported(page), { timeout: 60_000 }).not.toEqual(inWorker);
+    await setSeed(seed);
+    await expect.poll(() => exported(page), { timeout: 60_000 }).toEqual(inWorker);
+  }
+  expect(errors).toEqual([]);
+});
