@@ -29,6 +29,8 @@ use crate::experiments::{Backend, clipping};
 use crate::kernels::diffusion::data::PointSet;
 use crate::kernels::gumbel::Estimates;
 
+/// One slice of work in the worker, in milliseconds.
+const WORKER_SLICE_MS: f64 = 40.0;
 /// Particles a sampling slice advances between clock checks.
 const SAMPLE_CHUNK: usize = 128;
 
@@ -567,10 +569,11 @@ impl Session {
         }
     }
 
-    /// How long one slice of work may take: a worker can take a whole frame;
-    /// the main thread keeps `main_ms` of each frame for itself.
+    /// How long one slice of work may take: on the main thread `main_ms` (a
+    /// share of each frame); a worker blocks no frame, so it takes slices long
+    /// enough that the round trips between them cost little (~85 % busy).
     pub fn slice_ms(&self, main_ms: f64) -> f64 {
-        if self.on_worker() { 16.0 } else { main_ms }
+        if self.on_worker() { WORKER_SLICE_MS } else { main_ms }
     }
 }
 
