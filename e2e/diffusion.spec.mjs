@@ -35,6 +35,8 @@ test('pausing stops the run; switching sampler or score restarts cleanly', async
   await page.goto('/diffusion?steps=400&n=1024&sampler=ddpm');
   await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
   await page.getByTestId('play').click();
+  // Work in flight (one slice) settles first.
+  await page.waitForTimeout(300);
   const paused = await step(page);
   await page.waitForTimeout(600);
   expect(await step(page)).toBe(paused);

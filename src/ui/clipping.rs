@@ -108,7 +108,7 @@ pub fn ClippingWidget() -> impl IntoView {
         pending.set(Some(b));
         spawn_local(async move {
             let r = monte_carlo(c, b).await;
-            if generation.get_value() != this {
+            if generation.try_get_value() != Some(this) {
                 return;
             }
             pending.set(None);

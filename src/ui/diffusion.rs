@@ -352,7 +352,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         let gpu = (b == Backend::Gpu).then(shared_gpu).flatten();
         // Installs a started run, unless a newer one replaced it.
         let install = move |r: Runner, b: Backend| {
-            if generation.get_value() == this {
+            if generation.try_get_value() == Some(this) {
                 publish(&r, b);
                 runner.set_value(Some(r));
             }
@@ -431,7 +431,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                          step: usize,
                          finished: bool,
                          b: Backend| {
-            if generation.get_value() != this {
+            if generation.try_get_value() != Some(this) {
                 return;
             }
             let mut moved = false;
@@ -458,7 +458,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         if let Some(session) = cpu {
             spawn_local(async move {
                 let slice = session.sample(session.0.slice_ms(CPU_TICK_MS)).await;
-                if generation.get_value() != this {
+                if generation.try_get_value() != Some(this) {
                     return;
                 }
                 match slice {
@@ -476,7 +476,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         if let Some((gpu, buffer)) = gpu_read {
             spawn_local(async move {
                 let result = read_particles(&gpu, &buffer).await;
-                if generation.get_value() != this {
+                if generation.try_get_value() != Some(this) {
                     return;
                 }
                 match result {

@@ -129,10 +129,11 @@ pub fn GumbelWidget() -> impl IntoView {
         pending: StoredValue<Option<(GumbelConfig, Backend)>>,
         shown: RwSignal<Option<Shown>>,
     ) {
-        if busy.get_value() {
+        // (Also reached after an await: the widget may be gone by then.)
+        if busy.try_get_value() != Some(false) {
             return;
         }
-        let Some((cfg, backend)) = pending.get_value() else {
+        let Some(Some((cfg, backend))) = pending.try_get_value() else {
             return;
         };
         pending.set_value(None);
@@ -178,7 +179,7 @@ pub fn GumbelWidget() -> impl IntoView {
         sweep_gen.set_value(this);
         spawn_local(async move {
             let r = sweep(c, b).await;
-            if sweep_gen.get_value() != this {
+            if sweep_gen.try_get_value() != Some(this) {
                 return;
             }
             match r {

@@ -342,7 +342,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                     })
                     .map_err(Failure::Cpu),
             };
-            if generation.get_value() != this {
+            if generation.try_get_value() != Some(this) {
                 return;
             }
             let (run, (x, y)) = match started {
@@ -380,7 +380,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
 
     // Puts a runner back after async work, unless a newer run replaced it.
     let put_back = move |this: u64, r: Runner| {
-        if generation.get_value() == this {
+        if generation.try_get_value() == Some(this) {
             step.set(r.run.step());
             runner.set_value(Some(r));
         }
@@ -417,7 +417,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
         match job {
             Job::Snapshot => spawn_local(async move {
                 let s = r.run.snapshot().await;
-                if generation.get_value() != this {
+                if generation.try_get_value() != Some(this) {
                     return;
                 }
                 match s {
@@ -442,7 +442,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 let grid = std::mem::take(&mut r.grid);
                 let logits = r.run.predict(i, &grid).await;
                 r.grid = grid;
-                if generation.get_value() != this {
+                if generation.try_get_value() != Some(this) {
                     return;
                 }
                 match logits {
@@ -475,7 +475,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 // submission, so queued work stays bounded; adapt the batch.
                 spawn_local(async move {
                     let fence = r.run.predict(0, &[0.0, 0.0]).await;
-                    if generation.get_value() != this {
+                    if generation.try_get_value() != Some(this) {
                         return;
                     }
                     match fence {
@@ -497,7 +497,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
             Job::Train => spawn_local(async move {
                 let Engine::Cpu(session) = &mut r.run else { return };
                 let trained = session.train(session.session.slice_ms(CPU_TICK_MS)).await;
-                if generation.get_value() != this {
+                if generation.try_get_value() != Some(this) {
                     return;
                 }
                 match trained {

@@ -83,7 +83,7 @@ pub fn RngWidget() -> impl IntoView {
         generation.set_value(this_run);
         spawn_local(async move {
             let result = run(cfg, backend).await;
-            if generation.get_value() != this_run {
+            if generation.try_get_value() != Some(this_run) {
                 return; // a newer config superseded this run
             }
             match result {

@@ -60,7 +60,7 @@ enum Job {
         drawn: PointSet,
         denoiser: Option<Bytes>,
     },
-    /// Advance the session's sampler for about `budget_ms`.
+    /// Advance the session's sampler by one step, or for `budget_ms` if that is sooner.
     Sample {
         budget_ms: f64,
     },
@@ -187,7 +187,12 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             };
             let start = super::now_ms();
             let from = sampling.step();
-            while !sampling.finished() && super::now_ms() - start < budget_ms {
+            // At most one step per slice: the animation then shows every
+            // step, paced by the frames as on the GPU.
+            while !sampling.finished()
+                && sampling.step() == from
+                && super::now_ms() - start < budget_ms
+            {
                 sampling.advance(SAMPLE_CHUNK);
             }
             let done = Sampled {
@@ -623,7 +628,7 @@ impl DiffusionSession {
         }
     }
 
-    /// Samples for about `budget_ms`.
+    /// Samples one step, or for `budget_ms` if that is sooner.
     pub async fn sample(&self, budget_ms: f64) -> Result<Sampled, Fault> {
         match self.0.call(Job::Sample { budget_ms }).await? {
             Done::Sampled(s) => Ok(s),
