@@ -86,3 +86,47 @@ for (const [route, stepper] of [['/diffusion?score=smoothed&n=4096&steps=1000', 
     });
   }
 }
+
+// Main-thread compute per animation frame, each experiment at its defaults on
+// the CPU path: every timer callback (the animation clocks) and every answer
+// from the compute worker, timed until the microtasks they queue (the wasm's
+// futures) have run, over the first 5 s. Budget: 8 ms. (The RNG widget has no
+// animation: it computes once per config change.)
+for (const route of ['/gumbel', '/clipping', '/diffusion', '/label-smoothing']) {
+  test(`main-thread work per frame on ${route} at its defaults`, async ({ page }, info) => {
+    test.skip(info.project.name !== 'cpu', 'measured on the CPU project');
+    await page.addInitScript(() => {
+      window.__work = [];
+      const timed = (fn) => function (...args) {
+        const t0 = performance.now();
+        try {
+          return fn.apply(this, args);
+        } finally {
+          // After the callback's own microtasks (queued before this one).
+          Promise.resolve().then(() => Promise.resolve()).then(() => window.__work.push(performance.now() - t0));
+        }
+      };
+      const setInterval0 = window.setInterval;
+      window.setInterval = (fn, ms, ...rest) => setInterval0(typeof fn === 'function' ? timed(fn) : fn, ms, ...rest);
+      const d = Object.getOwnPropertyDescriptor(Worker.prototype, 'onmessage');
+      Object.defineProperty(Worker.prototype, 'onmessage', {
+        get() { return d.get.call(this); },
+        set(fn) { d.set.call(this, typeof fn === 'function' ? timed(fn) : fn); },
+      });
+    });
+    await page.goto(route);
+    await expect(page.locator('article.widget')).toBeVisible();
+    await page.waitForTimeout(5000);
+    const work = (await page.evaluate(() => window.__work)).sort((a, b) => a - b);
+    const at = (q) => (work.length ? +work[Math.min(work.length - 1, Math.floor(q * work.length))].toFixed(2) : 0);
+    record(`frame_work ${route}`, {
+      callbacks: work.length,
+      median_ms: at(0.5),
+      p95_ms: at(0.95),
+      max_ms: at(1),
+      largest_ms: work.slice(-5).map((w) => +w.toFixed(1)),
+      budget_ms: 8,
+    });
+    expect(work.length).toBeGreaterThan(0);
+  });
+}

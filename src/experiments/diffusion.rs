@@ -269,7 +269,7 @@ pub fn initial_particles(seed: u32, n: u32) -> Vec<[f32; 2]> {
 }
 
 /// Live metrics of the current particles.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct Metrics {
     /// Sliced Wasserstein distance to fresh data.
     pub swd: f64,

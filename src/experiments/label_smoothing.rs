@@ -147,6 +147,7 @@ pub struct Projection {
     /// The three classes whose templates span the plane.
     pub classes: [u32; 3],
     /// 2D coordinates of the test points of those classes.
+    #[serde(with = "super::wire::points")]
     pub points: Vec<[f32; 2]>,
     /// Their (clean) labels.
     pub labels: Vec<u32>,
@@ -166,9 +167,11 @@ pub struct ModelSnapshot {
     pub ece: f32,
     pub reliability: Vec<Bin>,
     /// (coverage, selective risk) from max-softmax confidence, and its area.
+    #[serde(with = "super::wire::pairs")]
     pub risk_coverage: Vec<(f32, f32)>,
     pub aurc: f32,
     /// The same after logit normalisation (centred, p = 2).
+    #[serde(with = "super::wire::pairs")]
     pub risk_coverage_lognorm: Vec<(f32, f32)>,
     pub aurc_lognorm: f32,
     /// `None` for fewer than three classes.

@@ -60,6 +60,37 @@ pub mod f32s {
     }
 }
 
+/// `#[serde(with = "wire::pairs")]` for a `Vec<(f32, f32)>` field (curves).
+pub mod pairs {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &[(f32, f32)], s: S) -> Result<S::Ok, S::Error> {
+        let flat: Vec<f32> = v.iter().flat_map(|&(a, b)| [a, b]).collect();
+        s.serialize_bytes(&to_bytes(&flat))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(f32, f32)>, D::Error> {
+        let flat = d.deserialize_byte_buf(BytesVisitor)?;
+        if !flat.len().is_multiple_of(2) {
+            return Err(D::Error::custom("an odd number of coordinates"));
+        }
+        Ok(flat.chunks_exact(2).map(|c| (c[0], c[1])).collect())
+    }
+}
+
+/// `#[serde(with = "wire::points")]` for a `Vec<[f32; 2]>` field.
+pub mod points {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(v: &[[f32; 2]], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&to_bytes(v.as_flattened()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[f32; 2]>, D::Error> {
+        Points::deserialize(d).map(|p| p.0)
+    }
+}
+
 /// 2D points, `[x, y]` each, as bytes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Points(pub Vec<[f32; 2]>);

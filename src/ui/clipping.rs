@@ -63,7 +63,10 @@ async fn monte_carlo(
         ));
     }
     let runs = cfg.runs.min(CPU_RUNS);
-    Ok((super::worker::clipping_monte_carlo(&cfg, runs).await, Backend::Cpu))
+    Ok((
+        super::worker::clipping_monte_carlo(&cfg, runs).await,
+        Backend::Cpu,
+    ))
 }
 
 #[component]
@@ -312,17 +315,33 @@ fn ContourCanvas(
                 (a.min(*v), b.max(*v))
             });
         let cell = SIZE / N as f64;
-        for (k, v) in g.iter().enumerate() {
-            // 12 bands from light (low) to darker (high).
-            let band = (((v - lo) / (hi - lo).max(1e-9)) * 12.0).floor().min(11.0);
-            let l = 97.0 - band * 4.2;
-            ctx.set_fill_style_str(&format!("hsl(225, 35%, {l}%)"));
-            ctx.fill_rect(
-                (k % N) as f64 * cell,
-                (k / N) as f64 * cell,
-                cell + 0.6,
-                cell + 0.6,
-            );
+        // 12 bands from light (low) to darker (high); each band is one path
+        // of row runs (this redraws every frame of the trajectories' replay).
+        let band_of = |v: f64| (((v - lo) / (hi - lo).max(1e-9)) * 12.0).floor().min(11.0) as usize;
+        let mut runs: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); 12];
+        for row in 0..N {
+            let mut col = 0;
+            while col < N {
+                let band = band_of(g[row * N + col]);
+                let start = col;
+                while col < N && band_of(g[row * N + col]) == band {
+                    col += 1;
+                }
+                runs[band].push((row, start, col));
+            }
+        }
+        for (band, cells) in runs.iter().enumerate() {
+            ctx.set_fill_style_str(&format!("hsl(225, 35%, {}%)", 97.0 - band as f64 * 4.2));
+            ctx.begin_path();
+            for &(row, from, to) in cells {
+                ctx.rect(
+                    from as f64 * cell,
+                    row as f64 * cell,
+                    (to - from) as f64 * cell + 0.6,
+                    cell + 0.6,
+                );
+            }
+            ctx.fill();
         }
         let (xr, yr) = view_window(obj);
         let px = |p: [f64; 2]| {

@@ -55,7 +55,10 @@ fn paper_link(i: usize) -> impl IntoView {
 enum Engine {
     /// [`dexp::Sampling`] in the compute worker (or on the main thread where there is none).
     Cpu(Rc<DiffusionSession>),
-    Gpu { gpu: Rc<Gpu>, run: DiffusionGpu },
+    Gpu {
+        gpu: Rc<Gpu>,
+        run: DiffusionGpu,
+    },
 }
 
 /// A run in progress: its engine, and what it last reported. At most one
@@ -239,41 +242,44 @@ pub fn DiffusionWidget() -> impl IntoView {
         let classes = train_set.with_value(|t| t.class_count);
         let per = run_key.with_untracked(|c| c.evaluations_per_particle(classes)) as u64;
         nfe.set(per * step as u64 / (total as u64).max(1));
-        // The metrics sort 64 projections of 2,048 points: at most a few times
-        // a second while running (the frame budget), always at the end.
+        // The metrics sort 64 projections of 2,048 points (in the compute
+        // worker where there is one): at most a few times a second while
+        // running, always at the end. The worker answers in order.
         let now = super::now_ms();
         if !r.finished && now - last_metrics.get_value() < METRICS_EVERY_MS {
             return;
         }
         last_metrics.set_value(now);
-        let m = train_set.with_value(|t| {
-            fresh.with_value(|f| {
-                dexp::metrics(
-                    &r.particles,
-                    f,
-                    &t.points,
-                    run_key.with_untracked(|c| c.delta),
-                )
-            })
-        });
-        metrics.set(Some(m));
-        swd_curve.update(|c| {
-            if c.last().is_none_or(|l| l.0 < step as f64) {
-                c.push((step as f64, m.swd));
+        let this = generation.get_value();
+        let particles = r.particles[..r.particles.len().min(dexp::METRIC_POINTS)].to_vec();
+        let samples = r.finished.then(|| r.particles.clone());
+        let train = train_set.with_value(|t| t.points.clone());
+        let fresh = fresh.get_value();
+        let delta = run_key.with_untracked(|c| c.delta);
+        spawn_local(async move {
+            let m = super::worker::diffusion_metrics(&particles, &fresh, &train, delta).await;
+            if generation.try_get_value() != Some(this) {
+                return;
+            }
+            metrics.set(Some(m));
+            swd_curve.update(|c| {
+                if c.last().is_none_or(|l| l.0 < step as f64) {
+                    c.push((step as f64, m.swd));
+                }
+            });
+            if let Some(samples) = samples {
+                let c = run_key.get_untracked();
+                report.set(Some(
+                    serde_json::to_string(&DiffusionReport {
+                        samples,
+                        metrics: m,
+                        nfe: c.evaluations_per_particle(classes),
+                        backend: b,
+                    })
+                    .unwrap_or_default(),
+                ));
             }
         });
-        if r.finished {
-            let c = run_key.get_untracked();
-            report.set(Some(
-                serde_json::to_string(&DiffusionReport {
-                    samples: r.particles.clone(),
-                    metrics: m,
-                    nfe: c.evaluations_per_particle(classes),
-                    backend: b,
-                })
-                .unwrap_or_default(),
-            ));
-        }
     };
 
     // A CPU run failed: where the compute worker stopped, start again (on
@@ -372,7 +378,9 @@ pub fn DiffusionWidget() -> impl IntoView {
                         Err(e) => Err(e),
                     };
                     match made {
-                        Ok(run) => install(Runner::new(Engine::Gpu { gpu, run }, initial), Backend::Gpu),
+                        Ok(run) => {
+                            install(Runner::new(Engine::Gpu { gpu, run }, initial), Backend::Gpu)
+                        }
                         Err(e) => report_gpu_fault(ctx, &e),
                     }
                 });
@@ -391,7 +399,10 @@ pub fn DiffusionWidget() -> impl IntoView {
                         Ok(session) => {
                             thread.set(Some(session.0.place()));
                             let initial = initial_particles(c.seed, c.n);
-                            install(Runner::new(Engine::Cpu(Rc::new(session)), initial), Backend::Cpu);
+                            install(
+                                Runner::new(Engine::Cpu(Rc::new(session)), initial),
+                                Backend::Cpu,
+                            );
                         }
                         Err(e) => cpu_fault(e),
                     }
@@ -482,7 +493,10 @@ pub fn DiffusionWidget() -> impl IntoView {
                 match result {
                     Ok(p) => {
                         let (step, finished) = runner.with_value(|r| match r {
-                            Some(Runner { engine: Engine::Gpu { run, .. }, .. }) => (run.step(), run.finished()),
+                            Some(Runner {
+                                engine: Engine::Gpu { run, .. },
+                                ..
+                            }) => (run.step(), run.finished()),
                             _ => (0, false),
                         });
                         let frame = p[..p.len().min(HISTORY_PARTICLES)].to_vec();

@@ -81,7 +81,10 @@ async fn sweep(cfg: GumbelConfig, backend: Backend) -> Result<(Vec<SweepPoint>, 
             SWEEP_GPU,
         ));
     }
-    Ok((super::worker::gumbel_sweep(&cfg, SWEEP_CPU).await, SWEEP_CPU))
+    Ok((
+        super::worker::gumbel_sweep(&cfg, SWEEP_CPU).await,
+        SWEEP_CPU,
+    ))
 }
 
 #[component]

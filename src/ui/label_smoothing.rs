@@ -495,7 +495,9 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 });
             }
             Job::Train => spawn_local(async move {
-                let Engine::Cpu(session) = &mut r.run else { return };
+                let Engine::Cpu(session) = &mut r.run else {
+                    return;
+                };
                 let trained = session.train(session.session.slice_ms(CPU_TICK_MS)).await;
                 if generation.try_get_value() != Some(this) {
                     return;

@@ -55,6 +55,12 @@ enum Job {
     GumbelEstimates(Pairs),
     GumbelSweep(Pairs, u32),
     ClippingCurves(Pairs, u32),
+    DiffusionMetrics {
+        particles: Points,
+        fresh: Points,
+        train: Points,
+        delta: f64,
+    },
     StartDiffusion {
         cfg: Pairs,
         drawn: PointSet,
@@ -109,6 +115,7 @@ enum Done {
         #[serde(with = "f32s")]
         data: Vec<f32>,
     },
+    Metrics(dexp::Metrics),
     Started,
     Sampled(Sampled),
     TestSet(TestSet),
@@ -165,6 +172,17 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
                 data,
             })
         }
+        Job::DiffusionMetrics {
+            particles,
+            fresh,
+            train,
+            delta,
+        } => Ok(Done::Metrics(dexp::metrics(
+            &particles.0,
+            &fresh.0,
+            &train.0,
+            delta,
+        ))),
         Job::StartDiffusion {
             cfg,
             drawn,
@@ -510,8 +528,11 @@ pub async fn clipping_monte_carlo(
     cfg: &clipping::ClippingConfig,
     runs: u32,
 ) -> clipping::ClippingReport {
-    if let Some(Done::Curves { runs: r, points, data }) =
-        one_shot(Job::ClippingCurves(pairs(cfg), runs)).await
+    if let Some(Done::Curves {
+        runs: r,
+        points,
+        data,
+    }) = one_shot(Job::ClippingCurves(pairs(cfg), runs)).await
         && r > 0
         && points > 0
     {
@@ -522,6 +543,27 @@ pub async fn clipping_monte_carlo(
         return clipping::summarise(cfg, &curves, runs);
     }
     clipping::monte_carlo_cpu(cfg, runs)
+}
+
+/// Diffusion metrics of (the first [`dexp::METRIC_POINTS`] of) `particles`
+/// ([`dexp::metrics`]), for runs on either backend.
+pub async fn diffusion_metrics(
+    particles: &[[f32; 2]],
+    fresh: &[[f32; 2]],
+    train: &[[f32; 2]],
+    delta: f64,
+) -> dexp::Metrics {
+    let p = &particles[..particles.len().min(dexp::METRIC_POINTS)];
+    let job = Job::DiffusionMetrics {
+        particles: Points(p.to_vec()),
+        fresh: Points(fresh.to_vec()),
+        train: Points(train.to_vec()),
+        delta,
+    };
+    match one_shot(job).await {
+        Some(Done::Metrics(m)) => m,
+        _ => dexp::metrics(p, fresh, train, delta),
+    }
 }
 
 /// A long run hosted by the worker, or on the main thread where there is none.
@@ -578,7 +620,11 @@ impl Session {
     /// share of each frame); a worker blocks no frame, so it takes slices long
     /// enough that the round trips between them cost little (~85 % busy).
     pub fn slice_ms(&self, main_ms: f64) -> f64 {
-        if self.on_worker() { WORKER_SLICE_MS } else { main_ms }
+        if self.on_worker() {
+            WORKER_SLICE_MS
+        } else {
+            main_ms
+        }
     }
 }
 
@@ -603,7 +649,9 @@ impl Drop for Session {
 }
 
 fn unexpected(what: &str) -> Fault {
-    Fault::Job(format!("the compute worker answered something other than {what}"))
+    Fault::Job(format!(
+        "the compute worker answered something other than {what}"
+    ))
 }
 
 /// A diffusion sampler on the CPU ([`Sampling`]) in a [`Session`].
