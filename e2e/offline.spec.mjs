@@ -1,5 +1,5 @@
 // Offline: once the service worker has precached the build, the gallery and
-// every live experiment load with the network gone.
+// every live experiment (with its compute worker) load with the network gone.
 import { test, expect } from '@playwright/test';
 
 test('after one visit the lab works offline, served by the service worker', async ({ page, context }) => {
@@ -32,6 +32,13 @@ test('after one visit the lab works offline, served by the service worker', asyn
     const r = await page.goto(path);
     expect(r.fromServiceWorker(), path).toBe(true);
     await expect(page.getByTestId(ready), path).toBeVisible({ timeout: 60_000 });
+  }
+  // The compute worker starts offline too (worker.js and the wasm are
+  // precached), and so does a shipped denoiser network.
+  for (const path of ['/diffusion?backend=cpu&score=mlp&steps=20&n=512', '/label-smoothing?backend=cpu&steps=50&hidden=16&test=256']) {
+    const r = await page.goto(path);
+    expect(r.fromServiceWorker(), path).toBe(true);
+    await expect(page.getByTestId('compute-thread'), path).toHaveText(' · worker thread', { timeout: 60_000 });
   }
   await context.setOffline(false);
   expect(errors).toEqual([]);

@@ -35,7 +35,10 @@ import init, { gradlab_worker_main } from './${glue}';
 const early = [];
 self.onmessage = (e) => early.push(e);
 init({ module_or_path: new URL('./${wasm}', import.meta.url) })
-  .then(() => gradlab_worker_main(early))
+  .then((wasm) => {
+    self.gradlabWasmMemory = wasm.memory; // read by e2e/soak.spec.mjs
+    gradlab_worker_main(early);
+  })
   .catch((e) => self.postMessage({ fatal: String(e) }));
 `,
 );

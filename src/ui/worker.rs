@@ -143,7 +143,8 @@ struct Answer {
 // The host: runs jobs, in the worker or (without one) on the main thread.
 
 enum Hosted {
-    Diffusion { sampling: Sampling, sent: usize },
+    /// The page keeps the timeline: frames are handed over, not kept here.
+    Diffusion(Sampling),
     LabelSmoothing(LabelSmoothingRun<'static>),
 }
 
@@ -194,13 +195,14 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
                 .map(|b| dexp::load_denoiser(&b.0, c.dataset))
                 .transpose()?;
             let source = dexp::build_source(&c, &train, mlp)?;
-            let sampling = Sampling::new(c, source, train.class_count);
-            let sent = sampling.history.len();
-            put(Hosted::Diffusion { sampling, sent });
+            let mut sampling = Sampling::new(c, source, train.class_count);
+            // The page has frame 0 (it knows the initial particles).
+            sampling.history.clear();
+            put(Hosted::Diffusion(sampling));
             Ok(Done::Started)
         }
         Job::Sample { budget_ms } => {
-            let Some(Hosted::Diffusion { mut sampling, sent }) = take() else {
+            let Some(Hosted::Diffusion(mut sampling)) = take() else {
                 return Err(wrong_session(session));
             };
             let start = super::now_ms();
@@ -217,13 +219,12 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
                 step: sampling.step(),
                 finished: sampling.finished(),
                 particles: (sampling.step() != from).then(|| Points(sampling.particles().to_vec())),
-                history: sampling.history[sent..]
-                    .iter()
-                    .map(|h| Points(h.clone()))
+                history: std::mem::take(&mut sampling.history)
+                    .into_iter()
+                    .map(Points)
                     .collect(),
             };
-            let sent = sampling.history.len();
-            put(Hosted::Diffusion { sampling, sent });
+            put(Hosted::Diffusion(sampling));
             Ok(Done::Sampled(done))
         }
         Job::StartLabelSmoothing(p) => {
