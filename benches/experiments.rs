@@ -35,7 +35,9 @@ fn bench_robust(c: &mut Criterion) {
         ..ClippingConfig::default()
     };
     let runs = 32u32;
-    group.throughput(Throughput::Elements(u64::from(runs * clip.steps * clip.batch)));
+    group.throughput(Throughput::Elements(u64::from(
+        runs * clip.steps * clip.batch,
+    )));
     for m in METHODS {
         let spec = clip.run_spec(m);
         group.bench_function(format!("{}_32_runs", m.as_str()), |b| {
