@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prints the release bundle's wasm and JS sizes: raw, gzip -9, brotli.
+# Prints the release bundle's wasm and JS sizes (raw, gzip -9, brotli) and
+# what each crate costs in the wasm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 printf '%-42s %10s %10s %10s\n' file raw gzip brotli
@@ -9,3 +10,5 @@ for f in dist/*.wasm dist/*.js; do
   if command -v brotli >/dev/null; then br=$(brotli -c -q 11 "$f" | wc -c); else br=n/a; fi
   printf '%-42s %10s %10s %10s\n' "$(basename "$f")" "$raw" "$gz" "$br"
 done
+# What each crate costs (shares of the code, from cargo's wasm before wasm-opt).
+node scripts/wasm-crates.mjs
