@@ -45,6 +45,7 @@ step "trunk build --release --public-url /sub/path/ (e2e: hosting under a sub-pa
 trunk build --release --public-url /sub/path/ --dist dist-sub
 
 step "e2e in headless Chromium (software WebGPU and CPU fallback)"
+rm -f e2e/results/budgets.json # this run's budgets only
 playwright test --config e2e/playwright.config.mjs
 
 step "release bundle sizes"
