@@ -142,7 +142,7 @@ impl Engine {
     fn backend(&self) -> Backend {
         match self {
             Engine::Gpu(run) => run.backend(),
-            Engine::Cpu(s) => s.backend(),
+            Engine::Cpu(_) => Backend::Cpu,
         }
     }
 

@@ -20,12 +20,12 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::experiments::clipping;
 use crate::experiments::config::Config;
 use crate::experiments::diffusion::{self as dexp, DiffusionConfig, Sampling};
 use crate::experiments::gumbel::{self, GumbelConfig, SweepPoint};
 use crate::experiments::label_smoothing::{LabelSmoothingConfig, LabelSmoothingRun, Snapshot};
 use crate::experiments::wire::{Bytes, Points, f32s};
-use crate::experiments::{Backend, clipping};
 use crate::kernels::diffusion::data::PointSet;
 use crate::kernels::gumbel::Estimates;
 
@@ -50,7 +50,7 @@ fn parse<C: Config>(p: &Pairs) -> Result<C, String> {
         .map_err(|e| format!("the compute worker refused the config: {e}"))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 enum Job {
     GumbelEstimates(Pairs),
     GumbelSweep(Pairs, u32),
@@ -710,10 +710,6 @@ impl LabelSmoothingSession {
 
     pub fn step(&self) -> u32 {
         self.step
-    }
-
-    pub fn backend(&self) -> Backend {
-        Backend::Cpu
     }
 
     /// Trains for about `budget_ms`; returns the step reached.
