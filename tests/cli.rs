@@ -591,22 +591,25 @@ fn schedule_prints_the_closed_form() {
     assert_eq!(betas[999].as_f64(), Some(0.999));
 }
 
+/// `gradlab score` on two components at one point (checked by hand below).
+const SCORE: &[&str] = &[
+    "score",
+    "--gmm-means",
+    "0,0;1,1",
+    "--gmm-std",
+    "0.1",
+    "--sigma",
+    "0.5",
+    "--at",
+    "0.2,0.1",
+];
+
 /// `score` against the closed form: for the mixture Σ w_k N(μ_k, s²I) convolved
 /// with N(0, σ²I), ∇log p(x) = Σ_k r_k (μ_k − x)/(s² + σ²), r_k ∝ N(x; μ_k, (s²+σ²)I),
 /// in f64. The CLI computes in f32 (Tweedie, a·D − x with D ~ 1): 1e-5 relative.
 #[test]
 fn score_prints_the_mixture_score() {
-    let v = stdout_json(&gradlab(&[
-        "score",
-        "--gmm-means",
-        "0,0;1,1",
-        "--gmm-std",
-        "0.1",
-        "--sigma",
-        "0.5",
-        "--at",
-        "0.2,0.1",
-    ]));
+    let v = stdout_json(&gradlab(SCORE));
     let c = 0.1f64 * 0.1 + 0.5 * 0.5;
     let x = [0.2f64, 0.1];
     let means = [[0.0f64, 0.0], [1.0, 1.0]];
@@ -677,17 +680,7 @@ fn diffusion_prints_samples_and_metrics() {
 #[test]
 fn diffusion_bad_input_exits_2_naming_the_flag() {
     let score = |extra: &[&'static str]| {
-        let mut a = vec![
-            "score",
-            "--gmm-means",
-            "0,0;1,1",
-            "--gmm-std",
-            "0.1",
-            "--sigma",
-            "0.5",
-            "--at",
-            "0.2,0.1",
-        ];
+        let mut a = SCORE.to_vec();
         a.extend_from_slice(extra);
         a
     };

@@ -2,6 +2,9 @@
 //! seed gives the same samples for every sampler × score source, with and
 //! without classifier-free guidance. These tests never skip: no adapter is a failure.
 
+mod common;
+use common::gpu;
+
 use gradlab::experiments::diffusion::{
     DiffusionConfig, ScoreKind, load_denoiser, sample_cpu, sample_gpu, shipped_denoiser,
 };
@@ -10,15 +13,6 @@ use gradlab::gpu::diffusion::DiffusionKernel;
 use gradlab::kernels::diffusion::SamplerKind;
 use gradlab::kernels::diffusion::data::DiffusionData;
 use gradlab::kernels::diffusion::score::MlpDenoiser;
-
-fn gpu() -> Gpu {
-    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
-    println!(
-        "GPU tests run on: {} ({}, {})",
-        gpu.adapter.name, gpu.adapter.backend, gpu.adapter.device_type
-    );
-    gpu
-}
 
 fn gmm8_mlp() -> MlpDenoiser {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,8 @@
 //! The WGSL Gumbel-Softmax estimators (lavapipe in CI) against their CPU twin.
 
+mod common;
+
 use gradlab::experiments::gumbel::{self, GumbelConfig};
-use gradlab::gpu::Gpu;
 use gradlab::gpu::gumbel::GumbelMoments;
 
 /// Hard samples are bit-identical (the same Gumbel draws, the same f32 sums
@@ -13,11 +14,7 @@ use gradlab::gpu::gumbel::GumbelMoments;
 /// error by E[x²]/Var[x] (≈ 4 here), so they are held to 1e-4.
 #[test]
 fn gpu_estimates_equal_cpu_estimates() {
-    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
-    println!(
-        "GPU tests run on: {} ({})",
-        gpu.adapter.name, gpu.adapter.backend
-    );
+    let gpu = common::gpu();
     let kernel = pollster::block_on(GumbelMoments::new(&gpu)).expect("kernel");
     for cfg in [
         GumbelConfig {
@@ -76,7 +73,7 @@ fn gpu_estimates_equal_cpu_estimates() {
 /// The sweep over τ in one submission equals the CPU sweep.
 #[test]
 fn gpu_sweep_equals_cpu_sweep() {
-    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
+    let gpu = common::gpu();
     let kernel = pollster::block_on(GumbelMoments::new(&gpu)).expect("kernel");
     let cfg = GumbelConfig::default();
     let cpu = gumbel::sweep_cpu(&cfg, 20_000);

@@ -1,20 +1,13 @@
 //! The WGSL MLP (lavapipe in CI) against its CPU twin, and training to a
 //! published-level accuracy on both backends. These tests never skip.
 
+mod common;
+use common::gpu;
+
 use gradlab::experiments::train_mlp::{TrainMlpConfig, Trainer, run};
-use gradlab::gpu::Gpu;
 use gradlab::gpu::mlp::MlpGpu;
 use gradlab::kernels::mlp::{Activation, MlpSpec, featurize, init_params, predict};
 use gradlab::kernels::rng::RngKey;
-
-fn gpu() -> Gpu {
-    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
-    println!(
-        "GPU tests run on: {} ({})",
-        gpu.adapter.name, gpu.adapter.backend
-    );
-    gpu
-}
 
 /// Forward passes agree to 1e-4 scaled (|a − b| ≤ 1e-4 · max(1, |a|)): the two
 /// sides sum the same products in different orders (f32 rounding ~1e-7 per

@@ -1,18 +1,12 @@
 //! The WGSL generator on a real adapter (lavapipe in CI) against its CPU twin.
 //! These tests never skip: no adapter is a failure.
 
-use gradlab::experiments::rng::{agreement, scaled_diff};
-use gradlab::gpu::{Gpu, rng::RngFill};
-use gradlab::kernels::rng::{self, RngKey};
+mod common;
+use common::gpu;
 
-fn gpu() -> Gpu {
-    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
-    println!(
-        "GPU tests run on: {} ({}, {})",
-        gpu.adapter.name, gpu.adapter.backend, gpu.adapter.device_type
-    );
-    gpu
-}
+use gradlab::experiments::rng::{agreement, scaled_diff};
+use gradlab::gpu::rng::RngFill;
+use gradlab::kernels::rng::{self, RngKey};
 
 /// Bit-identical words, and variates within 1e-6 scaled (|a-b| / max(1,|a|)):
 /// both sides run the same f32 operations, so any difference comes only from

@@ -1,7 +1,8 @@
 //! The WGSL SGD runs with robust estimators (lavapipe in CI) against their CPU twin.
 
+mod common;
+
 use gradlab::experiments::clipping::{self, ClippingConfig, METHODS};
-use gradlab::gpu::Gpu;
 use gradlab::gpu::robust::RobustRuns;
 use gradlab::kernels::robust::{self, Noise, Objective};
 
@@ -13,11 +14,7 @@ use gradlab::kernels::robust::{self, Noise, Objective};
 /// leaves room for heavy-tailed draws that amplify them for a step.
 #[test]
 fn gpu_runs_equal_cpu_runs() {
-    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
-    println!(
-        "GPU tests run on: {} ({})",
-        gpu.adapter.name, gpu.adapter.backend
-    );
+    let gpu = common::gpu();
     let kernel = pollster::block_on(RobustRuns::new(&gpu)).expect("kernel");
     for (objective, noise) in [
         (Objective::Quadratic, Noise::StudentT),
@@ -64,7 +61,7 @@ fn gpu_runs_equal_cpu_runs() {
 /// The Monte Carlo summary (medians and quantiles over runs) matches too.
 #[test]
 fn gpu_monte_carlo_equals_cpu_monte_carlo() {
-    let gpu = pollster::block_on(Gpu::request()).expect("a GPU adapter (lavapipe in CI)");
+    let gpu = common::gpu();
     let kernel = pollster::block_on(RobustRuns::new(&gpu)).expect("kernel");
     let cfg = ClippingConfig {
         steps: 200,
