@@ -7,26 +7,16 @@
 mod diffusion;
 
 use std::io::Write;
-use std::time::{Duration, Instant};
 
 use crate::experiments::Backend;
-use crate::experiments::catalog::{self, Status};
-use crate::experiments::clipping::{self, ClippingConfig, RobustConfig};
-use crate::experiments::config::{Config, ConfigError, ListBound, Param, Range};
-use crate::experiments::diffusion::DiffusionConfig;
-use crate::experiments::gumbel::{self as gumbel_exp, GumbelConfig};
-use crate::experiments::label_smoothing::{self, LabelSmoothingConfig};
-use crate::experiments::rng::{self as rng_exp, RngConfig};
+use crate::experiments::bench;
+use crate::experiments::clipping::{self, RobustConfig};
+use crate::experiments::config::{Config, ConfigError, FieldInfo, Param};
+use crate::experiments::registry::{self, Compute, REGISTRY, RunError};
 use crate::experiments::train_mlp::{self, TrainMlpConfig};
-use crate::gpu::gumbel::GumbelMoments;
-use crate::gpu::mlp::MlpGpu;
-use crate::gpu::robust::RobustRuns;
-use crate::gpu::{Gpu, GpuError, rng::RngFill};
-use crate::kernels::gumbel::{self as gumbel_kernels, Problem};
-use crate::kernels::mlp::{self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets};
+use crate::gpu::{Gpu, GpuError};
+use crate::kernels::mlp::{self, Loss, Targets};
 use crate::kernels::model_file;
-use crate::kernels::rng::{self, RngKey};
-use crate::kernels::robust::{self, Method};
 
 /// A failure the CLI reports on stderr, with its exit status.
 #[derive(Debug)]
@@ -62,19 +52,48 @@ impl From<ConfigError> for CliError {
     }
 }
 
-const USAGE: &str = "usage: gradlab list
-       gradlab <experiment> [--key value]... [--backend cpu|gpu]
-       gradlab <experiment> --help
-       gradlab robust --method M --grads \"1,2;3,4;100,-50\" [--threshold C] [--groups G] [--norm 2|inf]
+impl From<RunError> for CliError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Config(e) => e.into(),
+            RunError::Gpu(e) => gpu_fault(e),
+        }
+    }
+}
+
+/// The commands that are tools rather than experiments, for `gradlab help`.
+const TOOLS: &str = "       gradlab robust --method M --grads \"1,2;3,4;100,-50\" [--threshold C] [--groups G] [--norm 2|inf]
        gradlab selftest                  (every GPU kernel against its CPU twin)
+       gradlab experiments               (the registry as JSON: static/experiments.json)
        gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
        gradlab schedule --kind linear|scaled-linear|cosine [--steps 1000]
        gradlab score --gmm-means \"x,y;x,y\" --gmm-std S [--gmm-weights w,w] --sigma S --at \"x,y;...\"
-       gradlab diffusion [--dataset gmm8] [--score exact-gmm] [--sampler ddim] ... [--backend cpu|gpu]
        gradlab train-denoiser --dataset ID [--steps N] --out model.bin
-       gradlab loss --logits \"1.5,-0.3,2.0\" --target 2 [--smoothing E] [--maxsup A]   (\";\" separates a batch)
-       gradlab label-smoothing [--dataset ID] [--smoothing E] [--steps N] [--seed S] ... [--backend cpu|gpu]
-       gradlab bench <rng|mlp-forward|mlp-train-step> [--backend cpu|gpu] [--key value]...";
+       gradlab loss --logits \"1.5,-0.3,2.0\" --target 2 [--smoothing E] [--maxsup A]   (\";\" separates a batch)";
+
+/// `gradlab help`: the experiments from the registry, then the tools.
+fn usage() -> String {
+    let mut out = String::from(
+        "usage: gradlab list
+       gradlab <experiment> [--key value]... [--backend cpu|gpu]
+       gradlab <experiment> --help
+       gradlab bench <workload> [--backend cpu|gpu] [--key value]...
+",
+    );
+    out.push_str(TOOLS);
+    out.push_str("\n\nexperiments:\n");
+    for e in REGISTRY {
+        let i = e.info();
+        out.push_str(&format!("  {:<16} {}\n", i.id, i.title));
+    }
+    out.push_str("\nbench workloads:\n");
+    for e in REGISTRY {
+        for w in e.workloads() {
+            out.push_str(&format!("  {:<16} {}\n", w.name, w.about));
+        }
+    }
+    out
+}
 
 /// Runs the CLI on `args` (without the program name) and returns the exit status.
 pub fn run(args: &[String]) -> i32 {
@@ -100,49 +119,19 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
     match command.as_str() {
         "list" => {
             no_more_args(rest)?;
-            Ok(serde_json::to_string(&catalog::runnable_ids()).expect("ids serialise"))
+            Ok(serde_json::to_string(&registry::ids()).expect("ids serialise"))
         }
-        "help" | "--help" | "-h" => Ok(USAGE.to_string()),
+        "experiments" => {
+            no_more_args(rest)?;
+            Ok(registry::experiments_json().trim_end().to_string())
+        }
+        "help" | "--help" | "-h" => Ok(usage()),
         "bench" => bench(rest),
         "schedule" => diffusion::schedule(rest),
         "score" => diffusion::score(rest),
-        "diffusion" => diffusion::diffusion(rest),
         "train-denoiser" => diffusion::train_denoiser(rest),
-        "rng" => {
-            if wants_help(rest) {
-                return Ok(help::<RngConfig>("rng", ""));
-            }
-            let (cfg, backend, _) = parse_config::<RngConfig>(rest, &[])?;
-            let draws = match backend {
-                Backend::Cpu => rng_exp::draw_cpu(&cfg),
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    pollster::block_on(async {
-                        let fill = RngFill::new(&gpu).await?;
-                        rng_exp::draw_gpu(&gpu, &fill, &cfg).await
-                    })
-                    .map_err(gpu_fault)?
-                }
-            };
-            Ok(serde_json::to_string(&draws).expect("draws serialise"))
-        }
         "train-mlp" => train_mlp(rest),
         "loss" => loss(rest),
-        // Runs headless while its widget is still Coming: this arm comes
-        // before the catalog fallback below.
-        "label-smoothing" => {
-            if wants_help(rest) {
-                return Ok(help::<LabelSmoothingConfig>("label-smoothing", ""));
-            }
-            let (cfg, backend, _) = parse_config::<LabelSmoothingConfig>(rest, &[])?;
-            let gpu = match backend {
-                Backend::Cpu => None,
-                Backend::Gpu => Some(request_gpu()?),
-            };
-            let report =
-                pollster::block_on(label_smoothing::run(&cfg, gpu.as_ref())).map_err(gpu_fault)?;
-            Ok(serde_json::to_string(&report).expect("report serialises"))
-        }
         "robust" => {
             if wants_help(rest) {
                 return Ok(help::<RobustConfig>("robust", ""));
@@ -150,42 +139,6 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
             let (cfg, _, _) = parse_config::<RobustConfig>(rest, &[])?;
             let e = clipping::robust_estimate(&cfg);
             Ok(serde_json::json!({ "estimate": e }).to_string())
-        }
-        "clipping" => {
-            if wants_help(rest) {
-                return Ok(help::<ClippingConfig>("clipping", ""));
-            }
-            let (cfg, backend, _) = parse_config::<ClippingConfig>(rest, &[])?;
-            let report = match backend {
-                Backend::Cpu => clipping::monte_carlo_cpu(&cfg, cfg.runs),
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    pollster::block_on(async {
-                        let kernel = RobustRuns::new(&gpu).await?;
-                        clipping::monte_carlo_gpu(&gpu, &kernel, &cfg).await
-                    })
-                    .map_err(gpu_fault)?
-                }
-            };
-            Ok(serde_json::to_string(&report).expect("report serialises"))
-        }
-        "gumbel" => {
-            if wants_help(rest) {
-                return Ok(help::<GumbelConfig>("gumbel", ""));
-            }
-            let (cfg, backend, _) = parse_config::<GumbelConfig>(rest, &[])?;
-            let estimates = match backend {
-                Backend::Cpu => gumbel_exp::estimate_cpu(&cfg),
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    pollster::block_on(async {
-                        let kernel = GumbelMoments::new(&gpu).await?;
-                        gumbel_exp::estimate_gpu(&gpu, &kernel, &cfg).await
-                    })
-                    .map_err(gpu_fault)?
-                }
-            };
-            Ok(serde_json::to_string(&estimates).expect("estimates serialise"))
         }
         "selftest" => {
             no_more_args(rest)?;
@@ -201,17 +154,34 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
             }
             Ok(json.to_string())
         }
-        other => match catalog::find(other) {
-            Some(e) if e.status == Status::Coming => Err(CliError::Usage(format!(
-                "experiment `{other}` is not built yet (runnable: {})",
-                catalog::runnable_ids().join(", ")
-            ))),
-            _ => Err(CliError::Usage(format!(
+        id => match registry::find(id) {
+            Some(e) => experiment(e, rest),
+            None => Err(CliError::Usage(format!(
                 "unknown command {} (try `gradlab list`)",
-                crate::experiments::config::echo(other)
+                crate::experiments::config::echo(id)
             ))),
         },
     }
+}
+
+/// `gradlab <experiment> [--key value]... [--backend cpu|gpu]`: one run, its report as JSON.
+fn experiment(e: &dyn registry::Registered, rest: &[String]) -> Result<String, CliError> {
+    let info = e.info();
+    if wants_help(rest) {
+        let about = format!("{}: {}\n", info.title, info.claim);
+        return Ok(help_text(info.id, &about, &e.fields(), ""));
+    }
+    let (backend, pairs) = parse_flags(rest)?;
+    let on = compute(backend)?;
+    Ok(pollster::block_on(e.run_json(&pairs, &on))?)
+}
+
+/// Where `--backend` asks to compute.
+fn compute(backend: Backend) -> Result<Compute, CliError> {
+    Ok(match backend {
+        Backend::Cpu => Compute::Cpu,
+        Backend::Gpu => Compute::Gpu(request_gpu()?),
+    })
 }
 
 fn wants_help(rest: &[String]) -> bool {
@@ -285,13 +255,16 @@ fn parse_config<'a, C: Config>(
     Ok((cfg, backend, extras))
 }
 
-fn help<C: Config>(id: &str, extra: &str) -> String {
-    let mut out = format!("usage: gradlab {id} [--key value]... [--backend cpu|gpu]\n");
-    if let Some(e) = catalog::find(id) {
-        out.push_str(&format!("{}: {}\n", e.title, e.claim));
-    }
+fn help<C: Config>(command: &str, extra: &str) -> String {
+    help_text(command, "", &C::fields(), extra)
+}
+
+/// `--help` of a command: its usage line, `about`, every flag, then `extra`.
+fn help_text(command: &str, about: &str, fields: &[FieldInfo], extra: &str) -> String {
+    let mut out = format!("usage: gradlab {command} [--key value]... [--backend cpu|gpu]\n");
+    out.push_str(about);
     out.push_str("\nflags (the same keys as the page's URL query):\n");
-    for f in C::fields() {
+    for f in fields {
         out.push_str(&format!(
             "  --{:<10} {} [{}; default {}]\n",
             f.name, f.help, f.bound, f.default
@@ -306,288 +279,42 @@ fn request_gpu() -> Result<Gpu, CliError> {
     pollster::block_on(Gpu::request()).map_err(|e| CliError::GpuUnavailable(e.0))
 }
 
-crate::define_config! {
-    /// Size of an RNG benchmark run.
-    pub struct BenchRngConfig {
-        /// Draws per iteration.
-        count: u32 = 1 << 20, Range::new(1, 1 << 22);
-    }
+/// Every workload name, for messages.
+fn workload_names() -> String {
+    REGISTRY
+        .iter()
+        .flat_map(|e| e.workloads().iter().map(|w| w.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-crate::define_config! {
-    /// Size of a Gumbel-Softmax estimator benchmark run (all five estimators, moments).
-    pub struct BenchGumbelConfig {
-        /// Samples per iteration.
-        samples: u32 = 1 << 20, Range::new(1, 1 << 24);
-        /// Categories.
-        k: u32 = 4, Range::new(2, 16);
-    }
-}
-
-crate::define_config! {
-    /// Size of a robust-estimator benchmark: runs × steps SGD steps of one estimator,
-    /// each step combining a minibatch of sample gradients.
-    pub struct BenchRobustConfig {
-        /// The estimator.
-        method: Method = Method::ClipNorm, ();
-        /// Independent runs per iteration.
-        runs: u32 = 64, Range::new(1, 4096);
-        /// SGD steps per run.
-        steps: u32 = 200, Range::new(1, 10_000);
-        /// Sample gradients per step.
-        batch: u32 = 32, Range::new(1, 256);
-    }
-}
-
-crate::define_config! {
-    /// Size of an MLP inference benchmark run (2 → hidden → 2, ReLU).
-    pub struct BenchMlpForwardConfig {
-        /// Points per forward pass.
-        batch: u32 = 65_536, Range::new(1, 1 << 20);
-        /// Hidden-layer widths.
-        hidden: Vec<u32> = vec![128, 128], ListBound { min_len: 0, max_len: 4, each: Range::new(1, 256) };
-    }
-}
-
-crate::define_config! {
-    /// Size of an MLP training-step benchmark run (2 → hidden → 3, ReLU, cross-entropy, Adam).
-    pub struct BenchMlpTrainConfig {
-        /// Minibatch size.
-        batch: u32 = 256, Range::new(1, 1 << 16);
-        /// Hidden-layer widths.
-        hidden: Vec<u32> = vec![128, 128], ListBound { min_len: 0, max_len: 4, each: Range::new(1, 256) };
-    }
-}
-
-/// One benchmark result, as `gradlab bench` prints it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct BenchReport {
-    pub kernel: &'static str,
-    pub backend: Backend,
-    pub size: u64,
-    pub items_per_s: f64,
-    pub ms_per_iter: f64,
-}
-
-impl BenchReport {
-    pub(crate) fn new(kernel: &'static str, backend: Backend, size: u32, ms_per_iter: f64) -> Self {
-        Self {
-            kernel,
-            backend,
-            size: u64::from(size),
-            items_per_s: f64::from(size) / (ms_per_iter / 1e3),
-            ms_per_iter,
-        }
-    }
-}
-
-/// Times `iter` after one warm-up: at least 3 runs and about half a second.
-pub fn time_iterations(mut iter: impl FnMut()) -> f64 {
-    iter();
-    let start = Instant::now();
-    let mut n = 0u32;
-    while n < 3 || (start.elapsed() < Duration::from_millis(500) && n < 1000) {
-        iter();
-        n += 1;
-    }
-    start.elapsed().as_secs_f64() * 1e3 / f64::from(n)
-}
-
-const BENCH_KERNELS: &str = "rng, gumbel, robust, mlp-forward, mlp-train-step, diffusion-step";
-
+/// `gradlab bench <workload> [--backend cpu|gpu] [--key value]...`.
 fn bench(rest: &[String]) -> Result<String, CliError> {
-    let Some((kernel, rest)) = rest.split_first() else {
+    let Some((name, rest)) = rest.split_first() else {
         return Err(CliError::Usage(format!(
-            "bench needs a kernel (available: {BENCH_KERNELS})"
+            "bench needs a workload (available: {})",
+            workload_names()
         )));
     };
-    let report = match kernel.as_str() {
-        "robust" => {
-            if wants_help(rest) {
-                return Ok(help::<BenchRobustConfig>("bench robust", ""));
-            }
-            let (cfg, backend, _) = parse_config::<BenchRobustConfig>(rest, &[])?;
-            let clip = ClippingConfig {
-                steps: cfg.steps,
-                runs: cfg.runs,
-                batch: cfg.batch,
-                ..ClippingConfig::default()
-            };
-            let spec = clip.run_spec(cfg.method);
-            let ms = match backend {
-                Backend::Cpu => time_iterations(|| {
-                    for r in 0..cfg.runs {
-                        std::hint::black_box(robust::run(&spec, r, false));
-                    }
-                }),
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    let kernel = pollster::block_on(RobustRuns::new(&gpu)).map_err(gpu_fault)?;
-                    let mut fault = None;
-                    let ms = time_iterations(|| {
-                        if let Err(e) =
-                            pollster::block_on(kernel.curves(&gpu, &spec, &[cfg.method], cfg.runs))
-                        {
-                            fault = Some(e);
-                        }
-                    });
-                    if let Some(e) = fault {
-                        return Err(gpu_fault(e));
-                    }
-                    ms
-                }
-            };
-            // Items: sample gradients combined (runs × steps × batch).
-            let items = cfg.runs.saturating_mul(cfg.steps).saturating_mul(cfg.batch);
-            let mut r = BenchReport::new("robust", backend, items, ms);
-            r.kernel = cfg.method.as_str();
-            r
-        }
-        "diffusion-step" => {
-            if wants_help(rest) {
-                return Ok(help::<DiffusionConfig>("bench diffusion-step", ""));
-            }
-            diffusion::bench_step(rest)?
-        }
-        "rng" => {
-            if wants_help(rest) {
-                return Ok(help::<BenchRngConfig>("bench rng", ""));
-            }
-            let (cfg, backend, _) = parse_config::<BenchRngConfig>(rest, &[])?;
-            let key = RngKey::new(1, 0);
-            let ms = match backend {
-                Backend::Cpu => time_iterations(|| {
-                    std::hint::black_box(rng::draw(key, 0, cfg.count));
-                }),
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    let fill = pollster::block_on(RngFill::new(&gpu)).map_err(gpu_fault)?;
-                    time_iterations(|| fill.draw_and_wait(&gpu, key, 0, cfg.count))
-                }
-            };
-            BenchReport::new("rng", backend, cfg.count, ms)
-        }
-        "gumbel" => {
-            if wants_help(rest) {
-                return Ok(help::<BenchGumbelConfig>("bench gumbel", ""));
-            }
-            let (cfg, backend, _) = parse_config::<BenchGumbelConfig>(rest, &[])?;
-            let k = cfg.k as usize;
-            let logits: Vec<f64> = (0..k).map(|i| (i as f64 * 0.7).sin()).collect();
-            let weights: Vec<f64> = (0..k).map(|i| i as f64).collect();
-            let problem = Problem::new(&logits, &weights, 0.5);
-            let key = RngKey::new(1, gumbel_kernels::GUMBEL_STREAM);
-            let ms = match backend {
-                Backend::Cpu => time_iterations(|| {
-                    std::hint::black_box(gumbel_kernels::moment_sums(
-                        &problem,
-                        key,
-                        0,
-                        cfg.samples,
-                    ));
-                }),
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    let kernel = pollster::block_on(GumbelMoments::new(&gpu)).map_err(gpu_fault)?;
-                    let problems = [problem];
-                    time_iterations(|| {
-                        std::hint::black_box(
-                            pollster::block_on(kernel.sums(&gpu, &problems, key, 0, cfg.samples))
-                                .ok(),
-                        );
-                    })
-                }
-            };
-            BenchReport::new("gumbel", backend, cfg.samples, ms)
-        }
-        "mlp-forward" => {
-            if wants_help(rest) {
-                return Ok(help::<BenchMlpForwardConfig>("bench mlp-forward", ""));
-            }
-            let (cfg, backend, _) = parse_config::<BenchMlpForwardConfig>(rest, &[])?;
-            let spec = bench_spec(&cfg.hidden, 2);
-            let params = mlp::init_params(&spec, 1);
-            let key = RngKey::new(1, 0);
-            let x: Vec<f32> = (0..2 * cfg.batch).map(|i| key.normal_at(i)).collect();
-            let features = mlp::featurize(&spec, &x, None, None);
-            let ms = match backend {
-                Backend::Cpu => time_iterations(|| {
-                    std::hint::black_box(mlp::predict(&spec, &params, features.clone()));
-                }),
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    let mut model =
-                        pollster::block_on(MlpGpu::new(&gpu, &spec, &params)).map_err(gpu_fault)?;
-                    let flat = features.as_slice().expect("contiguous");
-                    // Upload, forward and read-back: what drawing decision regions costs.
-                    time_iterations(|| {
-                        std::hint::black_box(pollster::block_on(model.predict(&gpu, flat)).ok());
-                    })
-                }
-            };
-            BenchReport::new("mlp-forward", backend, cfg.batch, ms)
-        }
-        "mlp-train-step" => {
-            if wants_help(rest) {
-                return Ok(help::<BenchMlpTrainConfig>("bench mlp-train-step", ""));
-            }
-            let (cfg, backend, _) = parse_config::<BenchMlpTrainConfig>(rest, &[])?;
-            let spec = bench_spec(&cfg.hidden, 3);
-            let mut params = mlp::init_params(&spec, 1);
-            let key = RngKey::new(1, 0);
-            let x: Vec<f32> = (0..2 * cfg.batch).map(|i| key.normal_at(i)).collect();
-            let y: Vec<u32> = (0..cfg.batch).map(|i| i % 3).collect();
-            let features = mlp::featurize(&spec, &x, None, None);
-            let loss = Loss::CrossEntropy {
-                smoothing: 0.0,
-                maxsup: 0.0,
-            };
-            let adam_cfg = AdamConfig::default();
-            let ms = match backend {
-                Backend::Cpu => {
-                    let mut adam = AdamState::new(params.len());
-                    time_iterations(|| {
-                        let fwd = mlp::forward(&spec, &params, features.clone());
-                        let (_, d) = mlp::loss_and_grad(loss, fwd.output(), Targets::Labels(&y));
-                        let g = mlp::backward(&spec, &params, &fwd, d);
-                        mlp::adam_step(&adam_cfg, &mut adam, &mut params, &g);
-                    })
-                }
-                Backend::Gpu => {
-                    let gpu = request_gpu()?;
-                    let mut model =
-                        pollster::block_on(MlpGpu::new(&gpu, &spec, &params)).map_err(gpu_fault)?;
-                    let flat = features.as_slice().expect("contiguous");
-                    let mut fault = None;
-                    let ms = time_iterations(|| {
-                        if let Err(e) =
-                            model.train_step(&gpu, flat, Targets::Labels(&y), loss, &adam_cfg)
-                        {
-                            fault = Some(e);
-                        }
-                        model.wait(&gpu);
-                    });
-                    if let Some(e) = fault {
-                        return Err(gpu_fault(e));
-                    }
-                    ms
-                }
-            };
-            BenchReport::new("mlp-train-step", backend, cfg.batch, ms)
-        }
-        other => {
-            return Err(CliError::Usage(format!(
-                "unknown bench kernel {} (available: {BENCH_KERNELS})",
-                crate::experiments::config::echo(other)
-            )));
-        }
+    let Some((_, workload)) = registry::workload(name) else {
+        return Err(CliError::Usage(format!(
+            "unknown bench workload {} (available: {})",
+            crate::experiments::config::echo(name),
+            workload_names()
+        )));
     };
+    if wants_help(rest) {
+        let about = format!("{}\n", workload.about);
+        return Ok(help_text(
+            &format!("bench {}", workload.name),
+            &about,
+            &(workload.fields)(),
+            "",
+        ));
+    }
+    let (backend, pairs) = parse_flags(rest)?;
+    let report = bench::run_blocking(workload, &pairs, compute(backend)?)?;
     Ok(serde_json::to_string(&report).expect("report serialises"))
-}
-
-fn bench_spec(hidden: &[u32], output: usize) -> MlpSpec {
-    let hidden: Vec<usize> = hidden.iter().map(|&w| w as usize).collect();
-    MlpSpec::for_2d_points(&hidden, output, Activation::Relu)
 }
 
 fn gpu_fault(e: GpuError) -> CliError {

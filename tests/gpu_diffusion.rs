@@ -59,7 +59,7 @@ fn compare(cpu: &[[f32; 2]], gpu: &[[f32; 2]], far: f32) -> (f32, usize) {
 fn run_all(gpu: &Gpu, configs: &[DiffusionConfig]) -> Vec<(String, f32, usize)> {
     let mlp = gmm8_mlp();
     // One compiled kernel for every run, as the page and the CLI use it.
-    let kernel = pollster::block_on(DiffusionKernel::new(gpu)).expect("kernel compiles");
+    let kernel = pollster::block_on(gpu.kernel::<DiffusionKernel>()).expect("kernel compiles");
     configs
         .iter()
         .map(|cfg| {

@@ -15,7 +15,7 @@ use gradlab::gpu::gumbel::GumbelMoments;
 #[test]
 fn gpu_estimates_equal_cpu_estimates() {
     let gpu = common::gpu();
-    let kernel = pollster::block_on(GumbelMoments::new(&gpu)).expect("kernel");
+    let kernel = pollster::block_on(gpu.kernel::<GumbelMoments>()).expect("kernel");
     for cfg in [
         GumbelConfig {
             samples: 100_000,
@@ -74,7 +74,7 @@ fn gpu_estimates_equal_cpu_estimates() {
 #[test]
 fn gpu_sweep_equals_cpu_sweep() {
     let gpu = common::gpu();
-    let kernel = pollster::block_on(GumbelMoments::new(&gpu)).expect("kernel");
+    let kernel = pollster::block_on(gpu.kernel::<GumbelMoments>()).expect("kernel");
     let cfg = GumbelConfig::default();
     let cpu = gumbel::sweep_cpu(&cfg, 20_000);
     let on_gpu = pollster::block_on(gumbel::sweep_gpu(&gpu, &kernel, &cfg, 20_000)).unwrap();

@@ -14,7 +14,7 @@ use gradlab::kernels::rng::{self, RngKey};
 #[test]
 fn gpu_draws_equal_cpu_draws() {
     let gpu = gpu();
-    let fill = pollster::block_on(RngFill::new(&gpu)).expect("rng_fill compiles");
+    let fill = pollster::block_on(gpu.kernel::<RngFill>()).expect("rng_fill compiles");
     for (key, offset, count) in [
         (RngKey::new(1, 0), 0, 8),
         (RngKey::new(42, 7), 1_000, 3 * 256 + 5),
@@ -54,7 +54,7 @@ fn bad_wgsl_is_reported() {
 #[test]
 fn lost_device_fails_fast() {
     let gpu = gpu();
-    let fill = pollster::block_on(RngFill::new(&gpu)).expect("rng_fill compiles");
+    let fill = pollster::block_on(gpu.kernel::<RngFill>()).expect("rng_fill compiles");
     gpu.force_device_loss();
     assert!(gpu.is_lost());
     let r = pollster::block_on(fill.draw(&gpu, RngKey::new(1, 0), 0, 16));

@@ -15,7 +15,7 @@ use gradlab::kernels::robust::{self, Noise, Objective};
 #[test]
 fn gpu_runs_equal_cpu_runs() {
     let gpu = common::gpu();
-    let kernel = pollster::block_on(RobustRuns::new(&gpu)).expect("kernel");
+    let kernel = pollster::block_on(gpu.kernel::<RobustRuns>()).expect("kernel");
     for (objective, noise) in [
         (Objective::Quadratic, Noise::StudentT),
         (Objective::Rosenbrock, Noise::Gaussian),
@@ -62,7 +62,7 @@ fn gpu_runs_equal_cpu_runs() {
 #[test]
 fn gpu_monte_carlo_equals_cpu_monte_carlo() {
     let gpu = common::gpu();
-    let kernel = pollster::block_on(RobustRuns::new(&gpu)).expect("kernel");
+    let kernel = pollster::block_on(gpu.kernel::<RobustRuns>()).expect("kernel");
     let cfg = ClippingConfig {
         steps: 200,
         runs: 64,

@@ -1,22 +1,13 @@
-//! `gradlab schedule | score | diffusion | train-denoiser` and
-//! `gradlab bench diffusion-step`.
+//! `gradlab schedule | score | train-denoiser`: the diffusion tools.
 
 use std::io::Write;
 
-use super::{
-    BenchReport, CliError, Pairs, help, parse_config, parse_flags, parse_rows, request_gpu,
-    time_iterations, wants_help,
-};
+use super::{CliError, Pairs, help, parse_config, parse_flags, parse_rows, wants_help};
 use crate::experiments::Backend;
-use crate::experiments::config::{Config, ConfigError, Param, Range, echo};
+use crate::experiments::config::{Param, Range, echo};
 use crate::experiments::denoiser::{self, DenoiserConfig};
-use crate::experiments::diffusion::{
-    self as dexp, DiffusionConfig, Sampling, ScoreKind, build_source, load_denoiser,
-    shipped_denoiser,
-};
-use crate::gpu::diffusion::DiffusionKernel;
-use crate::kernels::diffusion::data::{DiffusionData, PointSet};
-use crate::kernels::diffusion::score::{Mixture, MlpDenoiser, score_from_denoised};
+use crate::experiments::diffusion::shipped_denoiser;
+use crate::kernels::diffusion::score::{Mixture, score_from_denoised};
 use crate::kernels::diffusion::{self as dk, Level, ScheduleKind};
 use crate::kernels::model_file;
 
@@ -158,61 +149,6 @@ pub fn score(rest: &[String]) -> Result<String, CliError> {
     Ok(serde_json::json!({ "score": scores }).to_string())
 }
 
-/// The shipped denoiser of a data set, read from `static/` of this checkout.
-pub fn shipped_mlp(dataset: DiffusionData) -> Result<MlpDenoiser, CliError> {
-    let rel = shipped_denoiser(dataset).ok_or_else(|| {
-        CliError::Usage(format!("no shipped MLP denoiser for {}", dataset.as_str()))
-    })?;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("static")
-        .join(rel);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-    load_denoiser(&bytes, dataset).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
-}
-
-fn strict_config(rest: &[String]) -> Result<(DiffusionConfig, Backend), CliError> {
-    let (mut cfg, backend, _) = parse_config::<DiffusionConfig>(rest, &[])?;
-    if cfg.dataset == DiffusionData::Drawn {
-        return Err(CliError::Usage(
-            "invalid --dataset: drawn points live in the browser; use custom or a built-in set"
-                .into(),
-        ));
-    }
-    // The CLI never substitutes silently: a fix the page would make is an error here.
-    if let Some(ConfigError { field, message }) = cfg.reconcile().into_iter().next() {
-        return Err(CliError::Usage(format!("invalid --{field}: {message}")));
-    }
-    Ok((cfg, backend))
-}
-
-fn mlp_if_needed(cfg: &DiffusionConfig) -> Result<Option<MlpDenoiser>, CliError> {
-    (cfg.score == ScoreKind::Mlp)
-        .then(|| shipped_mlp(cfg.dataset))
-        .transpose()
-}
-
-/// `gradlab diffusion [--key value]...`.
-pub fn diffusion(rest: &[String]) -> Result<String, CliError> {
-    if wants_help(rest) {
-        return Ok(help::<DiffusionConfig>("diffusion", ""));
-    }
-    let (cfg, backend) = strict_config(rest)?;
-    let mlp = mlp_if_needed(&cfg)?;
-    let report = match backend {
-        Backend::Cpu => dexp::sample_cpu(&cfg, mlp).map_err(CliError::Usage)?,
-        Backend::Gpu => {
-            let gpu = request_gpu()?;
-            let kernel = pollster::block_on(DiffusionKernel::new(&gpu))
-                .map_err(|e| CliError::Gpu(e.to_string()))?;
-            pollster::block_on(dexp::sample_gpu(&gpu, &kernel, &cfg, mlp))
-                .map_err(|e| CliError::Gpu(e.to_string()))?
-                .map_err(CliError::Usage)?
-        }
-    };
-    Ok(serde_json::to_string(&report).expect("report serialises"))
-}
-
 /// `gradlab train-denoiser --dataset gmm8 [--steps N] ... --out file.bin`.
 pub fn train_denoiser(rest: &[String]) -> Result<String, CliError> {
     if wants_help(rest) {
@@ -246,30 +182,4 @@ pub fn train_denoiser(rest: &[String]) -> Result<String, CliError> {
             .map_err(|e| CliError::Usage(format!("invalid --out: write failed: {e}")))?;
     }
     Ok(serde_json::to_string(&report).expect("report serialises"))
-}
-
-/// `gradlab bench diffusion-step --n 100000 --score mlp --backend cpu|gpu`:
-/// one sampler step over all particles.
-pub fn bench_step(rest: &[String]) -> Result<BenchReport, CliError> {
-    let (cfg, backend) = strict_config(rest)?;
-    let mlp = mlp_if_needed(&cfg)?;
-    let train = cfg.training_set(&PointSet::default());
-    let source = build_source(&cfg, &train, mlp).map_err(CliError::Usage)?;
-    let ms = match backend {
-        Backend::Cpu => {
-            let mut s = Sampling::new(cfg.clone(), source, train.class_count);
-            time_iterations(|| {
-                if s.finished() {
-                    s = Sampling::new(s.cfg.clone(), s.source.clone(), train.class_count);
-                }
-                s.advance(cfg.n as usize);
-            })
-        }
-        Backend::Gpu => {
-            let gpu = request_gpu()?;
-            dexp::bench_gpu_step(&gpu, &cfg, &source, train.class_count)
-                .map_err(|e| CliError::Gpu(e.to_string()))?
-        }
-    };
-    Ok(BenchReport::new("diffusion-step", backend, cfg.n, ms))
 }

@@ -12,6 +12,13 @@ use crate::kernels::robust::{
     self, Method, Noise, NoiseSpec, Norm, Objective, RunSpec, WORDS_PER_NOISE,
 };
 use crate::kernels::stats::{Histogram, histogram};
+use std::sync::Arc;
+
+use super::bench::{Bench, Workload, prepare_with};
+use super::config::Config;
+use super::papers;
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::selftest::Check;
 
 crate::define_config! {
     /// The clipping experiment.
@@ -96,7 +103,7 @@ impl ClippingConfig {
 }
 
 /// One estimator's distance-to-optimum statistics over the runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct EstimatorSummary {
     pub final_dist_median: f64,
     pub final_dist_p90: f64,
@@ -107,7 +114,7 @@ pub struct EstimatorSummary {
 }
 
 /// What `gradlab clipping` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ClippingReport {
     /// The recorded steps.
     pub steps: Vec<u32>,
@@ -384,5 +391,115 @@ pub fn robust_estimate(cfg: &RobustConfig) -> [f32; 2] {
             .iter()
             .fold([0.0; 2], |m, gi| robust::median_iter_update(m, *gi, c)),
         m => robust::estimate(m, &g, c, cfg.groups as usize, cfg.norm),
+    }
+}
+
+/// "Clipping is a median" in the registry.
+pub struct Clipping;
+
+impl Experiment for Clipping {
+    const INFO: ExperimentInfo = ExperimentInfo {
+        id: "clipping",
+        title: "Clipping is a median",
+        claim: "Under heavy-tailed noise, clipped SGD estimates the median gradient, not the mean.",
+        papers: &[
+            papers::SCHAIPP_2024,
+            papers::KOLOSKOVA_2023,
+            papers::PASCANU_2013,
+        ],
+    };
+    type Config = ClippingConfig;
+    type Report = ClippingReport;
+
+    async fn run(cfg: &ClippingConfig, on: &Compute) -> Result<ClippingReport, RunError> {
+        Ok(match on {
+            Compute::Cpu => monte_carlo_cpu(cfg, cfg.runs),
+            Compute::Gpu(gpu) => {
+                monte_carlo_gpu(gpu, &*gpu.kernel::<RobustRuns>().await?, cfg).await?
+            }
+        })
+    }
+
+    async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+        super::selftest::clipping(gpu).await
+    }
+
+    const WORKLOADS: &'static [Workload] = &[Workload {
+        name: "robust",
+        about: "runs × steps SGD steps of one estimator, each combining a minibatch",
+        fields: BenchRobustConfig::fields,
+        prepare: |pairs, on| prepare_with(pairs, on, RobustBench::new),
+    }];
+}
+
+crate::define_config! {
+    /// Size of a robust-estimator benchmark: runs × steps SGD steps of one estimator,
+    /// each step combining a minibatch of sample gradients.
+    pub struct BenchRobustConfig {
+        /// The estimator.
+        method: Method = Method::ClipNorm, ();
+        /// Independent runs per iteration.
+        runs: u32 = 64, Range::new(1, 4096);
+        /// SGD steps per run.
+        steps: u32 = 200, Range::new(1, 10_000);
+        /// Sample gradients per step.
+        batch: u32 = 32, Range::new(1, 256);
+    }
+}
+
+/// The `robust` workload: every run of one estimator.
+struct RobustBench {
+    cfg: BenchRobustConfig,
+    spec: RunSpec,
+    on: Compute,
+    kernel: Option<Arc<RobustRuns>>,
+}
+
+impl RobustBench {
+    async fn new(cfg: BenchRobustConfig, on: Compute) -> Result<Self, RunError> {
+        let clip = ClippingConfig {
+            steps: cfg.steps,
+            runs: cfg.runs,
+            batch: cfg.batch,
+            ..ClippingConfig::default()
+        };
+        let kernel = match &on {
+            Compute::Cpu => None,
+            Compute::Gpu(gpu) => Some(gpu.kernel::<RobustRuns>().await?),
+        };
+        Ok(Self {
+            spec: clip.run_spec(cfg.method),
+            cfg,
+            on,
+            kernel,
+        })
+    }
+}
+
+impl Bench for RobustBench {
+    /// Sample gradients combined (runs × steps × batch).
+    fn items(&self) -> u64 {
+        u64::from(self.cfg.runs) * u64::from(self.cfg.steps) * u64::from(self.cfg.batch)
+    }
+
+    fn iter(&mut self) -> LocalFuture<'_, Result<(), GpuError>> {
+        Box::pin(async move {
+            match (&self.on, &self.kernel) {
+                (Compute::Gpu(gpu), Some(k)) => {
+                    let methods = [self.cfg.method];
+                    std::hint::black_box(k.curves(gpu, &self.spec, &methods, self.cfg.runs).await?);
+                }
+                _ => {
+                    for r in 0..self.cfg.runs {
+                        std::hint::black_box(robust::run(&self.spec, r, false));
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn label(&self) -> Option<&'static str> {
+        Some(self.cfg.method.as_str())
     }
 }

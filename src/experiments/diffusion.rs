@@ -18,6 +18,12 @@ use crate::kernels::diffusion::{
     self as dk, Level, NOISE_STREAM, SamplerKind, SamplerParams, ScheduleKind,
 };
 use crate::kernels::rng::RngKey;
+use std::sync::Arc;
+
+use super::bench::{Bench, Workload, prepare_with};
+use super::papers;
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::selftest::Check;
 
 crate::param_enum! {
     /// Where the sampler's scores come from.
@@ -422,7 +428,7 @@ impl Sampling {
 }
 
 /// What `gradlab diffusion` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DiffusionReport {
     pub samples: Vec<[f32; 2]>,
     pub metrics: Metrics,
@@ -515,39 +521,6 @@ pub async fn sample_gpu(
         samples,
         backend: Backend::Gpu,
     }))
-}
-
-/// Milliseconds per sampler step of all particles on the GPU (one step per
-/// submission, waited for by a one-particle read-back).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn bench_gpu_step(
-    gpu: &Gpu,
-    cfg: &DiffusionConfig,
-    source: &Source,
-    classes: usize,
-) -> Result<f64, GpuError> {
-    let levels = cfg.levels();
-    let setup = cfg.gpu_setup(&levels, source, classes);
-    let initial = initial_particles(cfg.seed, cfg.n);
-    let kernel = pollster::block_on(DiffusionKernel::new(gpu))?;
-    let mut run = DiffusionGpu::new(gpu, &kernel, &setup, &initial)?;
-    let mut fault = None;
-    let ms = crate::cli::time_iterations(|| {
-        if run.finished() {
-            match DiffusionGpu::new(gpu, &kernel, &setup, &initial) {
-                Ok(r) => run = r,
-                Err(e) => fault = Some(e),
-            }
-        }
-        if let Err(e) = run.advance(gpu, 1) {
-            fault = Some(e);
-        }
-        let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
-    });
-    match fault {
-        Some(e) => Err(e),
-        None => Ok(ms),
-    }
 }
 
 /// Arrows of a score field: (tail, displacement) pairs.
@@ -660,5 +633,182 @@ impl Drawing {
             classes: vec![0; self.points.len()],
             class_count: 0,
         }
+    }
+}
+
+/// Tiny diffusion in the registry.
+pub struct Diffusion;
+
+impl Experiment for Diffusion {
+    const INFO: ExperimentInfo = ExperimentInfo {
+        id: "diffusion",
+        title: "Tiny diffusion",
+        claim: "Particles flow from noise to data under DDPM, DDIM, Langevin and α-blending, live.",
+        papers: &[
+            papers::HO_2020,
+            papers::NICHOL_2021,
+            papers::SONG_DDIM_2021,
+            papers::SONG_ERMON_2019,
+            papers::HEITZ_2023,
+            papers::SCARVELIS_2025,
+            papers::WANG_VASTOLA_2024,
+            papers::BRADLEY_NAKKIRAN_2025,
+            papers::SADAT_2025,
+        ],
+    };
+    type Config = DiffusionConfig;
+    type Report = DiffusionReport;
+
+    async fn run(cfg: &DiffusionConfig, on: &Compute) -> Result<DiffusionReport, RunError> {
+        let cfg = headless(cfg)?;
+        let mlp = shipped_mlp_if_needed(&cfg)?;
+        let report = match on {
+            Compute::Cpu => sample_cpu(&cfg, mlp),
+            Compute::Gpu(gpu) => {
+                sample_gpu(gpu, &*gpu.kernel::<DiffusionKernel>().await?, &cfg, mlp).await?
+            }
+        };
+        report.map_err(|m| config_error("score", m))
+    }
+
+    async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+        super::selftest::diffusion(gpu).await
+    }
+
+    const WORKLOADS: &'static [Workload] = &[Workload {
+        name: "diffusion-step",
+        about: "one sampler step of every particle (the diffusion config's own flags)",
+        fields: DiffusionConfig::fields,
+        prepare: |pairs, on| prepare_with(pairs, on, DiffusionBench::new),
+    }];
+}
+
+fn config_error(field: &str, message: String) -> RunError {
+    RunError::Config(ConfigError {
+        field: field.into(),
+        message,
+    })
+}
+
+/// A config as a run without a page takes it: no drawn points (they live in
+/// the browser), and no silent fix (what the page would fix is an error).
+fn headless(cfg: &DiffusionConfig) -> Result<DiffusionConfig, RunError> {
+    if cfg.dataset == DiffusionData::Drawn {
+        return Err(config_error(
+            "dataset",
+            "drawn points live in the browser; use custom or a built-in set".into(),
+        ));
+    }
+    let mut cfg = cfg.clone();
+    match cfg.reconcile().into_iter().next() {
+        Some(e) => Err(RunError::Config(e)),
+        None => Ok(cfg),
+    }
+}
+
+/// The shipped denoiser of a data set, read from `static/` of this checkout.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn shipped_mlp(dataset: DiffusionData) -> Result<MlpDenoiser, String> {
+    let rel = shipped_denoiser(dataset)
+        .ok_or_else(|| format!("no shipped MLP denoiser for {}", dataset.as_str()))?;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("static")
+        .join(rel);
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    load_denoiser(&bytes, dataset).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// In the page the denoiser is fetched by the widget and handed to its
+/// session; a one-shot run has none.
+#[cfg(target_arch = "wasm32")]
+pub fn shipped_mlp(dataset: DiffusionData) -> Result<MlpDenoiser, String> {
+    Err(format!(
+        "no MLP denoiser loaded for {} in a one-shot run",
+        dataset.as_str()
+    ))
+}
+
+fn shipped_mlp_if_needed(cfg: &DiffusionConfig) -> Result<Option<MlpDenoiser>, RunError> {
+    (cfg.score == ScoreKind::Mlp)
+        .then(|| shipped_mlp(cfg.dataset))
+        .transpose()
+        .map_err(|m| config_error("score", m))
+}
+
+/// The `diffusion-step` workload: one sampler step of all particles (a
+/// finished run starts again).
+struct DiffusionBench {
+    cfg: DiffusionConfig,
+    source: Source,
+    classes: usize,
+    on: Compute,
+    cpu: Option<Sampling>,
+    gpu: Option<(Arc<DiffusionKernel>, DiffusionGpu)>,
+}
+
+impl DiffusionBench {
+    async fn new(cfg: DiffusionConfig, on: Compute) -> Result<Self, RunError> {
+        let cfg = headless(&cfg)?;
+        let train = cfg.training_set(&PointSet::default());
+        let source = build_source(&cfg, &train, shipped_mlp_if_needed(&cfg)?)
+            .map_err(|m| config_error("score", m))?;
+        let mut bench = Self {
+            cfg,
+            source,
+            classes: train.class_count,
+            on,
+            cpu: None,
+            gpu: None,
+        };
+        bench.restart().await?;
+        Ok(bench)
+    }
+
+    async fn restart(&mut self) -> Result<(), GpuError> {
+        match &self.on {
+            Compute::Cpu => {
+                let s = Sampling::new(self.cfg.clone(), self.source.clone(), self.classes);
+                self.cpu = Some(s);
+            }
+            Compute::Gpu(gpu) => {
+                let kernel = gpu.kernel::<DiffusionKernel>().await?;
+                let levels = self.cfg.levels();
+                let setup = self.cfg.gpu_setup(&levels, &self.source, self.classes);
+                let initial = initial_particles(self.cfg.seed, self.cfg.n);
+                let run = DiffusionGpu::new(gpu, &kernel, &setup, &initial)?;
+                self.gpu = Some((kernel, run));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Bench for DiffusionBench {
+    fn items(&self) -> u64 {
+        u64::from(self.cfg.n)
+    }
+
+    fn iter(&mut self) -> LocalFuture<'_, Result<(), GpuError>> {
+        Box::pin(async move {
+            let finished = match (&self.cpu, &self.gpu) {
+                (Some(s), _) => s.finished(),
+                (_, Some((_, run))) => run.finished(),
+                _ => true,
+            };
+            if finished {
+                self.restart().await?;
+            }
+            match (&mut self.cpu, &mut self.gpu, &self.on) {
+                (Some(s), _, _) => {
+                    s.advance(self.cfg.n as usize);
+                }
+                (_, Some((_, run)), Compute::Gpu(gpu)) => {
+                    run.advance(gpu, 1)?;
+                    gpu.finish().await?;
+                }
+                _ => {}
+            }
+            Ok(())
+        })
     }
 }

@@ -6,6 +6,13 @@ use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::gumbel::{self, Estimates, GUMBEL_STREAM, Problem};
 use crate::kernels::rng::RngKey;
+use std::sync::Arc;
+
+use super::bench::{Bench, Workload, prepare_with};
+use super::config::Config;
+use super::papers;
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::selftest::Check;
 
 crate::define_config! {
     /// The Gumbel-Softmax experiment.
@@ -319,5 +326,97 @@ impl LiveSampler {
     pub fn soft_mean(&self) -> Vec<f64> {
         let n = self.soft_n.max(1) as f64;
         self.soft_sums.iter().map(|s| s / n).collect()
+    }
+}
+
+/// Gumbel-Softmax in the registry.
+pub struct Gumbel;
+
+impl Experiment for Gumbel {
+    const INFO: ExperimentInfo = ExperimentInfo {
+        id: "gumbel",
+        title: "Gumbel-Softmax",
+        claim: "A temperature makes categorical sampling differentiable, trading bias for variance.",
+        papers: &[papers::JANG_2017, papers::MADDISON_2017],
+    };
+    type Config = GumbelConfig;
+    type Report = Estimates;
+
+    async fn run(cfg: &GumbelConfig, on: &Compute) -> Result<Estimates, RunError> {
+        Ok(match on {
+            Compute::Cpu => estimate_cpu(cfg),
+            Compute::Gpu(gpu) => {
+                estimate_gpu(gpu, &*gpu.kernel::<GumbelMoments>().await?, cfg).await?
+            }
+        })
+    }
+
+    async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+        super::selftest::gumbel(gpu).await
+    }
+
+    const WORKLOADS: &'static [Workload] = &[Workload {
+        name: "gumbel",
+        about: "moments of all five estimators over 2^20 samples",
+        fields: BenchGumbelConfig::fields,
+        prepare: |pairs, on| prepare_with(pairs, on, GumbelBench::new),
+    }];
+}
+
+crate::define_config! {
+    /// Size of a Gumbel-Softmax estimator benchmark run (all five estimators, moments).
+    pub struct BenchGumbelConfig {
+        /// Samples per iteration.
+        samples: u32 = 1 << 20, Range::new(1, 1 << 24);
+        /// Categories.
+        k: u32 = 4, Range::new(2, 16);
+    }
+}
+
+/// The `gumbel` workload: moment sums of `samples` draws of one problem.
+struct GumbelBench {
+    samples: u32,
+    problem: Problem,
+    on: Compute,
+    kernel: Option<Arc<GumbelMoments>>,
+}
+
+impl GumbelBench {
+    async fn new(cfg: BenchGumbelConfig, on: Compute) -> Result<Self, RunError> {
+        let k = cfg.k as usize;
+        let logits: Vec<f64> = (0..k).map(|i| (i as f64 * 0.7).sin()).collect();
+        let weights: Vec<f64> = (0..k).map(|i| i as f64).collect();
+        let kernel = match &on {
+            Compute::Cpu => None,
+            Compute::Gpu(gpu) => Some(gpu.kernel::<GumbelMoments>().await?),
+        };
+        Ok(Self {
+            samples: cfg.samples,
+            problem: Problem::new(&logits, &weights, 0.5),
+            on,
+            kernel,
+        })
+    }
+}
+
+impl Bench for GumbelBench {
+    fn items(&self) -> u64 {
+        u64::from(self.samples)
+    }
+
+    fn iter(&mut self) -> LocalFuture<'_, Result<(), GpuError>> {
+        let key = RngKey::new(1, GUMBEL_STREAM);
+        Box::pin(async move {
+            match (&self.on, &self.kernel) {
+                (Compute::Gpu(gpu), Some(k)) => {
+                    let problems = std::slice::from_ref(&self.problem);
+                    std::hint::black_box(k.sums(gpu, problems, key, 0, self.samples).await?);
+                }
+                _ => {
+                    std::hint::black_box(gumbel::moment_sums(&self.problem, key, 0, self.samples));
+                }
+            }
+            Ok(())
+        })
     }
 }

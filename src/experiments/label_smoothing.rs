@@ -12,7 +12,16 @@ use super::train_mlp::{TrainMlpConfig, Trainer};
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::calibration::{self, Bin, ECE_BINS, LOGNORM_P};
 use crate::kernels::datasets::{self, DatasetId};
-use crate::kernels::mlp::{self, Activation, Loss, Targets, featurize};
+use crate::gpu::mlp::MlpGpu;
+use crate::kernels::mlp::{
+    self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets, featurize,
+};
+use crate::kernels::rng::RngKey;
+use super::bench::{Bench, Workload, prepare_with};
+use super::config::Config;
+use super::papers;
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::selftest::Check;
 
 crate::define_config! {
     /// The label-smoothing experiment.
@@ -326,19 +335,19 @@ impl Snapshot {
 }
 
 /// The models training side by side.
-pub struct LabelSmoothingRun<'g> {
+pub struct LabelSmoothingRun {
     pub cfg: LabelSmoothingConfig,
     /// Classes whose last-layer weight rows span the projection plane
     /// (default 0, 1, 2; neighbours on `gauss8`'s circle).
     pub templates: [u32; 3],
-    models: Vec<(ModelKind, Trainer<'g>)>,
+    models: Vec<(ModelKind, Trainer)>,
     test_features: Vec<f32>,
 }
 
-impl<'g> LabelSmoothingRun<'g> {
+impl LabelSmoothingRun {
     /// Generates the data (and the label noise) and the initial weights of
     /// every model; on the GPU when `gpu` is given.
-    pub async fn new(cfg: LabelSmoothingConfig, gpu: Option<&'g Gpu>) -> Result<Self, GpuError> {
+    pub async fn new(cfg: LabelSmoothingConfig, gpu: Option<&Gpu>) -> Result<Self, GpuError> {
         let mut models = Vec::new();
         for kind in cfg.kinds() {
             let mut t = Trainer::new(cfg.model_config(kind), gpu).await?;
@@ -511,7 +520,7 @@ fn project(
 }
 
 /// One model's line of `gradlab label-smoothing`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSummary {
     pub name: ModelKind,
     pub test_acc: f32,
@@ -522,7 +531,7 @@ pub struct ModelSummary {
 }
 
 /// What `gradlab label-smoothing` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub backend: Backend,
     pub models: Vec<ModelSummary>,
@@ -556,4 +565,154 @@ pub async fn run(cfg: &LabelSmoothingConfig, gpu: Option<&Gpu>) -> Result<Report
     r.train_steps(cfg.steps)?;
     let s = r.snapshot().await?;
     Ok(Report::from_snapshot(&s, r.backend()))
+}
+
+/// Label smoothing in the registry.
+pub struct LabelSmoothing;
+
+impl Experiment for LabelSmoothing {
+    const INFO: ExperimentInfo = ExperimentInfo {
+        id: "label-smoothing",
+        title: "Label smoothing",
+        claim: "Soft targets calibrate a classifier and tighten its clusters, yet hurt selective classification.",
+        papers: &[
+            papers::MULLER_2019,
+            papers::XIA_2025,
+            papers::ZHOU_2025,
+            papers::XU_2020,
+        ],
+    };
+    type Config = LabelSmoothingConfig;
+    type Report = Report;
+
+    async fn run(cfg: &LabelSmoothingConfig, on: &Compute) -> Result<Report, RunError> {
+        Ok(run(cfg, on.gpu()).await?)
+    }
+
+    async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+        super::selftest::mlp(gpu).await
+    }
+
+    const WORKLOADS: &'static [Workload] = &[
+        Workload {
+            name: "mlp-forward",
+            about: "a 2 → hidden → 2 ReLU MLP on a batch of points (on the GPU: upload, forward and read-back)",
+            fields: BenchMlpForwardConfig::fields,
+            prepare: |pairs, on| prepare_with(pairs, on, MlpBench::forward),
+        },
+        Workload {
+            name: "mlp-train-step",
+            about: "one Adam step of a 2 → hidden → 3 ReLU MLP under cross-entropy",
+            fields: BenchMlpTrainConfig::fields,
+            prepare: |pairs, on| prepare_with(pairs, on, MlpBench::train),
+        },
+    ];
+}
+
+crate::define_config! {
+    /// Size of an MLP inference benchmark run (2 → hidden → 2, ReLU).
+    pub struct BenchMlpForwardConfig {
+        /// Points per forward pass.
+        batch: u32 = 65_536, Range::new(1, 1 << 20);
+        /// Hidden-layer widths.
+        hidden: Vec<u32> = vec![128, 128], ListBound { min_len: 0, max_len: 4, each: Range::new(1, 256) };
+    }
+}
+
+crate::define_config! {
+    /// Size of an MLP training-step benchmark run (2 → hidden → 3, ReLU, cross-entropy, Adam).
+    pub struct BenchMlpTrainConfig {
+        /// Minibatch size.
+        batch: u32 = 256, Range::new(1, 1 << 16);
+        /// Hidden-layer widths.
+        hidden: Vec<u32> = vec![128, 128], ListBound { min_len: 0, max_len: 4, each: Range::new(1, 256) };
+    }
+}
+
+/// Where a benchmarked MLP lives.
+enum BenchModel {
+    Cpu(AdamState),
+    Gpu(Gpu, Box<MlpGpu>),
+}
+
+/// The `mlp-forward` and `mlp-train-step` workloads.
+struct MlpBench {
+    spec: MlpSpec,
+    params: Vec<f32>,
+    features: ndarray::Array2<f32>,
+    /// Labels when training.
+    labels: Option<Vec<u32>>,
+    model: BenchModel,
+}
+
+impl MlpBench {
+    async fn new(hidden: &[u32], batch: u32, output: usize, on: Compute) -> Result<Self, RunError> {
+        let hidden: Vec<usize> = hidden.iter().map(|&w| w as usize).collect();
+        let spec = MlpSpec::for_2d_points(&hidden, output, Activation::Relu);
+        let params = mlp::init_params(&spec, 1);
+        let key = RngKey::new(1, 0);
+        let x: Vec<f32> = (0..2 * batch).map(|i| key.normal_at(i)).collect();
+        let features = mlp::featurize(&spec, &x, None, None);
+        let model = match on {
+            Compute::Cpu => BenchModel::Cpu(AdamState::new(params.len())),
+            Compute::Gpu(gpu) => {
+                let m = MlpGpu::new(&gpu, &spec, &params).await?;
+                BenchModel::Gpu(gpu, Box::new(m))
+            }
+        };
+        Ok(Self {
+            spec,
+            params,
+            features,
+            labels: None,
+            model,
+        })
+    }
+
+    async fn forward(cfg: BenchMlpForwardConfig, on: Compute) -> Result<Self, RunError> {
+        Self::new(&cfg.hidden, cfg.batch, 2, on).await
+    }
+
+    async fn train(cfg: BenchMlpTrainConfig, on: Compute) -> Result<Self, RunError> {
+        let mut b = Self::new(&cfg.hidden, cfg.batch, 3, on).await?;
+        b.labels = Some((0..cfg.batch).map(|i| i % 3).collect());
+        Ok(b)
+    }
+}
+
+impl Bench for MlpBench {
+    fn items(&self) -> u64 {
+        self.features.nrows() as u64
+    }
+
+    fn iter(&mut self) -> LocalFuture<'_, Result<(), GpuError>> {
+        let loss = Loss::CrossEntropy {
+            smoothing: 0.0,
+            maxsup: 0.0,
+        };
+        let adam_cfg = AdamConfig::default();
+        Box::pin(async move {
+            let flat = self.features.as_slice().expect("contiguous");
+            match (&mut self.model, &self.labels) {
+                (BenchModel::Cpu(_), None) => {
+                    let out = mlp::predict(&self.spec, &self.params, self.features.clone());
+                    std::hint::black_box(out);
+                }
+                (BenchModel::Cpu(adam), Some(y)) => {
+                    let fwd = mlp::forward(&self.spec, &self.params, self.features.clone());
+                    let (_, d) = mlp::loss_and_grad(loss, fwd.output(), Targets::Labels(y));
+                    let g = mlp::backward(&self.spec, &self.params, &fwd, d);
+                    mlp::adam_step(&adam_cfg, adam, &mut self.params, &g);
+                }
+                (BenchModel::Gpu(gpu, m), None) => {
+                    std::hint::black_box(m.predict(gpu, flat).await?);
+                }
+                (BenchModel::Gpu(gpu, m), Some(y)) => {
+                    m.train_step(gpu, flat, Targets::Labels(y), loss, &adam_cfg)?;
+                    gpu.finish().await?;
+                }
+            }
+            Ok(())
+        })
+    }
 }

@@ -1,13 +1,16 @@
-//! One module per widget: a typed `Config` (the URL query and the CLI flags),
-//! and functions that run it on a chosen backend and return plain data.
+//! One module per experiment: a typed `Config` (the URL query and the CLI
+//! flags), functions that run it on a chosen backend and return plain data,
+//! and its [`registry::Experiment`] impl; [`registry::REGISTRY`] lists them.
 
-pub mod catalog;
+pub mod bench;
 pub mod clipping;
 pub mod config;
 pub mod denoiser;
 pub mod diffusion;
 pub mod gumbel;
 pub mod label_smoothing;
+pub mod papers;
+pub mod registry;
 pub mod rng;
 pub mod selftest;
 pub mod train_mlp;

@@ -6,6 +6,13 @@ use super::config::Range;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
 use crate::kernels::rng::{self, RngDraws, RngKey};
 use crate::kernels::stats::{Histogram, histogram, mean_var};
+use std::sync::Arc;
+
+use super::bench::{Bench, Workload, prepare_with};
+use super::config::Config;
+use super::papers;
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::selftest::Check;
 
 /// Most draws one run may ask for: 4 arrays of 4 MiB each, far below any
 /// adapter's storage-binding limit and cheap to hold in a tab.
@@ -141,5 +148,81 @@ pub fn agreement(a: &RngDraws, b: &RngDraws) -> Agreement {
         count,
         identical_words,
         max_scaled_diff,
+    }
+}
+
+/// "Same seed, same numbers" in the registry.
+pub struct Rng;
+
+impl Experiment for Rng {
+    const INFO: ExperimentInfo = ExperimentInfo {
+        id: "rng",
+        title: "Same seed, same numbers",
+        claim: "One counter-based generator gives bit-identical draws on the CPU and the GPU.",
+        papers: &[papers::SALMON_2011, papers::WICHURA_1988],
+    };
+    type Config = RngConfig;
+    type Report = RngDraws;
+
+    async fn run(cfg: &RngConfig, on: &Compute) -> Result<RngDraws, RunError> {
+        Ok(match on {
+            Compute::Cpu => draw_cpu(cfg),
+            Compute::Gpu(gpu) => draw_gpu(gpu, &*gpu.kernel::<RngFill>().await?, cfg).await?,
+        })
+    }
+
+    async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+        super::selftest::rng(gpu).await
+    }
+
+    const WORKLOADS: &'static [Workload] = &[Workload {
+        name: "rng",
+        about: "2^20 draws of the four variates (u32, uniform, normal, Gumbel)",
+        fields: BenchRngConfig::fields,
+        prepare: |pairs, on| prepare_with(pairs, on, RngBench::new),
+    }];
+}
+
+crate::define_config! {
+    /// Size of an RNG benchmark run.
+    pub struct BenchRngConfig {
+        /// Draws per iteration.
+        count: u32 = 1 << 20, Range::new(1, 1 << 22);
+    }
+}
+
+/// The `rng` workload: fills `count` draws (on the GPU: left on the device).
+struct RngBench {
+    cfg: BenchRngConfig,
+    on: Compute,
+    fill: Option<Arc<RngFill>>,
+}
+
+impl RngBench {
+    async fn new(cfg: BenchRngConfig, on: Compute) -> Result<Self, RunError> {
+        let fill = match &on {
+            Compute::Cpu => None,
+            Compute::Gpu(gpu) => Some(gpu.kernel::<RngFill>().await?),
+        };
+        Ok(Self { cfg, on, fill })
+    }
+}
+
+impl Bench for RngBench {
+    fn items(&self) -> u64 {
+        u64::from(self.cfg.count)
+    }
+
+    fn iter(&mut self) -> LocalFuture<'_, Result<(), GpuError>> {
+        let key = RngKey::new(1, 0);
+        Box::pin(async move {
+            match (&self.on, &self.fill) {
+                (Compute::Gpu(gpu), Some(fill)) => fill.fill(gpu, key, 0, self.cfg.count).await,
+                _ => {
+                    std::hint::black_box(rng::draw(key, 0, self.cfg.count));
+                    Ok(())
+                }
+            }
+        })
     }
 }

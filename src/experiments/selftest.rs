@@ -42,15 +42,22 @@ fn check(kernel: &'static str, metric: &'static str, value: f64, bound: f64) -> 
     }
 }
 
-/// Runs every check on `gpu`. Bounds are those of the native tests
-/// (`tests/gpu_rng.rs`, `tests/gpu_mlp.rs`), where they are justified.
+/// Runs every experiment's checks on `gpu`, in registry order.
 pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
     let mut out = Vec::new();
+    for e in super::registry::REGISTRY {
+        out.extend(e.selftest(gpu).await?);
+    }
+    Ok(out)
+}
 
+/// The counter-based RNG on `gpu` against its CPU twin.
+pub async fn rng(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+    let mut out = Vec::new();
     // Counter-based RNG: bit-identical words, variates within 1e-6 scaled.
     let key = RngKey::new(2026, 7);
     let cpu = rng::draw(key, 123, 10_000);
-    let fill = RngFill::new(gpu).await?;
+    let fill = gpu.kernel::<RngFill>().await?;
     let a = agreement(&cpu, &fill.draw(gpu, key, 123, 10_000).await?);
     out.push(check(
         "rng_fill",
@@ -64,14 +71,19 @@ pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         a.max_scaled_diff,
         1e-6,
     ));
+    Ok(out)
+}
 
+/// The Gumbel-Softmax moments on `gpu` against its CPU twin.
+pub async fn gumbel(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+    let mut out = Vec::new();
     // Gumbel-Softmax estimators: identical hard samples; moments to 1e-5.
     let cfg = GumbelConfig {
         samples: 50_000,
         ..GumbelConfig::default()
     };
     let cpu_est = gumbel::estimate_cpu(&cfg);
-    let kernel = GumbelMoments::new(gpu).await?;
+    let kernel = gpu.kernel::<GumbelMoments>().await?;
     let gpu_est = gumbel::estimate_gpu(gpu, &kernel, &cfg).await?;
     let hard_diff = cpu_est
         .hard_freq
@@ -98,14 +110,19 @@ pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         mean_diff,
         1e-5,
     ));
+    Ok(out)
+}
 
+/// The robust-SGD runs of the clipping experiment on `gpu` against its CPU twin.
+pub async fn clipping(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+    let mut out = Vec::new();
     // Robust SGD runs: every recorded distance within 1e-3 (scaled).
     let cfg = ClippingConfig {
         steps: 60,
         runs: 8,
         ..ClippingConfig::default()
     };
-    let kernel = RobustRuns::new(gpu).await?;
+    let kernel = gpu.kernel::<RobustRuns>().await?;
     let on_gpu = kernel
         .curves(gpu, &cfg.run_spec(METHODS[0]), &METHODS, cfg.runs)
         .await?;
@@ -124,7 +141,13 @@ pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         worst,
         1e-3,
     ));
+    Ok(out)
+}
 
+/// The MLP kernels of label smoothing (forward and training) on `gpu` against its CPU twin.
+pub async fn mlp(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+    let mut out = Vec::new();
+    let key = RngKey::new(2026, 7);
     // MLP forward, with time features and a class input: 1e-4 scaled.
     let spec = MlpSpec {
         input: 2,
@@ -184,11 +207,16 @@ pub async fn run(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         diff / norm,
         1e-3,
     ));
+    Ok(out)
+}
 
+/// The diffusion sampler on `gpu` against its CPU twin.
+pub async fn diffusion(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
+    let mut out = Vec::new();
     // Diffusion sampling: every sampler family and source, guided too, with a
     // random-weight MLP (no file needed): samples within 1e-3 (the native test
     // measures ≤ 1e-4; `tests/gpu_diffusion.rs` justifies the bound).
-    let kernel = DiffusionKernel::new(gpu).await?;
+    let kernel = gpu.kernel::<DiffusionKernel>().await?;
     let net = MlpDenoiser {
         spec: MlpDenoiser::spec(&[32, 32], 8),
         params: init_params(&MlpDenoiser::spec(&[32, 32], 8), 9),

@@ -72,9 +72,9 @@ impl TrainMlpConfig {
 }
 
 /// Where the model lives.
-enum Model<'g> {
+enum Model {
     Cpu { params: Vec<f32>, adam: AdamState },
-    Gpu { gpu: &'g Gpu, mlp: Box<MlpGpu> },
+    Gpu { gpu: Gpu, mlp: Box<MlpGpu> },
 }
 
 /// Accuracy and mean loss of a model on a dataset.
@@ -105,14 +105,14 @@ pub struct TrainReport {
 }
 
 /// A training run in progress.
-pub struct Trainer<'g> {
+pub struct Trainer {
     pub cfg: TrainMlpConfig,
     pub spec: MlpSpec,
     pub split: Split,
     train_features: Vec<f32>,
     test_features: Vec<f32>,
     step: u32,
-    model: Model<'g>,
+    model: Model,
 }
 
 fn features_of(spec: &MlpSpec, d: &Dataset) -> Vec<f32> {
@@ -121,9 +121,9 @@ fn features_of(spec: &MlpSpec, d: &Dataset) -> Vec<f32> {
         .0
 }
 
-impl<'g> Trainer<'g> {
+impl Trainer {
     /// Generates the data and the initial weights; on the GPU when `gpu` is given.
-    pub async fn new(cfg: TrainMlpConfig, gpu: Option<&'g Gpu>) -> Result<Self, GpuError> {
+    pub async fn new(cfg: TrainMlpConfig, gpu: Option<&Gpu>) -> Result<Self, GpuError> {
         let spec = cfg.spec();
         let split =
             datasets::generate(cfg.dataset, cfg.seed, cfg.train as usize, cfg.test as usize);
@@ -134,7 +134,7 @@ impl<'g> Trainer<'g> {
                 params,
             },
             Some(gpu) => Model::Gpu {
-                gpu,
+                gpu: gpu.clone(),
                 mlp: Box::new(MlpGpu::new(gpu, &spec, &params).await?),
             },
         };

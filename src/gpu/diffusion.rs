@@ -64,8 +64,8 @@ pub struct DiffusionKernel {
     pipeline: wgpu::ComputePipeline,
 }
 
-impl DiffusionKernel {
-    pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+impl super::Kernel for DiffusionKernel {
+    async fn compile(gpu: &Gpu) -> Result<Self, GpuError> {
         let source = format!("{RNG_WGSL}\n{DIFFUSION_WGSL}");
         Ok(Self {
             pipeline: gpu
@@ -74,6 +74,7 @@ impl DiffusionKernel {
         })
     }
 }
+
 
 /// A run on the GPU: its buffers and every step's parameters uploaded once,
 /// then stepped many times.

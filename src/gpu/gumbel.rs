@@ -30,8 +30,8 @@ pub struct GumbelMoments {
     pipeline: wgpu::ComputePipeline,
 }
 
-impl GumbelMoments {
-    pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+impl super::Kernel for GumbelMoments {
+    async fn compile(gpu: &Gpu) -> Result<Self, GpuError> {
         let source = format!("{RNG_WGSL}\n{GUMBEL_WGSL}");
         Ok(Self {
             pipeline: gpu
@@ -39,6 +39,9 @@ impl GumbelMoments {
                 .await?,
         })
     }
+}
+
+impl GumbelMoments {
 
     /// Moment sums (in f64, `GROUPS · K` columns) of samples `start..start + count`
     /// for each problem, from one submission and one read-back.

@@ -26,8 +26,8 @@ pub struct MlpPipelines {
     adam: wgpu::ComputePipeline,
 }
 
-impl MlpPipelines {
-    pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+impl super::Kernel for MlpPipelines {
+    async fn compile(gpu: &Gpu) -> Result<Self, GpuError> {
         Ok(Self {
             matmul: gpu
                 .compute_pipeline("mlp_matmul", MATMUL_WGSL, "matmul")
@@ -45,6 +45,7 @@ impl MlpPipelines {
         })
     }
 }
+
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
@@ -452,7 +453,7 @@ struct ModelBuffers {
 /// An MLP living on the GPU.
 pub struct MlpGpu {
     spec: MlpSpec,
-    pipes: MlpPipelines,
+    pipes: std::sync::Arc<MlpPipelines>,
     bufs: ModelBuffers,
     train: Option<Workspace>,
     infer: Option<Workspace>,
@@ -465,7 +466,7 @@ impl MlpGpu {
     pub async fn new(gpu: &Gpu, spec: &MlpSpec, params: &[f32]) -> Result<Self, GpuError> {
         assert_eq!(params.len(), spec.param_count(), "parameter count");
         gpu.check_alive()?;
-        let pipes = MlpPipelines::new(gpu).await?;
+        let pipes = gpu.kernel::<MlpPipelines>().await?;
         let bytes = params.len() as u64 * 4;
         let bufs = ModelBuffers {
             params: gpu.storage_buffer("mlp params", bytes),

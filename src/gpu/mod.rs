@@ -56,8 +56,34 @@ pub struct AdapterSummary {
     pub device_type: String,
 }
 
-/// One device and queue, shared by every kernel.
-pub struct Gpu {
+/// One device and queue, shared by every kernel: a cheap handle (cloning it
+/// shares the device), which also owns the device's compiled kernels, so a
+/// run owns what it uses and the CLI, the tests and the page share one cache.
+#[derive(Clone)]
+pub struct Gpu(Arc<GpuDevice>);
+
+impl std::ops::Deref for Gpu {
+    type Target = GpuDevice;
+    fn deref(&self) -> &GpuDevice {
+        &self.0
+    }
+}
+
+/// A compiled kernel in the cache (`Arc<K>` behind `Any`). wgpu's web types
+/// are not `Send`, so the bound differs on wasm32.
+#[cfg(target_arch = "wasm32")]
+type AnyKernel = Box<dyn std::any::Any>;
+#[cfg(not(target_arch = "wasm32"))]
+type AnyKernel = Box<dyn std::any::Any + Send + Sync>;
+
+/// A GPU kernel: compiled once per device by [`Gpu::kernel`], then shared.
+pub trait Kernel: Sized + 'static + wgpu::WasmNotSendSync {
+    /// Compiles the kernel's pipelines on `gpu`.
+    fn compile(gpu: &Gpu) -> impl std::future::Future<Output = Result<Self, GpuError>>;
+}
+
+/// The device behind a [`Gpu`] handle.
+pub struct GpuDevice {
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
@@ -66,6 +92,8 @@ pub struct Gpu {
     loss_hook: LossHook,
     /// Set by [`Gpu::force_shader_errors`]: every later shader fails to compile.
     broken_shaders: AtomicBool,
+    /// Compiled kernels, one per type.
+    kernels: Mutex<Vec<AnyKernel>>,
 }
 
 type LossHook = Arc<Mutex<Option<Box<dyn Fn(String) + Send>>>>;
@@ -136,7 +164,7 @@ impl Gpu {
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
         };
-        Ok(Gpu {
+        Ok(Gpu(Arc::new(GpuDevice {
             device,
             queue,
             adapter,
@@ -144,9 +172,35 @@ impl Gpu {
             lost_reason,
             loss_hook,
             broken_shaders: AtomicBool::new(false),
-        })
+            kernels: Mutex::new(Vec::new()),
+        })))
     }
 
+    /// The kernel `K` on this device, compiled on first use and shared after.
+    pub async fn kernel<K: Kernel>(&self) -> Result<Arc<K>, GpuError> {
+        let cached = |kernels: &Mutex<Vec<AnyKernel>>| {
+            kernels.lock().ok().and_then(|k| {
+                k.iter()
+                    .find_map(|any| any.downcast_ref::<Arc<K>>().cloned())
+            })
+        };
+        if let Some(k) = cached(&self.kernels) {
+            return Ok(k);
+        }
+        let kernel = Arc::new(K::compile(self).await?);
+        if let Ok(mut k) = self.kernels.lock() {
+            k.push(Box::new(kernel.clone()));
+        }
+        Ok(kernel)
+    }
+
+    /// True when both handles share one device.
+    pub fn same_device(&self, other: &Gpu) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl GpuDevice {
     /// Calls `hook` with the reason when the device is lost (replacing any earlier hook).
     pub fn on_device_lost(&self, hook: impl Fn(String) + Send + 'static) {
         if let Ok(mut h) = self.loss_hook.lock() {
@@ -189,6 +243,26 @@ impl Gpu {
     /// driver's real compile error travels the real path.
     pub fn force_shader_errors(&self) {
         self.broken_shaders.store(true, Ordering::SeqCst);
+    }
+
+    /// Waits until the work submitted so far has run: natively by polling the
+    /// device, on the web by awaiting the queue (never blocking the page).
+    pub async fn finish(&self) -> Result<(), GpuError> {
+        self.check_alive()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::ReadBack(e.to_string()))?;
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            self.queue.on_submitted_work_done(move || {
+                let _ = tx.send(());
+            });
+            rx.await
+                .map_err(|_| GpuError::ReadBack("the queue dropped its work-done callback".into()))?;
+        }
+        self.check_alive()
     }
 
     /// Compiles a WGSL module into a compute pipeline, reporting (not panicking on) errors.

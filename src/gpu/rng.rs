@@ -22,14 +22,17 @@ pub struct RngFill {
     pipeline: wgpu::ComputePipeline,
 }
 
-impl RngFill {
-    pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+impl super::Kernel for RngFill {
+    async fn compile(gpu: &Gpu) -> Result<Self, GpuError> {
         let source = format!("{RNG_WGSL}\n{RNG_FILL_WGSL}");
         let pipeline = gpu
             .compute_pipeline("rng_fill", &source, "rng_fill")
             .await?;
         Ok(Self { pipeline })
     }
+}
+
+impl RngFill {
 
     /// Runs the kernel and leaves the four output buffers on the device.
     fn dispatch(&self, gpu: &Gpu, key: RngKey, offset: u32, count: u32) -> [wgpu::Buffer; 4] {
@@ -89,9 +92,14 @@ impl RngFill {
     }
 
     /// Draws without reading back, then waits for the queue: for benchmarks.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn draw_and_wait(&self, gpu: &Gpu, key: RngKey, offset: u32, count: u32) {
+    pub async fn fill(
+        &self,
+        gpu: &Gpu,
+        key: RngKey,
+        offset: u32,
+        count: u32,
+    ) -> Result<(), GpuError> {
         let _outs = self.dispatch(gpu, key, offset, count);
-        let _ = gpu.device.poll(wgpu::PollType::wait_indefinitely());
+        gpu.finish().await
     }
 }

@@ -45,8 +45,8 @@ pub struct RobustRuns {
     pipeline: wgpu::ComputePipeline,
 }
 
-impl RobustRuns {
-    pub async fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+impl super::Kernel for RobustRuns {
+    async fn compile(gpu: &Gpu) -> Result<Self, GpuError> {
         let source = format!("{RNG_WGSL}\n{ROBUST_WGSL}");
         Ok(Self {
             pipeline: gpu
@@ -54,6 +54,9 @@ impl RobustRuns {
                 .await?,
         })
     }
+}
+
+impl RobustRuns {
 
     /// Distance curves (`spec.points()` values each) of runs `0..runs` for every
     /// method in `methods` (`spec.method` is ignored): `out[m][r]`.

@@ -182,7 +182,7 @@ pub fn gumbel_cdf(x: f64) -> f64 {
 }
 
 /// Draws `offset..offset + count` of one stream, as raw words and the three variates.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RngDraws {
     pub u32: Vec<u32>,
     pub uniform: Vec<f32>,
