@@ -13,47 +13,133 @@ use std::process::Command;
 
 /// (file name, CLI args): small, fixed configs, a few seconds in all.
 const CASES: &[(&str, &[&str])] = &[
-    ("rng", &["rng", "--seed", "7", "--stream", "3", "--count", "64"]),
+    (
+        "rng",
+        &["rng", "--seed", "7", "--stream", "3", "--count", "64"],
+    ),
     (
         "gumbel",
         &[
-            "gumbel", "--logits", "0.5,1,-1,2", "--weights", "1,2,3,4", "--tau", "0.5",
-            "--samples", "4096", "--seed", "3", "--tau_min", "0.2", "--steps", "20",
-            "--batch", "8",
+            "gumbel",
+            "--logits",
+            "0.5,1,-1,2",
+            "--weights",
+            "1,2,3,4",
+            "--tau",
+            "0.5",
+            "--samples",
+            "4096",
+            "--seed",
+            "3",
+            "--tau_min",
+            "0.2",
+            "--steps",
+            "20",
+            "--batch",
+            "8",
         ],
     ),
     (
         "clipping",
-        &["clipping", "--runs", "8", "--steps", "60", "--batch", "8", "--seed", "5"],
+        &[
+            "clipping", "--runs", "8", "--steps", "60", "--batch", "8", "--seed", "5",
+        ],
     ),
     (
         "label-smoothing",
         &[
-            "label-smoothing", "--steps", "40", "--hidden", "16", "--train", "256", "--test",
-            "256", "--seed", "2",
+            "label-smoothing",
+            "--steps",
+            "40",
+            "--hidden",
+            "16",
+            "--train",
+            "256",
+            "--test",
+            "256",
+            "--seed",
+            "2",
         ],
     ),
     (
         "diffusion",
         &[
-            "diffusion", "--dataset", "gmm8", "--score", "exact-gmm", "--sampler", "ddim",
-            "--steps", "12", "--n", "256", "--seed", "4", "--langevin_steps", "1",
-            "--gmm_std", "0.1",
+            "diffusion",
+            "--dataset",
+            "gmm8",
+            "--score",
+            "exact-gmm",
+            "--sampler",
+            "ddim",
+            "--steps",
+            "12",
+            "--n",
+            "256",
+            "--seed",
+            "4",
+            "--langevin_steps",
+            "1",
+            "--gmm_std",
+            "0.1",
         ],
     ),
     (
         "robust",
-        &["robust", "--method", "clip-norm", "--grads", "1,2;3,4;100,-50", "--threshold", "2"],
+        &[
+            "robust",
+            "--method",
+            "clip-norm",
+            "--grads",
+            "1,2;3,4;100,-50",
+            "--threshold",
+            "2",
+        ],
     ),
-    ("loss", &["loss", "--logits", "1.5,-0.3,2.0", "--target", "2", "--smoothing", "0.1"]),
-    ("schedule", &["schedule", "--kind", "cosine", "--steps", "20"]),
+    (
+        "loss",
+        &[
+            "loss",
+            "--logits",
+            "1.5,-0.3,2.0",
+            "--target",
+            "2",
+            "--smoothing",
+            "0.1",
+        ],
+    ),
+    (
+        "schedule",
+        &["schedule", "--kind", "cosine", "--steps", "20"],
+    ),
     (
         "score",
-        &["score", "--gmm-means", "0,0;1,1", "--gmm-std", "0.2", "--sigma", "0.5", "--at", "0.3,0.1;-1,2"],
+        &[
+            "score",
+            "--gmm-means",
+            "0,0;1,1",
+            "--gmm-std",
+            "0.2",
+            "--sigma",
+            "0.5",
+            "--at",
+            "0.3,0.1;-1,2",
+        ],
     ),
     (
         "train-mlp",
-        &["train-mlp", "--steps", "30", "--hidden", "8", "--train", "128", "--test", "128", "--every", "10"],
+        &[
+            "train-mlp",
+            "--steps",
+            "30",
+            "--hidden",
+            "8",
+            "--train",
+            "128",
+            "--test",
+            "128",
+            "--every",
+            "10",
+        ],
     ),
 ];
 
@@ -88,10 +174,20 @@ fn cli_json_is_byte_identical_to_the_recorded_golden() {
             changed.push(format!(
                 "{name}: gradlab {}\n  now:    {}\n  golden: {}",
                 args.join(" "),
-                String::from_utf8_lossy(&out.stdout).chars().take(300).collect::<String>(),
-                String::from_utf8_lossy(&want).chars().take(300).collect::<String>()
+                String::from_utf8_lossy(&out.stdout)
+                    .chars()
+                    .take(300)
+                    .collect::<String>(),
+                String::from_utf8_lossy(&want)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
             ));
         }
     }
-    assert!(changed.is_empty(), "CLI output changed:\n{}", changed.join("\n"));
+    assert!(
+        changed.is_empty(),
+        "CLI output changed:\n{}",
+        changed.join("\n")
+    );
 }

@@ -8,9 +8,10 @@ use super::config::Range;
 use crate::gpu::robust::RobustRuns;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::rng::RngKey;
-use crate::kernels::robust::{
-    self, Method, Noise, NoiseSpec, Norm, Objective, RunSpec, WORDS_PER_NOISE,
-};
+use crate::kernels::robust::{self, NoiseSpec, RunSpec, WORDS_PER_NOISE};
+/// The estimators, noises, norms and objectives the widget names, and the
+/// start and optimum of each objective.
+pub use crate::kernels::robust::{Method, Noise, Norm, Objective, optimum, start};
 use crate::kernels::stats::{Histogram, histogram};
 use std::sync::Arc;
 
@@ -394,6 +395,9 @@ pub fn robust_estimate(cfg: &RobustConfig) -> [f32; 2] {
     }
 }
 
+/// Runs of the Monte Carlo on the page's CPU.
+pub const PAGE_CPU_RUNS: u32 = 32;
+
 /// "Clipping is a median" in the registry.
 pub struct Clipping;
 
@@ -418,6 +422,13 @@ impl Experiment for Clipping {
                 monte_carlo_gpu(gpu, &*gpu.kernel::<RobustRuns>().await?, cfg).await?
             }
         })
+    }
+
+    fn page_cpu_config(cfg: &ClippingConfig) -> ClippingConfig {
+        ClippingConfig {
+            runs: cfg.runs.min(PAGE_CPU_RUNS),
+            ..cfg.clone()
+        }
     }
 
     async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {

@@ -7,16 +7,16 @@ use serde::Serialize;
 
 use super::Backend;
 use super::config::{Config, ConfigError, ListBound, Range};
-use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, RunSetup};
+use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, RunSetup, read_particles};
 use crate::gpu::{Gpu, GpuError};
-use crate::kernels::diffusion::data::{CustomMixture, DiffusionData, FRESH_OFFSET, PointSet};
+use crate::kernels::diffusion::data::{CustomMixture, FRESH_OFFSET};
+/// The data, score and sampler types the widget names, from the kernels.
+pub use crate::kernels::diffusion::data::{DiffusionData, PointSet, sanitize_drawn};
 use crate::kernels::diffusion::metrics::{memorized_fraction, sliced_wasserstein};
-use crate::kernels::diffusion::score::{
-    GaussianScore, Guided, Mixture, MlpDenoiser, SMOOTH_STREAM, Smoothed, Source,
-};
-use crate::kernels::diffusion::{
-    self as dk, Level, NOISE_STREAM, SamplerKind, SamplerParams, ScheduleKind,
-};
+use crate::kernels::diffusion::score::{GaussianScore, Guided, Mixture, SMOOTH_STREAM, Smoothed};
+pub use crate::kernels::diffusion::score::{MlpDenoiser, Source};
+use crate::kernels::diffusion::{self as dk, NOISE_STREAM, SamplerParams};
+pub use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind, TRAIN_STEPS, schedule};
 use crate::kernels::rng::RngKey;
 use std::sync::Arc;
 
@@ -521,6 +521,48 @@ pub async fn sample_gpu(
         samples,
         backend: Backend::Gpu,
     }))
+}
+
+/// A live sampling run on the GPU, owning its device handle: the page
+/// advances it one step per frame and reads the particles back.
+pub struct GpuSampling {
+    gpu: Gpu,
+    run: DiffusionGpu,
+}
+
+impl GpuSampling {
+    /// Uploads the source and the initial particles of `cfg` to `gpu`.
+    pub async fn start(
+        cfg: &DiffusionConfig,
+        source: &Source,
+        classes: usize,
+        gpu: Gpu,
+    ) -> Result<Self, GpuError> {
+        let kernel = gpu.kernel::<DiffusionKernel>().await?;
+        let levels = cfg.levels();
+        let setup = cfg.gpu_setup(&levels, source, classes);
+        let run = DiffusionGpu::new(&gpu, &kernel, &setup, &initial_particles(cfg.seed, cfg.n))?;
+        Ok(Self { gpu, run })
+    }
+
+    /// Submits one more step (not waited for).
+    pub fn advance(&mut self) -> Result<(), GpuError> {
+        self.run.advance(&self.gpu, 1).map(|_| ())
+    }
+
+    /// Reads the particles back, without borrowing the run.
+    pub fn read(&self) -> impl Future<Output = Result<Vec<[f32; 2]>, GpuError>> + use<> {
+        let (gpu, buffer) = (self.gpu.clone(), self.run.particle_buffer());
+        async move { read_particles(&gpu, &buffer).await }
+    }
+
+    pub fn step(&self) -> usize {
+        self.run.step()
+    }
+
+    pub fn finished(&self) -> bool {
+        self.run.finished()
+    }
 }
 
 /// Arrows of a score field: (tail, displacement) pairs.

@@ -4,7 +4,9 @@
 use super::config::{ConfigError, ListBound, Range};
 use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::{Gpu, GpuError};
-use crate::kernels::gumbel::{self, Estimates, GUMBEL_STREAM, Problem};
+use crate::kernels::gumbel::{self, GUMBEL_STREAM, Problem};
+/// The report of a run, and the softmax the widget draws probabilities with.
+pub use crate::kernels::gumbel::{Estimates, softmax};
 use crate::kernels::rng::RngKey;
 use std::sync::Arc;
 
@@ -185,6 +187,14 @@ pub async fn sweep_gpu(
         .collect())
 }
 
+/// The bias–variance sweep over τ with `n` samples per temperature, on `on`.
+pub async fn sweep(cfg: &GumbelConfig, n: u32, on: &Compute) -> Result<Vec<SweepPoint>, GpuError> {
+    match on {
+        Compute::Cpu => Ok(sweep_cpu(cfg, n)),
+        Compute::Gpu(gpu) => sweep_gpu(gpu, &*gpu.kernel::<GumbelMoments>().await?, cfg, n).await,
+    }
+}
+
 /// RNG stream of the mini optimisation's noise (shared by every estimator).
 pub const OPTIMISE_STREAM: u32 = 0x0000_0971;
 
@@ -329,6 +339,9 @@ impl LiveSampler {
     }
 }
 
+/// Most samples a CPU estimate takes in the page.
+pub const PAGE_CPU_SAMPLES: u32 = 1 << 18;
+
 /// Gumbel-Softmax in the registry.
 pub struct Gumbel;
 
@@ -349,6 +362,13 @@ impl Experiment for Gumbel {
                 estimate_gpu(gpu, &*gpu.kernel::<GumbelMoments>().await?, cfg).await?
             }
         })
+    }
+
+    fn page_cpu_config(cfg: &GumbelConfig) -> GumbelConfig {
+        GumbelConfig {
+            samples: cfg.samples.min(PAGE_CPU_SAMPLES),
+            ..cfg.clone()
+        }
     }
 
     async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {

@@ -7,21 +7,23 @@
 use serde::{Deserialize, Serialize};
 
 use super::Backend;
+use super::bench::{Bench, Workload, prepare_with};
+use super::config::Config;
 use super::config::{ListBound, Range};
+use super::papers;
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::selftest::Check;
 use super::train_mlp::{TrainMlpConfig, Trainer};
+use crate::gpu::mlp::MlpGpu;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::calibration::{self, Bin, ECE_BINS, LOGNORM_P};
-use crate::kernels::datasets::{self, DatasetId};
-use crate::gpu::mlp::MlpGpu;
+use crate::kernels::datasets;
 use crate::kernels::mlp::{
     self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets, featurize,
 };
 use crate::kernels::rng::RngKey;
-use super::bench::{Bench, Workload, prepare_with};
-use super::config::Config;
-use super::papers;
-use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
-use super::selftest::Check;
+/// The data sets, and the row softmax the widget colours decision regions with.
+pub use crate::kernels::{calibration::softmax_rows, datasets::DatasetId};
 
 crate::define_config! {
     /// The label-smoothing experiment.

@@ -20,7 +20,8 @@ use super::bench::Workload;
 use super::config::{Config, ConfigError, FieldInfo};
 use super::papers::Paper;
 use super::selftest::Check;
-use crate::gpu::{Gpu, GpuError};
+use crate::gpu::Gpu;
+pub use crate::gpu::GpuError;
 
 /// What the gallery, the About page, `--help` and `experiments.json` say of an experiment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,8 +105,16 @@ pub trait Experiment: Sync + 'static {
     /// sends it to the page as JSON text.
     type Report: Serialize + DeserializeOwned;
     /// One whole run of `cfg` on `on`.
-    fn run(cfg: &Self::Config, on: &Compute)
-    -> impl Future<Output = Result<Self::Report, RunError>>;
+    fn run(
+        cfg: &Self::Config,
+        on: &Compute,
+    ) -> impl Future<Output = Result<Self::Report, RunError>>;
+    /// The config a CPU run in the page takes: the page has one thread for
+    /// it, so some experiments bound their work there (and say so). By
+    /// default, the config itself.
+    fn page_cpu_config(cfg: &Self::Config) -> Self::Config {
+        cfg.clone()
+    }
     /// This experiment's GPU kernels against their CPU twins on `gpu`.
     fn selftest(gpu: &Gpu) -> impl Future<Output = Result<Vec<Check>, GpuError>>;
     /// Its benchmark workloads.

@@ -75,7 +75,6 @@ impl super::Kernel for DiffusionKernel {
     }
 }
 
-
 /// A run on the GPU: its buffers and every step's parameters uploaded once,
 /// then stepped many times.
 pub struct DiffusionGpu {

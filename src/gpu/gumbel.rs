@@ -42,7 +42,6 @@ impl super::Kernel for GumbelMoments {
 }
 
 impl GumbelMoments {
-
     /// Moment sums (in f64, `GROUPS · K` columns) of samples `start..start + count`
     /// for each problem, from one submission and one read-back.
     pub async fn sums(

@@ -46,7 +46,6 @@ impl super::Kernel for MlpPipelines {
     }
 }
 
-
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct MatmulParams {

@@ -164,6 +164,9 @@ impl Gpu {
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
         };
+        // wgpu's web types are not Send; the page is single-threaded, and
+        // natively (where the handle crosses threads) the device is Send.
+        #[allow(clippy::arc_with_non_send_sync)]
         Ok(Gpu(Arc::new(GpuDevice {
             device,
             queue,
@@ -259,8 +262,9 @@ impl GpuDevice {
             self.queue.on_submitted_work_done(move || {
                 let _ = tx.send(());
             });
-            rx.await
-                .map_err(|_| GpuError::ReadBack("the queue dropped its work-done callback".into()))?;
+            rx.await.map_err(|_| {
+                GpuError::ReadBack("the queue dropped its work-done callback".into())
+            })?;
         }
         self.check_alive()
     }

@@ -33,7 +33,6 @@ impl super::Kernel for RngFill {
 }
 
 impl RngFill {
-
     /// Runs the kernel and leaves the four output buffers on the device.
     fn dispatch(&self, gpu: &Gpu, key: RngKey, offset: u32, count: u32) -> [wgpu::Buffer; 4] {
         let params = gpu.uniform_buffer(

@@ -57,7 +57,6 @@ impl super::Kernel for RobustRuns {
 }
 
 impl RobustRuns {
-
     /// Distance curves (`spec.points()` values each) of runs `0..runs` for every
     /// method in `methods` (`spec.method` is ignored): `out[m][r]`.
     pub async fn curves(

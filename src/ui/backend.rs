@@ -2,7 +2,6 @@
 //! the reader has not chosen the CPU, otherwise the CPU, always saying why.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,7 +10,8 @@ use leptos_router::hooks::use_query_map;
 use super::query::use_set_query;
 use crate::experiments::Backend;
 use crate::experiments::config::Param;
-use crate::gpu::{AdapterSummary, Gpu, GpuError};
+use crate::experiments::registry::{Compute, Experiment, RunError};
+use crate::gpu::{AdapterSummary, Gpu};
 
 /// What the page knows about WebGPU.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,47 +30,36 @@ pub struct BackendCtx {
 
 thread_local! {
     // wgpu's web types are not Send, so the device lives outside the reactive graph.
-    static GPU: RefCell<Option<Rc<Gpu>>> = const { RefCell::new(None) };
+    static GPU: RefCell<Option<Gpu>> = const { RefCell::new(None) };
 }
 
 /// The shared device, while it is usable.
-pub fn shared_gpu() -> Option<Rc<Gpu>> {
+pub fn shared_gpu() -> Option<Gpu> {
     GPU.with(|g| g.borrow().clone()).filter(|g| !g.is_lost())
 }
 
-/// A compiled kernel, with the device it was compiled on.
-type CachedKernel = (Rc<Gpu>, Rc<dyn std::any::Any>);
-
-thread_local! {
-    // Compiled kernels of the current device, one per type.
-    static KERNELS: RefCell<Vec<CachedKernel>> = const { RefCell::new(Vec::new()) };
+/// The GPU as a place to compute, while the device is usable: the one
+/// place the page turns its backend state into a [`Compute`].
+pub fn gpu_compute() -> Option<Compute> {
+    shared_gpu().map(Compute::Gpu)
 }
 
-/// A kernel of type `K` compiled once per device by `make`, then shared.
-pub async fn cached_kernel<K, Fut>(
-    gpu: &Rc<Gpu>,
-    make: impl FnOnce(Rc<Gpu>) -> Fut,
-) -> Result<Rc<K>, GpuError>
-where
-    K: 'static,
-    Fut: std::future::Future<Output = Result<K, GpuError>>,
-{
-    let found = KERNELS.with(|k| {
-        k.borrow()
-            .iter()
-            .filter(|(g, _)| Rc::ptr_eq(g, gpu))
-            .find_map(|(_, any)| any.clone().downcast::<K>().ok())
-    });
-    if let Some(kernel) = found {
-        return Ok(kernel);
+/// Runs experiment `E` where the page computes, chosen here once for every
+/// widget: on the GPU when `backend` asks for it and the device is usable;
+/// otherwise on the CPU with the config bounded for the page
+/// ([`Experiment::page_cpu_config`]), in the compute worker (or, without
+/// one, on the main thread). Returns the report, the config it ran and where.
+pub async fn run_here<E: Experiment>(
+    cfg: &E::Config,
+    backend: Backend,
+) -> Result<(E::Report, E::Config, Backend), RunError> {
+    if backend == Backend::Gpu
+        && let Some(on) = gpu_compute()
+    {
+        return Ok((E::run(cfg, &on).await?, cfg.clone(), Backend::Gpu));
     }
-    let kernel = Rc::new(make(gpu.clone()).await?);
-    KERNELS.with(|k| {
-        let mut k = k.borrow_mut();
-        k.retain(|(g, _)| Rc::ptr_eq(g, gpu));
-        k.push((gpu.clone(), kernel.clone()));
-    });
-    Ok(kernel)
+    let cfg = E::page_cpu_config(cfg);
+    Ok((super::worker::run::<E>(&cfg).await?, cfg, Backend::Cpu))
 }
 
 /// Probes WebGPU once and provides [`BackendCtx`].
@@ -82,7 +71,7 @@ pub fn provide_backend() {
             Ok(gpu) => {
                 let summary = gpu.adapter.clone();
                 gpu.on_device_lost(move |why| status.set(GpuStatus::Lost(why)));
-                GPU.with(|g| *g.borrow_mut() = Some(Rc::new(gpu)));
+                GPU.with(|g| *g.borrow_mut() = Some(gpu));
                 status.set(GpuStatus::Ready(summary));
             }
             Err(e) => status.set(GpuStatus::Unavailable(e.0)),
@@ -91,7 +80,7 @@ pub fn provide_backend() {
 }
 
 /// Reports a GPU fault met mid-run: the page falls back to the CPU and says so.
-pub fn report_gpu_fault(ctx: BackendCtx, err: &GpuError) {
+pub fn report_gpu_fault(ctx: BackendCtx, err: &dyn std::fmt::Display) {
     GPU.with(|g| *g.borrow_mut() = None);
     ctx.status.set(GpuStatus::Lost(err.to_string()));
 }

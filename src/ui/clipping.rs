@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
+use super::backend::{BackendCtx, gpu_compute, report_gpu_fault, use_active_backend};
 use super::charts::{LinePlot, Series, canvas_context, short};
 use super::controls::{self, SetField};
 use super::export::PlotExport;
@@ -13,17 +13,14 @@ use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_field};
 use super::share::ShareBar;
 use crate::experiments::Backend;
-use crate::experiments::catalog::CLIPPING_PAPERS;
 use crate::experiments::clipping::{
-    self, ClippingConfig, ClippingReport, METHODS, contour_grid, view_window,
+    self, Clipping, ClippingConfig, ClippingReport, METHODS, Method, Noise, Norm, Objective,
+    contour_grid, view_window,
 };
 use crate::experiments::config::Param;
-use crate::gpu::GpuError;
-use crate::gpu::robust::RobustRuns;
-use crate::kernels::robust::{self, Method, Noise, Norm, Objective};
+use crate::experiments::papers;
+use crate::experiments::registry::{Experiment, RunError};
 
-/// Runs of the Monte Carlo when it falls back to the CPU (the page's main thread).
-const CPU_RUNS: u32 = 32;
 /// Steps of the drawn trajectories at most.
 const PATH_STEPS: u32 = 1000;
 const FRAME_MS: u64 = 40;
@@ -45,24 +42,16 @@ fn method_label(m: Method) -> &'static str {
     }
 }
 
-fn paper_link(i: usize) -> impl IntoView {
-    paper_anchor(CLIPPING_PAPERS[i])
-}
-
 async fn monte_carlo(
     cfg: ClippingConfig,
     backend: Backend,
-) -> Result<(ClippingReport, Backend), GpuError> {
+) -> Result<(ClippingReport, Backend), RunError> {
     if backend == Backend::Gpu
-        && let Some(gpu) = shared_gpu()
+        && let Some(on) = gpu_compute()
     {
-        let kernel = cached_kernel(&gpu, |g| async move { RobustRuns::new(&g).await }).await?;
-        return Ok((
-            clipping::monte_carlo_gpu(&gpu, &kernel, &cfg).await?,
-            Backend::Gpu,
-        ));
+        return Ok((Clipping::run(&cfg, &on).await?, Backend::Gpu));
     }
-    let runs = cfg.runs.min(CPU_RUNS);
+    let runs = Clipping::page_cpu_config(&cfg).runs;
     Ok((
         super::worker::clipping_monte_carlo(&cfg, runs).await,
         Backend::Cpu,
@@ -171,7 +160,7 @@ pub fn ClippingWidget() -> impl IntoView {
                     </Control>
                     <p class="explain">
                         "Each line is run 0 of one estimator: x ← x − lr·ĝ, where ĝ combines the batch's sample gradients ∇f(x) + ξ. Under Cauchy-like noise the plain mean jumps whenever one sample is huge; the robust estimators ignore it. "
-                        {paper_link(0)}
+                        {paper_anchor(papers::SCHAIPP_2024)}
                     </p>
                 </section>
                 <section class="panel">
@@ -196,7 +185,7 @@ pub fn ClippingWidget() -> impl IntoView {
                     }}
                     <p class="explain">
                         "On a log scale a light tail is a narrow bump; Student-t with few degrees of freedom, α-stable noise with small α and corrupted workers put mass decades to the right. Those rare huge samples are what the mean cannot ignore. "
-                        {paper_link(2)}
+                        {paper_anchor(papers::PASCANU_2013)}
                     </p>
                 </section>
             </div>
@@ -213,7 +202,7 @@ pub fn ClippingWidget() -> impl IntoView {
                 })}
                 <p class="explain">
                     "Every estimator runs from the same start on each of the independent noise streams; the line is the median distance ‖x − x*‖ over the runs and the band spans the 10th to 90th percentiles. The robust estimators converge where the mean stalls at the noise floor its outliers set. "
-                    {paper_link(0)}
+                    {paper_anchor(papers::SCHAIPP_2024)}
                 </p>
             </section>
             <section class="panel">
@@ -236,7 +225,7 @@ pub fn ClippingWidget() -> impl IntoView {
                 }}
                 <p class="explain">
                     "With zero-mean but skewed noise, clipped SGD does not settle at the minimiser 0: its fixed point solves E[clip(x + ξ, c)] = 0. For large c that is the mean's root, 0; as c shrinks it moves to −median(ξ) = s(1 − ln 2), the median's root. The dotted line marks the current threshold. "
-                    {paper_link(1)}
+                    {paper_anchor(papers::KOLOSKOVA_2023)}
                 </p>
             </section>
         </article>
@@ -369,11 +358,11 @@ fn ContourCanvas(
             }
         });
         ctx.set_global_alpha(1.0);
-        let start = robust::start(obj);
+        let start = clipping::start(obj);
         let (sx, sy) = px([f64::from(start[0]), f64::from(start[1])]);
         ctx.set_fill_style_str("#222");
         ctx.fill_rect(sx - 4.0, sy - 4.0, 8.0, 8.0);
-        let (ox, oy) = px(robust::optimum(obj));
+        let (ox, oy) = px(clipping::optimum(obj));
         ctx.set_fill_style_str("#e8590c");
         ctx.begin_path();
         for k in 0..10 {

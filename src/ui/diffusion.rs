@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
 
-use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
+use super::backend::{BackendCtx, gpu_compute, report_gpu_fault, use_active_backend};
 use super::charts::{LinePlot, Series, canvas_context, category_color, short};
 use super::controls::{self, SetField};
 use super::export::PlotExport;
@@ -17,18 +17,18 @@ use super::query::{ConfigNotes, Control, use_config, use_set_config, with_field}
 use super::share::ShareBar;
 use super::worker::{DiffusionSession, Fault};
 use crate::experiments::Backend;
-use crate::experiments::catalog::DIFFUSION_PAPERS;
 use crate::experiments::config::{Config, Param};
 use crate::experiments::diffusion::{
     self as dexp, DiffusionConfig, DiffusionReport, Drawing, HISTORY_PARTICLES, MAX_CPU_PARTICLES,
     Metrics, ScoreArrows, ScoreKind, build_source, initial_particles, load_denoiser,
     shipped_denoiser,
 };
-use crate::gpu::Gpu;
-use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, read_particles};
-use crate::kernels::diffusion::data::{DiffusionData, PointSet};
-use crate::kernels::diffusion::score::{MlpDenoiser, Source};
-use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind};
+use crate::experiments::diffusion::{
+    Diffusion, DiffusionData, GpuSampling, Level, MlpDenoiser, PointSet, SamplerKind, ScheduleKind,
+    Source, TRAIN_STEPS, sanitize_drawn,
+};
+use crate::experiments::papers;
+use crate::experiments::registry::Experiment;
 
 /// CPU work per animation tick on the main thread (where no compute worker
 /// runs), in milliseconds: the frame budget is 16 ms.
@@ -47,18 +47,11 @@ const METRICS_EVERY_MS: f64 = 250.0;
 /// Minimum distance between two drawn points, in data units.
 const DRAW_SPACING: f32 = 0.03;
 
-fn paper_link(i: usize) -> impl IntoView {
-    paper_anchor(DIFFUSION_PAPERS[i])
-}
-
 /// Where a run computes.
 enum Engine {
     /// [`dexp::Sampling`] in the compute worker (or on the main thread where there is none).
     Cpu(Rc<DiffusionSession>),
-    Gpu {
-        gpu: Rc<Gpu>,
-        run: DiffusionGpu,
-    },
+    Gpu(GpuSampling),
 }
 
 /// A run in progress: its engine, and what it last reported. At most one
@@ -355,7 +348,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         source_copy.set_value(Some(source.clone()));
         let classes = train.class_count;
         train_set.set_value(train);
-        let gpu = (b == Backend::Gpu).then(shared_gpu).flatten();
+        let gpu = (b == Backend::Gpu).then(gpu_compute).flatten();
         // Installs a started run, unless a newer one replaced it.
         let install = move |r: Runner, b: Backend| {
             if generation.try_get_value() == Some(this) {
@@ -364,22 +357,13 @@ pub fn DiffusionWidget() -> impl IntoView {
             }
         };
         match gpu {
-            Some(gpu) => {
+            Some(on) => {
                 spawn_local(async move {
-                    let levels = c.levels();
-                    let setup = c.gpu_setup(&levels, &source, classes);
-                    let initial = initial_particles(c.seed, c.n);
-                    let made = match cached_kernel(&gpu, |g| async move {
-                        DiffusionKernel::new(&g).await
-                    })
-                    .await
-                    {
-                        Ok(kernel) => DiffusionGpu::new(&gpu, &kernel, &setup, &initial),
-                        Err(e) => Err(e),
-                    };
-                    match made {
+                    let Some(gpu) = on.gpu().cloned() else { return };
+                    match GpuSampling::start(&c, &source, classes, gpu).await {
                         Ok(run) => {
-                            install(Runner::new(Engine::Gpu { gpu, run }, initial), Backend::Gpu)
+                            let initial = initial_particles(c.seed, c.n);
+                            install(Runner::new(Engine::Gpu(run), initial), Backend::Gpu)
                         }
                         Err(e) => report_gpu_fault(ctx, &e),
                     }
@@ -427,10 +411,10 @@ pub fn DiffusionWidget() -> impl IntoView {
                     r.busy = true;
                     cpu = Some(session.clone());
                 }
-                Engine::Gpu { gpu, run } => match run.advance(gpu, 1) {
-                    Ok(_) => {
+                Engine::Gpu(run) => match run.advance() {
+                    Ok(()) => {
                         r.busy = true;
-                        gpu_read = Some((gpu.clone(), run.particle_buffer()));
+                        gpu_read = Some(run.read());
                     }
                     Err(e) => report_gpu_fault(ctx, &e),
                 },
@@ -484,9 +468,9 @@ pub fn DiffusionWidget() -> impl IntoView {
                 }
             });
         }
-        if let Some((gpu, buffer)) = gpu_read {
+        if let Some(read) = gpu_read {
             spawn_local(async move {
-                let result = read_particles(&gpu, &buffer).await;
+                let result = read.await;
                 if generation.try_get_value() != Some(this) {
                     return;
                 }
@@ -494,7 +478,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                     Ok(p) => {
                         let (step, finished) = runner.with_value(|r| match r {
                             Some(Runner {
-                                engine: Engine::Gpu { run, .. },
+                                engine: Engine::Gpu(run),
                                 ..
                             }) => (run.step(), run.finished()),
                             _ => (0, false),
@@ -670,7 +654,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                     }}
                     <p class="explain">
                         "The sliced Wasserstein distance compares the particles with fresh samples of the data (points the scores never saw) along 64 directions; two independent data samples of the same size sit near the noise floor. A sample within δ of a training point counts as memorised — fresh data shows how often that happens by chance. "
-                        {paper_link(5)}
+                        {paper_anchor(papers::SCARVELIS_2025)}
                     </p>
                 </section>
                 <section class="panel">
@@ -678,13 +662,13 @@ pub fn DiffusionWidget() -> impl IntoView {
                     <ScheduleView cfg levels frame scrub />
                     <p class="explain">
                         "x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε. The linear schedule of DDPM destroys the signal early; the cosine schedule of Improved DDPM keeps it longer. The sampler visits the marked levels, from pure noise (left) to data (right). "
-                        {paper_link(0)} " " {paper_link(1)}
+                        {paper_anchor(papers::HO_2020)} " " {paper_anchor(papers::NICHOL_2021)}
                     </p>
                 </section>
             </div>
             <section class="explain">
                 <p class="papers-inline">
-                    {(0..DIFFUSION_PAPERS.len()).map(|i| view! { {paper_link(i)} " " }).collect_view()}
+                    {Diffusion::INFO.papers.iter().map(|p| view! { {paper_anchor(*p)} " " }).collect_view()}
                 </p>
             </section>
         </article>
@@ -768,9 +752,7 @@ fn ScheduleView(
 ) -> impl IntoView {
     // The curves change with the schedule only; the marker with every step.
     let kind = Memo::new(move |_| cfg.with(|c| c.schedule));
-    let sched = Memo::new(move |_| {
-        crate::kernels::diffusion::schedule(kind.get(), crate::kernels::diffusion::TRAIN_STEPS)
-    });
+    let sched = Memo::new(move |_| dexp::schedule(kind.get(), TRAIN_STEPS));
     let curve = move |f: fn(f64) -> f64| -> Vec<(f64, f64)> {
         sched.with(|s| {
             s.alphas_cumprod
@@ -1063,7 +1045,7 @@ fn ParticleCanvas(
         if let Some(s) = stroke.get_untracked() {
             let mut d = drawing.get_untracked();
             d.points.extend(s);
-            let (points, _) = crate::kernels::diffusion::data::sanitize_drawn(&d.points);
+            let (points, _) = sanitize_drawn(&d.points);
             let d = Drawing::new(points);
             drawing_note.set(write_drawing(&d).err());
             drawing.set(d);

@@ -5,23 +5,19 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
+use super::backend::{BackendCtx, gpu_compute, report_gpu_fault, run_here, use_active_backend};
 use super::charts::{BarPlot, LinePlot, Series, SimplexPlot, category_color, short};
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config};
 use super::share::ShareBar;
 use crate::experiments::Backend;
-use crate::experiments::catalog::GUMBEL_PAPERS;
 use crate::experiments::config::Config;
 use crate::experiments::gumbel::{
-    self, ESTIMATORS, GumbelConfig, LiveSampler, Optimisation, SweepPoint,
+    self, ESTIMATORS, Estimates, Gumbel, GumbelConfig, LiveSampler, Optimisation, SweepPoint,
+    softmax,
 };
-use crate::gpu::GpuError;
-use crate::gpu::gumbel::GumbelMoments;
-use crate::kernels::gumbel::{Estimates, softmax};
-
-/// Most samples a CPU estimate takes in the page (the main thread must stay responsive).
-const CPU_SAMPLES: u32 = 1 << 18;
+use crate::experiments::papers;
+use crate::experiments::registry::RunError;
 /// Samples per temperature of the bias–variance sweep.
 const SWEEP_GPU: u32 = 1 << 20;
 const SWEEP_CPU: u32 = 1 << 15;
@@ -33,10 +29,6 @@ const THETA_VIEW: f64 = 5.0;
 
 const ESTIMATOR_COLORS: [&str; 5] = ["var(--ink)", "#D55E00", "#E69F00", "#0072B2", "#009E73"];
 
-fn paper_link(i: usize) -> impl IntoView {
-    paper_anchor(GUMBEL_PAPERS[i])
-}
-
 /// Estimates shown at the current τ, and where they came from.
 #[derive(Debug, Clone, PartialEq)]
 struct Shown {
@@ -46,40 +38,21 @@ struct Shown {
     tau: f64,
 }
 
-async fn estimate(cfg: GumbelConfig, backend: Backend) -> Result<Shown, GpuError> {
-    if backend == Backend::Gpu
-        && let Some(gpu) = shared_gpu()
-    {
-        let kernel = cached_kernel(&gpu, |g| async move { GumbelMoments::new(&g).await }).await?;
-        let estimates = gumbel::estimate_gpu(&gpu, &kernel, &cfg).await?;
-        return Ok(Shown {
-            estimates,
-            backend: Backend::Gpu,
-            samples: cfg.samples,
-            tau: cfg.tau,
-        });
-    }
-    let cfg = GumbelConfig {
-        samples: cfg.samples.min(CPU_SAMPLES),
-        ..cfg
-    };
+async fn estimate(cfg: GumbelConfig, backend: Backend) -> Result<Shown, RunError> {
+    let (estimates, cfg, backend) = run_here::<Gumbel>(&cfg, backend).await?;
     Ok(Shown {
-        estimates: super::worker::gumbel_estimates(&cfg).await,
-        backend: Backend::Cpu,
+        estimates,
+        backend,
         samples: cfg.samples,
         tau: cfg.tau,
     })
 }
 
-async fn sweep(cfg: GumbelConfig, backend: Backend) -> Result<(Vec<SweepPoint>, u32), GpuError> {
+async fn sweep(cfg: GumbelConfig, backend: Backend) -> Result<(Vec<SweepPoint>, u32), RunError> {
     if backend == Backend::Gpu
-        && let Some(gpu) = shared_gpu()
+        && let Some(on) = gpu_compute()
     {
-        let kernel = cached_kernel(&gpu, |g| async move { GumbelMoments::new(&g).await }).await?;
-        return Ok((
-            gumbel::sweep_gpu(&gpu, &kernel, &cfg, SWEEP_GPU).await?,
-            SWEEP_GPU,
-        ));
+        return Ok((gumbel::sweep(&cfg, SWEEP_GPU, &on).await?, SWEEP_GPU));
     }
     Ok((
         super::worker::gumbel_sweep(&cfg, SWEEP_CPU).await,
@@ -239,7 +212,7 @@ pub fn GumbelWidget() -> impl IntoView {
                     </Control>
                     <p class="explain">
                         "Drag a bar to change a logit; the dots above are the category probabilities softmax(θ). The objective is f(z) = Σ w_k z_k, so its expectation under the categorical is Σ p_k w_k, and the estimators below try to find its gradient from samples."
-                    " " {paper_link(0)}
+                    " " {paper_anchor(papers::JANG_2017)}
                 </p>
                 </section>
                 <section class="panel">
@@ -247,7 +220,7 @@ pub fn GumbelWidget() -> impl IntoView {
                     <TemperatureControls cfg tau_now playing tick set_field=set_field.clone() />
                     <p class="explain">
                         "At high τ a relaxed sample is close to the uniform average of the corners; as τ → 0 it becomes one-hot and equals the hard sample. Annealing lowers τ during training, as the paper does, to trade early low variance for late low bias."
-                        " " {paper_link(0)}
+                        " " {paper_anchor(papers::JANG_2017)}
                     </p>
                 </section>
             </div>
@@ -276,7 +249,7 @@ pub fn GumbelWidget() -> impl IntoView {
                     }}
                     <p class="explain">
                         "Each dot is one relaxed sample y = softmax((θ + g)/τ), coloured by its hard sample argmax(θ + g). Lower τ and watch the cloud collapse onto the corners, in the proportions softmax(θ)."
-                    " " {paper_link(0)}
+                    " " {paper_anchor(papers::JANG_2017)}
                 </p>
                 </section>
                 <section class="panel">
@@ -303,7 +276,7 @@ pub fn GumbelWidget() -> impl IntoView {
                     }}
                     <p class="explain">
                         "The Gumbel-max trick makes hard samples exact: their frequencies converge to softmax(θ) at every τ. The mean relaxed sample does not; it is pulled towards uniform and only reaches softmax(θ) as τ → 0."
-                    " " {paper_link(0)}
+                    " " {paper_anchor(papers::JANG_2017)}
                 </p>
                 </section>
             </div>
@@ -315,7 +288,7 @@ pub fn GumbelWidget() -> impl IntoView {
                 }}
                 <p class="explain">
                     "REINFORCE multiplies the reward by the score e_h − p and is unbiased but noisy; subtracting a baseline (here the mean reward Σ p w) keeps it unbiased and cuts the noise. Gumbel-Softmax differentiates the relaxed sample: low variance but biased at τ > 0. Straight-through uses the hard sample forward and the relaxed gradient backward; for a linear f its gradient is exactly Gumbel-Softmax's, since ∂f/∂z = w everywhere."
-                    " " {paper_link(0)}
+                    " " {paper_anchor(papers::JANG_2017)}
                 </p>
             </section>
             <section class="panel">
@@ -326,7 +299,7 @@ pub fn GumbelWidget() -> impl IntoView {
                 }}
                 <p class="explain">
                     "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators sit at the Monte Carlo noise floor whatever τ; Gumbel-Softmax's bias falls as τ falls while its variance climbs, roughly as 1/τ."
-                    " " {paper_link(0)}
+                    " " {paper_anchor(papers::JANG_2017)}
                 </p>
             </section>
             <section class="panel">
@@ -335,11 +308,11 @@ pub fn GumbelWidget() -> impl IntoView {
                 <OptimisationControls cfg set_field=set_field.clone() />
                 <p class="explain">
                     "Every run starts from the same logits and sees the same Gumbel noise, so the curves differ only by the estimator. The objective drawn is the exact E[f(z)] = Σ p w at the current logits; the best attainable value is min w."
-                    " " {paper_link(0)}
+                    " " {paper_anchor(papers::JANG_2017)}
                 </p>
             </section>
             <section class="explain">
-                <p class="papers-inline">{paper_link(0)} {paper_link(1)}</p>
+                <p class="papers-inline">{paper_anchor(papers::JANG_2017)} {paper_anchor(papers::MADDISON_2017)}</p>
             </section>
         </article>
     }

@@ -3,14 +3,12 @@
 //! live, with their logits on one example, penultimate-layer clusters,
 //! calibration, selective classification and decision regions.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{BackendCtx, report_gpu_fault, shared_gpu, use_active_backend};
+use super::backend::{BackendCtx, gpu_compute, report_gpu_fault, use_active_backend};
 use super::charts::{LinePlot, Series, canvas_context, category_color, short};
 use super::controls::{self, SetField};
 use super::export::PlotExport;
@@ -19,14 +17,14 @@ use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_fie
 use super::share::ShareBar;
 use super::worker::{Fault, LabelSmoothingSession};
 use crate::experiments::Backend;
-use crate::experiments::catalog::LABEL_SMOOTHING_PAPERS;
 use crate::experiments::config::Param;
 use crate::experiments::label_smoothing::{
-    FINDINGS, LabelSmoothingConfig, LabelSmoothingRun, LogitView, ModelKind, Report, Snapshot,
+    DatasetId, FINDINGS, LabelSmoothing, LabelSmoothingConfig, LabelSmoothingRun, LogitView,
+    ModelKind, Report, Snapshot, softmax_rows,
 };
-use crate::gpu::{Gpu, GpuError};
-use crate::kernels::calibration;
-use crate::kernels::datasets::DatasetId;
+use crate::experiments::papers;
+use crate::experiments::registry::Experiment;
+use crate::experiments::registry::GpuError;
 
 /// The animation clock, in milliseconds.
 const TICK_MS: u64 = 20;
@@ -46,10 +44,6 @@ const GPU_BATCH: (u32, u32, u32) = (8, 1, 128);
 const CANVAS: f64 = 260.0;
 /// Test points drawn over the decision regions.
 const OVERLAY_POINTS: usize = 600;
-
-fn paper_link(i: usize) -> impl IntoView {
-    paper_anchor(LABEL_SMOOTHING_PAPERS[i])
-}
 
 /// One colour per model, the same in every panel.
 fn model_color(k: ModelKind) -> &'static str {
@@ -92,29 +86,10 @@ fn model_title(k: ModelKind, c: &LabelSmoothingConfig) -> String {
     }
 }
 
-thread_local! {
-    // A training run borrows its device for its whole life; the shared device
-    // is kept alive once per device for that (a handful of bytes).
-    static KEPT: RefCell<Vec<&'static Rc<Gpu>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The shared device with a `'static` lifetime.
-fn kept_gpu(gpu: &Rc<Gpu>) -> &'static Gpu {
-    KEPT.with(|k| {
-        let mut k = k.borrow_mut();
-        if let Some(g) = k.iter().find(|g| Rc::ptr_eq(g, gpu)) {
-            return &***g;
-        }
-        let g: &'static Rc<Gpu> = Box::leak(Box::new(gpu.clone()));
-        k.push(g);
-        &**g
-    })
-}
-
 /// Where a run trains: on the GPU here, or on the CPU in the compute worker
 /// (or on the main thread where there is none).
 enum Engine {
-    Gpu(LabelSmoothingRun<'static>),
+    Gpu(LabelSmoothingRun),
     Cpu(LabelSmoothingSession),
 }
 
@@ -243,7 +218,7 @@ struct Region {
 
 impl Region {
     fn of(logits: &[f32], classes: usize, side: usize, step: u32) -> Self {
-        let probs = calibration::softmax_rows(logits, classes);
+        let probs = softmax_rows(logits, classes);
         let cells = probs
             .chunks_exact(classes.max(1))
             .map(|p| {
@@ -323,10 +298,10 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
         step.set(0);
         regions.set(vec![None; c.kinds().len()]);
         computed_on.set(None);
-        let gpu = (b == Backend::Gpu).then(shared_gpu).flatten();
+        let gpu = (b == Backend::Gpu).then(gpu_compute).flatten();
         spawn_local(async move {
             let started = match gpu {
-                Some(gpu) => LabelSmoothingRun::new(c, Some(kept_gpu(&gpu)))
+                Some(on) => LabelSmoothingRun::new(c, on.gpu())
                     .await
                     .map(|run| {
                         let t = run.test_set();
@@ -604,7 +579,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 <LogitPanel example snap cfg />
                 <p class="explain">
                     "Smoothing adds ε·(z_y − mean z) to the cross-entropy. MaxSup splits it: the regularisation part pulls the true logit towards the others it beats; the error-enhancement part (nonzero only on a misclassified example) pushes the true logit further below the classes that beat it. MaxSup keeps only the first, penalising α·(max z − mean z). "
-                    {paper_link(2)}
+                    {paper_anchor(papers::ZHOU_2025)}
                 </p>
             </section>
             <section class="panel ls-section">
@@ -616,7 +591,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 </div>
                 <p class="explain">
                     "Test points of three classes, projected onto the plane through those classes' templates (their rows of the last weight matrix). Label smoothing pulls each class into a tight cluster, equidistant from the others, and erases how close examples are to other classes. "
-                    {paper_link(0)}
+                    {paper_anchor(papers::MULLER_2019)}
                 </p>
             </section>
             <div class="panels two">
@@ -624,18 +599,18 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                     <h2>"Calibration"</h2>
                     <ReliabilityPlot snap />
                     <Findings effects=&["ece"] />
-                    <p class="explain">"Accuracy against confidence in 15 bins; a calibrated model lies on the diagonal. Hard labels make a network over-confident; smoothing pulls it back. " {paper_link(0)}</p>
+                    <p class="explain">"Accuracy against confidence in 15 bins; a calibrated model lies on the diagonal. Hard labels make a network over-confident; smoothing pulls it back. " {paper_anchor(papers::MULLER_2019)}</p>
                 </section>
                 <section class="panel">
                     <h2>"Selective classification"</h2>
                     <RiskCoveragePlot snap />
                     <Findings effects=&["aurc", "lognorm"] />
-                    <p class="explain">"Keep only the most confident fraction (coverage) of the test set and measure the error among those kept. Solid: max-softmax confidence; dashed: after logit normalisation. " {paper_link(1)}</p>
+                    <p class="explain">"Keep only the most confident fraction (coverage) of the test set and measure the error among those kept. Solid: max-softmax confidence; dashed: after logit normalisation. " {paper_anchor(papers::XIA_2025)}</p>
                 </section>
             </div>
             <section class="explain">
                 <p class="papers-inline">
-                    {(0..LABEL_SMOOTHING_PAPERS.len()).map(|i| view! { {paper_link(i)} " " }).collect_view()}
+                    {LabelSmoothing::INFO.papers.iter().map(|p| view! { {paper_anchor(*p)} " " }).collect_view()}
                 </p>
             </section>
         </article>

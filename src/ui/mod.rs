@@ -24,9 +24,41 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_params_map};
 use leptos_router::path;
 
+use crate::experiments::clipping::Clipping;
+use crate::experiments::diffusion::Diffusion;
+use crate::experiments::gumbel::Gumbel;
+use crate::experiments::label_smoothing::LabelSmoothing;
+use crate::experiments::registry::Experiment;
+use crate::experiments::rng::Rng;
 use backend::{BackendSwitch, provide_backend};
-use pages::{About, ExperimentOrMissing, Gallery, NotFound};
+use pages::{About, ExperimentPage, Gallery, NotFound};
 use query::{Control, provide_hidden};
+
+/// Each experiment's widget, by registry id: the page's one line per
+/// experiment. Routes (`/<id>`, `/embed/<id>`) and the gallery read it.
+const WIDGETS: &[(&str, Widget)] = &[
+    (Rng::INFO.id, || view! { <rng::RngWidget /> }.into_any()),
+    (Gumbel::INFO.id, || {
+        view! { <gumbel::GumbelWidget /> }.into_any()
+    }),
+    (LabelSmoothing::INFO.id, || {
+        view! { <label_smoothing::LabelSmoothingWidget /> }.into_any()
+    }),
+    (Clipping::INFO.id, || {
+        view! { <clipping::ClippingWidget /> }.into_any()
+    }),
+    (Diffusion::INFO.id, || {
+        view! { <diffusion::DiffusionWidget /> }.into_any()
+    }),
+];
+
+/// Draws one experiment's widget.
+pub type Widget = fn() -> AnyView;
+
+/// The widget of experiment `id`, if it has one.
+pub fn widget(id: &str) -> Option<Widget> {
+    WIDGETS.iter().find(|(w, _)| *w == id).map(|(_, f)| *f)
+}
 
 /// The path the lab is served under, without a trailing slash: "" at the
 /// site's root, "/gradlab" for `trunk build --public-url /gradlab/` (read at
@@ -169,15 +201,10 @@ fn Shell() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/") view=Gallery />
                 <Route path=path!("/about") view=About />
-                <Route path=path!("/rng") view=rng::RngWidget />
-                <Route path=path!("/gumbel") view=gumbel::GumbelWidget />
-                <Route path=path!("/clipping") view=clipping::ClippingWidget />
-                <Route path=path!("/diffusion") view=diffusion::DiffusionWidget />
-                <Route path=path!("/label-smoothing") view=label_smoothing::LabelSmoothingWidget />
                 <Route path=path!("/selftest") view=selftest::SelfTest />
                 <Route path=path!("/bench") view=bench::BenchPage />
                 <Route path=path!("/embed/:id") view=Embedded />
-                <Route path=path!("/:id") view=ExperimentOrMissing />
+                <Route path=path!("/:id") view=ExperimentPage />
             </Routes>
         </main>
         <Show when=move || !embedded.get()>
@@ -197,13 +224,9 @@ fn Embedded() -> impl IntoView {
     let location = use_location();
     move || {
         let id = params.with(|p| p.get("id").unwrap_or_default());
-        let widget = match id.as_str() {
-            "rng" => view! { <rng::RngWidget /> }.into_any(),
-            "gumbel" => view! { <gumbel::GumbelWidget /> }.into_any(),
-            "clipping" => view! { <clipping::ClippingWidget /> }.into_any(),
-            "diffusion" => view! { <diffusion::DiffusionWidget /> }.into_any(),
-            "label-smoothing" => view! { <label_smoothing::LabelSmoothingWidget /> }.into_any(),
-            _ => view! { <NotFound /> }.into_any(),
+        let widget = match widget(&id) {
+            Some(w) => w(),
+            None => view! { <NotFound /> }.into_any(),
         };
         // The router's `search` has no leading '?'.
         let search = location.search.get_untracked();

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::experiments::catalog::{CATALOG, ExperimentInfo, Paper, Status, find};
+use crate::experiments::papers::Paper;
+use crate::experiments::registry::{self, ExperimentInfo, REGISTRY};
 
 #[component]
 fn PaperLink(paper: Paper) -> impl IntoView {
@@ -27,7 +28,7 @@ pub fn paper_anchor(paper: Paper) -> impl IntoView {
 
 #[component]
 fn Card(info: ExperimentInfo) -> impl IntoView {
-    let live = info.status == Status::Live;
+    let live = super::widget(info.id).is_some();
     let first = info.papers[0];
     view! {
         <li class="card" class:coming=!live data-testid="experiment-card" data-id=info.id>
@@ -54,7 +55,7 @@ pub fn Gallery() -> impl IntoView {
             </p>
         </section>
         <ul class="gallery" data-testid="gallery">
-            {CATALOG.iter().map(|info| view! { <Card info=*info /> }).collect_view()}
+            {REGISTRY.iter().map(|e| view! { <Card info=*e.info() /> }).collect_view()}
         </ul>
     }
 }
@@ -70,14 +71,15 @@ pub fn About() -> impl IntoView {
                 " command line with the same settings as its URL, so a figure in a paper and a link in a blog show the same numbers."
             </p>
             <h2>"Papers the lab implements"</h2>
-            {CATALOG
+            {REGISTRY
                 .iter()
+                .map(|e| e.info())
                 .map(|info| {
                     view! {
                         <section class="papers" data-testid="papers">
                             <h3>
                                 {info.title}
-                                {(info.status == Status::Coming).then_some(" (coming)")}
+                                {super::widget(info.id).is_none().then_some(" (coming)")}
                             </h3>
                             <ul>
                                 {info
@@ -94,13 +96,17 @@ pub fn About() -> impl IntoView {
     }
 }
 
-/// The page of an experiment whose widget is not built yet: honest, no fake widget.
+/// `/:id`: the experiment's widget; for an experiment whose widget is not
+/// built yet, an honest "coming" page (no fake widget); otherwise 404.
 #[component]
-pub fn ExperimentOrMissing() -> impl IntoView {
+pub fn ExperimentPage() -> impl IntoView {
     let params = use_params_map();
     move || {
         let id = params.with(|p| p.get("id").unwrap_or_default());
-        match find(&id) {
+        if let Some(widget) = super::widget(&id) {
+            return widget();
+        }
+        match registry::find(&id).map(|e| e.info()) {
             Some(info) => view! {
                 <article class="prose">
                     <p class="status-line">"Coming soon"</p>

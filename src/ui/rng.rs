@@ -5,17 +5,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{BackendCtx, cached_kernel, report_gpu_fault, shared_gpu, use_active_backend};
+use super::backend::{BackendCtx, gpu_compute, report_gpu_fault, use_active_backend};
 use super::charts::HistogramPlot;
 use super::now_ms;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_field};
 use crate::experiments::Backend;
-use crate::experiments::catalog::RNG_PAPERS;
-use crate::experiments::rng::{
-    Agreement, RngConfig, VariateSummary, agreement, draw_cpu, draw_gpu, summaries,
-};
-use crate::gpu::{GpuError, rng::RngFill};
+use crate::experiments::registry::{Compute, Experiment, RunError};
+use crate::experiments::rng::{Agreement, Rng, RngConfig, VariateSummary, agreement, summaries};
 
 /// What one run shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,15 +26,16 @@ struct RngView {
     ms: f64,
 }
 
-async fn run(cfg: RngConfig, backend: Backend) -> Result<RngView, GpuError> {
+async fn run(cfg: RngConfig, backend: Backend) -> Result<RngView, RunError> {
     let t0 = now_ms();
-    let cpu = draw_cpu(&cfg);
+    // The CPU draws are the reference the GPU's are compared with (at most
+    // 2^20 draws, once per config change).
+    let cpu = Rng::run(&cfg, &Compute::Cpu).await?;
     let cpu_ms = now_ms() - t0;
-    let gpu_draws = match shared_gpu() {
-        Some(gpu) => {
+    let gpu_draws = match gpu_compute() {
+        Some(on) => {
             let t1 = now_ms();
-            let fill = cached_kernel(&gpu, |g| async move { RngFill::new(&g).await }).await?;
-            Some((draw_gpu(&gpu, &fill, &cfg).await?, now_ms() - t1))
+            Some((Rng::run(&cfg, &on).await?, now_ms() - t1))
         }
         None => None,
     };
@@ -174,7 +172,7 @@ pub fn RngWidget() -> impl IntoView {
                     "Each 32-bit word comes from Philox4x32-10 applied to the counter (index / 4) under the key (seed, stream); its top 23 bits give a uniform strictly inside (0, 1), which the normal quantile (AS 241) and −ln(−ln u) turn into normal and Gumbel draws. Both backends run the same floating-point operations in the same order, so they agree bit for bit, and every later experiment inherits that: change the backend and the numbers stay."
                 </p>
                 <p class="papers-inline">
-                    {RNG_PAPERS.iter().map(|p| paper_anchor(*p)).collect_view()}
+                    {Rng::INFO.papers.iter().map(|p| paper_anchor(*p)).collect_view()}
                 </p>
             </section>
         </article>

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{BackendCtx, GpuStatus, shared_gpu};
+use super::backend::{BackendCtx, GpuStatus, gpu_compute};
 use crate::experiments::selftest::{self, Check};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,13 +28,14 @@ pub fn SelfTest() -> impl IntoView {
             }
             started.set_value(true);
             spawn_local(async move {
-                let result = match shared_gpu() {
-                    Some(gpu) => selftest::run(&gpu).await,
-                    None => Err(crate::gpu::GpuError::DeviceLost("no device".into())),
+                let on = gpu_compute();
+                let result = match on.as_ref().and_then(|on| on.gpu()) {
+                    Some(gpu) => selftest::run(gpu).await.map_err(|e| e.to_string()),
+                    None => Err("the GPU device was lost before the test began".to_string()),
                 };
                 outcome.set(match result {
                     Ok(checks) => Outcome::Done(checks),
-                    Err(e) => Outcome::Failed(e.to_string()),
+                    Err(e) => Outcome::Failed(e),
                 });
             });
         }

@@ -22,12 +22,11 @@ use wasm_bindgen::prelude::*;
 
 use crate::experiments::clipping;
 use crate::experiments::config::Config;
-use crate::experiments::diffusion::{self as dexp, DiffusionConfig, Sampling};
+use crate::experiments::diffusion::{self as dexp, DiffusionConfig, PointSet, Sampling};
 use crate::experiments::gumbel::{self, GumbelConfig, SweepPoint};
 use crate::experiments::label_smoothing::{LabelSmoothingConfig, LabelSmoothingRun, Snapshot};
+use crate::experiments::registry::{self, Compute, Experiment, RunError};
 use crate::experiments::wire::{Bytes, Points, f32s};
-use crate::kernels::diffusion::data::PointSet;
-use crate::kernels::gumbel::Estimates;
 
 /// One slice of work in the worker, in milliseconds.
 const WORKER_SLICE_MS: f64 = 40.0;
@@ -52,7 +51,11 @@ fn parse<C: Config>(p: &Pairs) -> Result<C, String> {
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Job {
-    GumbelEstimates(Pairs),
+    /// One whole run of a registry experiment; the report comes back as JSON.
+    Run {
+        id: String,
+        cfg: Pairs,
+    },
     GumbelSweep(Pairs, u32),
     ClippingCurves(Pairs, u32),
     DiffusionMetrics {
@@ -106,7 +109,7 @@ pub struct TestSet {
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Done {
-    Estimates(Estimates),
+    Report(String),
     Sweep(Vec<SweepPoint>),
     /// `[method][run][point]`, flattened, with its run and point counts.
     Curves {
@@ -145,7 +148,7 @@ struct Answer {
 enum Hosted {
     /// The page keeps the timeline: frames are handed over, not kept here.
     Diffusion(Sampling),
-    LabelSmoothing(LabelSmoothingRun<'static>),
+    LabelSmoothing(LabelSmoothingRun),
 }
 
 thread_local! {
@@ -161,7 +164,15 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
     let take = || SESSIONS.with(|s| s.borrow_mut().remove(&session));
     let put = |s: Hosted| SESSIONS.with(|t| t.borrow_mut().insert(session, s));
     match job {
-        Job::GumbelEstimates(p) => Ok(Done::Estimates(gumbel::estimate_cpu(&parse(&p)?))),
+        Job::Run { id, cfg } => {
+            let e = registry::find(&id).ok_or_else(|| format!("no experiment {id:?}"))?;
+            let pairs: Vec<(&str, &str)> =
+                cfg.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            e.run_json(&pairs, &Compute::Cpu)
+                .await
+                .map(Done::Report)
+                .map_err(|e| e.to_string())
+        }
         Job::GumbelSweep(p, n) => Ok(Done::Sweep(gumbel::sweep_cpu(&parse(&p)?, n))),
         Job::ClippingCurves(p, runs) => {
             let curves = clipping::curves_cpu(&parse(&p)?, runs);
@@ -508,12 +519,22 @@ async fn one_shot(job: Job) -> Option<Done> {
     }
 }
 
-/// Gumbel-Softmax estimates at the config's τ on the CPU ([`gumbel::estimate_cpu`]).
-pub async fn gumbel_estimates(cfg: &GumbelConfig) -> Estimates {
-    match one_shot(Job::GumbelEstimates(pairs(cfg))).await {
-        Some(Done::Estimates(e)) => e,
-        _ => gumbel::estimate_cpu(cfg),
+/// One whole run of experiment `E` on the CPU: in the worker, or where it
+/// could not run there, on the main thread.
+pub async fn run<E: Experiment>(cfg: &E::Config) -> Result<E::Report, RunError> {
+    let job = Job::Run {
+        id: E::INFO.id.into(),
+        cfg: pairs(cfg),
+    };
+    if let Some(Done::Report(json)) = one_shot(job).await {
+        match serde_json::from_str(&json) {
+            Ok(report) => return Ok(report),
+            Err(e) => web_sys::console::warn_1(
+                &format!("gradlab: unreadable report from the compute worker ({e}); computing on the main thread").into(),
+            ),
+        }
     }
+    E::run(cfg, &Compute::Cpu).await
 }
 
 /// The bias–variance sweep on the CPU ([`gumbel::sweep_cpu`]).
