@@ -285,13 +285,14 @@ pub trait Config: Sized + Default + Clone + PartialEq {
         let mut cfg = Self::default();
         let mut seen = Vec::new();
         for (k, v) in pairs {
-            if seen.contains(&k) {
+            let canonical = canonical_key(k);
+            if seen.contains(&canonical) {
                 return Err(ConfigError {
                     field: k.to_string(),
                     message: "given more than once".into(),
                 });
             }
-            seen.push(k);
+            seen.push(canonical);
             cfg.set(k, v, true)?;
         }
         match cfg.reconcile().into_iter().next() {
@@ -307,15 +308,16 @@ pub trait Config: Sized + Default + Clone + PartialEq {
     ) -> (Self, Vec<ConfigError>) {
         let mut cfg = Self::default();
         let mut notes = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen = Vec::new();
         for (k, v) in pairs {
-            if seen.contains(&k) {
+            let canonical = canonical_key(k);
+            if seen.contains(&canonical) {
                 notes.push(ConfigError {
                     field: k.to_string(),
                     message: "given more than once; the last value is used".into(),
                 });
             } else {
-                seen.push(k);
+                seen.push(canonical);
             }
             if let Err(e) = cfg.set(k, v, false) {
                 notes.push(e);
@@ -402,7 +404,47 @@ pub fn set_field<T: Param>(
     }
 }
 
+/// `name` with every `_` as `-`, at compile time: URL keys and CLI flags are
+/// kebab-case (`tau-min`), field names snake_case (`tau_min`).
+pub const fn kebab_bytes<const N: usize>(name: &str) -> [u8; N] {
+    let b = name.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if b[i] == b'_' { b'-' } else { b[i] };
+        i += 1;
+    }
+    out
+}
+
+/// The canonical spelling of a key as given: the old underscore spellings of
+/// links shared before keys became kebab-case still name the same field.
+pub fn canonical_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains('_') {
+        key.replace('_', "-").into()
+    } else {
+        key.into()
+    }
+}
+
+/// A field's URL key and CLI flag: its name in kebab-case, as a `&'static str`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! config_key {
+    ($field:ident) => {{
+        const NAME: &str = stringify!($field);
+        const BYTES: [u8; NAME.len()] = $crate::experiments::config::kebab_bytes(NAME);
+        const KEY: &str = match ::core::str::from_utf8(&BYTES) {
+            Ok(k) => k,
+            Err(_) => panic!("field names are ASCII"),
+        };
+        KEY
+    }};
+}
+
 /// Declares an experiment config: a struct, its defaults and its [`Config`] impl.
+/// Each field's URL key and CLI flag is its name in kebab-case (`tau_min` is
+/// `tau-min`); the underscore spelling is accepted as an alias.
 ///
 /// ```text
 /// define_config! {
@@ -441,7 +483,7 @@ macro_rules! define_config {
             fn fields() -> Vec<$crate::experiments::config::FieldInfo> {
                 use $crate::experiments::config::Param;
                 vec![$($crate::experiments::config::FieldInfo {
-                    name: stringify!($field),
+                    name: $crate::config_key!($field),
                     help: $help.trim(),
                     default: {
                         let d: $ty = $default;
@@ -454,14 +496,14 @@ macro_rules! define_config {
             fn set(&mut self, key: &str, value: &str, strict: bool)
                 -> Result<(), $crate::experiments::config::ConfigError>
             {
-                match key {
-                    $(stringify!($field) => $crate::experiments::config::set_field(
+                match &*$crate::experiments::config::canonical_key(key) {
+                    $(k if k == $crate::config_key!($field) => $crate::experiments::config::set_field(
                         &mut self.$field, $default, key, value, &$bound, strict),)+
                     _ => Err($crate::experiments::config::ConfigError {
                         field: $crate::experiments::config::echo(key).trim_matches('"').to_string(),
                         message: format!(
                             "unknown key (expected one of: {})",
-                            [$(stringify!($field)),+].join(", ")
+                            [$($crate::config_key!($field)),+].join(", ")
                         ),
                     }),
                 }
@@ -469,7 +511,7 @@ macro_rules! define_config {
 
             fn to_pairs(&self) -> Vec<(&'static str, String)> {
                 use $crate::experiments::config::Param;
-                vec![$((stringify!($field), self.$field.render()),)+]
+                vec![$(($crate::config_key!($field), self.$field.render()),)+]
             }
 
             fn reconcile(&mut self) -> Vec<$crate::experiments::config::ConfigError> {

@@ -265,7 +265,7 @@ fn ClippingControls(cfg: Memo<ClippingConfig>, set_field: SetField) -> impl Into
             {select("noise", "noise", Noise::ALL.iter().map(|o| o.as_str()).collect(), |c| c.noise.render())}
             {noise_param}
             {log_slider("scale", "noise scale s", (0.01, 100.0), |c| c.scale)}
-            {controls::checkbox(cfg, set_field, "state_dependent", "scale grows with ‖x − x*‖", |c| c.state_dependent)}
+            {controls::checkbox(cfg, set_field, "state-dependent", "scale grows with ‖x − x*‖", |c| c.state_dependent)}
             {log_slider("threshold", "threshold c", (0.001, 1000.0), |c| c.threshold)}
             {log_slider("lr", "learning rate", (0.0001, 1.0), |c| c.lr)}
             {number("batch", "batch", |c| c.batch.to_string())}

@@ -518,7 +518,7 @@ pub fn DiffusionWidget() -> impl IntoView {
         Callback::new(move |(key, value): (&'static str, String)| {
             let c = with_field(&cfg.get_untracked(), key, &value);
             set_config(&c);
-            if key == "gmm_std" {
+            if key == "gmm-std" {
                 keep_mixture(&c);
             }
         })
@@ -830,8 +830,8 @@ fn DiffusionControls(
             {select("sampler", "sampler", samplers, |c| c.sampler.render())}
             {move || (cfg.with(|c| c.sampler) == SamplerKind::Ddim).then(|| slider("eta", "η", (0.0, 1.0, 0.05), |c| c.eta))}
             {move || (cfg.with(|c| c.sampler) == SamplerKind::Langevin).then(|| view! {
-                {number("langevin_steps", "Langevin steps per level", |c| c.langevin_steps.render())}
-                {slider("langevin_delta", "Langevin step δ", (0.01, 1.0, 0.01), |c| c.langevin_delta)}
+                {number("langevin-steps", "Langevin steps per level", |c| c.langevin_steps.render())}
+                {slider("langevin-delta", "Langevin step δ", (0.01, 1.0, 0.01), |c| c.langevin_delta)}
             })}
             {select("schedule", "schedule", schedules, |c| c.schedule.render())}
             {number("steps", "steps", |c| c.steps.render())}
@@ -840,7 +840,7 @@ fn DiffusionControls(
             {controls::checkbox(cfg, set_field, "project", "drop the parallel part (APG)", |c| c.project)}
             {number("train", "training points", |c| c.train.render())}
             {number("seed", "seed", |c| c.seed.render())}
-            {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm_std", "component std", (0.01, 0.5, 0.01), |c| c.gmm_std))}
+            {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm-std", "component std", (0.01, 0.5, 0.01), |c| c.gmm_std))}
             {move || matches!(cfg.with(|c| c.dataset), DiffusionData::Drawn | DiffusionData::Custom).then(|| view! {
                 <div class="drawing-tools">
                     <p class="muted">{move || format!(

@@ -568,7 +568,7 @@ fn TemperatureControls(
                 />
             </label>
             </Control>
-            <Control name="tau_min">
+            <Control name="tau-min">
             <label>
                 <span>"τ_min"</span>
                 <input
@@ -577,7 +577,7 @@ fn TemperatureControls(
                     max="10"
                     step="0.05"
                     prop:value=move || cfg.get().tau_min.to_string()
-                    on:change=move |ev| s3("tau_min", event_target_value(&ev))
+                    on:change=move |ev| s3("tau-min", event_target_value(&ev))
                 />
             </label>
             </Control>

@@ -164,7 +164,8 @@ fn hide_names(value: Option<&str>) -> Vec<String> {
     value
         .unwrap_or_default()
         .split([',', ' '])
-        .map(|n| n.trim().to_ascii_lowercase())
+        // Keys in their kebab-case spelling (`tau_min` names `tau-min`).
+        .map(|n| n.trim().to_ascii_lowercase().replace('_', "-"))
         .filter(|n| !n.is_empty())
         .map(|n| n.chars().take(40).collect())
         .take(64)
