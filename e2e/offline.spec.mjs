@@ -1,6 +1,7 @@
 // Offline: once the service worker has precached the build, the gallery and
 // every live experiment (with its compute worker) load with the network gone.
 import { test, expect } from '@playwright/test';
+import { EXPERIMENTS } from './registry.mjs';
 
 test('after one visit the lab works offline, served by the service worker', async ({ page, context }) => {
   const errors = [];
@@ -23,7 +24,7 @@ test('after one visit the lab works offline, served by the service worker', asyn
   expect(online).toBe(false);
   const response = await page.reload();
   expect(response.fromServiceWorker()).toBe(true);
-  await expect(page.getByTestId('experiment-card')).toHaveCount(5);
+  await expect(page.getByTestId('experiment-card')).toHaveCount(EXPERIMENTS.length);
   for (const [path, ready] of [
     ['/rng?count=1024', 'computed-on'],
     ['/gumbel?samples=10000', 'estimators'],

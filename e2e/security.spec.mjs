@@ -1,7 +1,8 @@
 // The Content-Security-Policy holds and nothing leaves the page's origin.
 import { test, expect } from '@playwright/test';
+import { EXPERIMENTS } from './registry.mjs';
 
-const ROUTES = ['/', '/about', '/rng', '/gumbel', '/label-smoothing', '/clipping', '/diffusion', '/embed/gumbel'];
+const ROUTES = ['/', '/about', ...EXPERIMENTS.map((e) => e.route), EXPERIMENTS[0].embed];
 
 test('every request stays on the page\'s origin and the CSP is never violated', async ({ page, baseURL }) => {
   const origin = new URL(baseURL).origin;

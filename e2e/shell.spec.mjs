@@ -1,6 +1,7 @@
 // The app shell: loads clean, lists the experiments, says which backend runs,
 // and talks to nobody but 127.0.0.1.
 import { test, expect } from '@playwright/test';
+import { EXPERIMENTS, IDS } from './registry.mjs';
 
 /** Collects console errors, page errors and every request's host. */
 function watch(page) {
@@ -20,8 +21,8 @@ test('the gallery lists every experiment with its paper, and no console errors',
   const seen = watch(page);
   await page.goto('/');
   const cards = page.getByTestId('experiment-card');
-  await expect(cards).toHaveCount(5);
-  for (const id of ['rng', 'gumbel', 'label-smoothing', 'clipping', 'diffusion']) {
+  await expect(cards).toHaveCount(EXPERIMENTS.length);
+  for (const id of IDS) {
     await expect(page.locator(`[data-testid="experiment-card"][data-id="${id}"]`)).toBeVisible();
   }
   for (const id of ['label-smoothing', 'diffusion', 'clipping']) {
@@ -38,7 +39,7 @@ test('the gallery lists every experiment with its paper, and no console errors',
 test('the About page lists the papers of every experiment', async ({ page }) => {
   const seen = watch(page);
   await page.goto('/about');
-  await expect(page.getByTestId('papers')).toHaveCount(5);
+  await expect(page.getByTestId('papers')).toHaveCount(EXPERIMENTS.length);
   for (const title of [
     'When Does Label Smoothing Help?',
     'SGD with Clipping is Secretly Estimating the Median Gradient',

@@ -5,17 +5,19 @@
 // SOAK_SECONDS (default 60) sets each experiment's run; the CPU project only,
 // since that is where the page's own memory does the work.
 import { test, expect } from '@playwright/test';
+import { EXPERIMENTS } from './registry.mjs';
 
 const SECONDS = Number(process.env.SOAK_SECONDS || 60);
-const ROUTES = [
-  '/rng',
-  '/gumbel?anneal=0.01',
-  '/label-smoothing?steps=100000',
-  '/clipping',
+// Each experiment's route, with settings that keep it working for the whole
+// soak where its defaults would finish early.
+const LONG = {
+  gumbel: '?anneal=0.01',
+  'label-smoothing': '?steps=100000',
   // A run of 400 steps takes a few seconds: Restart every 10 s, so each
   // sample follows a whole run (its timeline is freed with it).
-  '/diffusion?steps=400&sampler=langevin',
-];
+  diffusion: '?steps=400&sampler=langevin',
+};
+const ROUTES = EXPERIMENTS.map((e) => e.route + (LONG[e.id] ?? ''));
 
 async function memory(page, cdp) {
   // The smaller of two readings 250 ms apart, each after a forced GC: a

@@ -8,7 +8,13 @@
   const script = document.currentScript;
   const base = new URL('.', script ? script.src : location.href);
   const origin = base.origin;
-  const EXPERIMENTS = ['rng', 'gumbel', 'label-smoothing', 'clipping', 'diffusion'];
+  // The lab's experiments, from the registry's experiments.json (written by
+  // the same build, next to this script): fetched once, on first use.
+  let registry;
+  const experiments = () =>
+    (registry ??= fetch(new URL('experiments.json', base))
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((list) => list.map((e) => e.id)));
 
   const frames = new Set();
   const track = (iframe) => frames.add(iframe);
@@ -24,25 +30,39 @@
 
   class GradlabWidget extends HTMLElement {
     connectedCallback() {
-      if (this.firstChild) return;
-      const id = (this.getAttribute('experiment') || '').trim();
-      if (!EXPERIMENTS.includes(id)) {
-        const note = document.createElement('p');
-        note.textContent = `gradlab: unknown experiment "${id.slice(0, 40)}" (one of: ${EXPERIMENTS.join(', ')})`;
-        this.append(note);
-        return;
-      }
-      // The config is a query string; URLSearchParams re-encodes it safely.
-      const params = new URLSearchParams(this.getAttribute('config') || '');
-      const hide = (this.getAttribute('hide') || '').trim();
-      if (hide) params.set('hide', hide);
-      const iframe = document.createElement('iframe');
-      iframe.src = new URL(`embed/${id}?${params}`, base).href;
-      iframe.title = `gradlab: ${id}`;
-      iframe.loading = 'lazy';
-      iframe.style.cssText = 'width:100%;border:0;height:480px;display:block';
-      track(iframe);
-      this.append(iframe);
+      if (this.firstChild || this.pending) return;
+      this.pending = true;
+      const note = (text) => {
+        const p = document.createElement('p');
+        p.textContent = text;
+        this.append(p);
+      };
+      experiments().then(
+        (ids) => {
+          this.pending = false;
+          if (this.firstChild) return;
+          const id = (this.getAttribute('experiment') || '').trim();
+          if (!ids.includes(id)) {
+            note(`gradlab: unknown experiment "${id.slice(0, 40)}" (one of: ${ids.join(', ')})`);
+            return;
+          }
+          // The config is a query string; URLSearchParams re-encodes it safely.
+          const params = new URLSearchParams(this.getAttribute('config') || '');
+          const hide = (this.getAttribute('hide') || '').trim();
+          if (hide) params.set('hide', hide);
+          const iframe = document.createElement('iframe');
+          iframe.src = new URL(`embed/${id}?${params}`, base).href;
+          iframe.title = `gradlab: ${id}`;
+          iframe.loading = 'lazy';
+          iframe.style.cssText = 'width:100%;border:0;height:480px;display:block';
+          track(iframe);
+          this.append(iframe);
+        },
+        (e) => {
+          this.pending = false;
+          note(`gradlab: the list of experiments could not be loaded (${String(e.message || e).slice(0, 80)})`);
+        },
+      );
     }
   }
   if (!customElements.get('gradlab-widget')) customElements.define('gradlab-widget', GradlabWidget);

@@ -198,10 +198,16 @@ pub async fn sweep(cfg: &GumbelConfig, n: u32, on: &Compute) -> Result<Vec<Sweep
 /// RNG stream of the mini optimisation's noise (shared by every estimator).
 pub const OPTIMISE_STREAM: u32 = 0x0000_0971;
 
+/// The names of an [`Optimisation`]'s curves.
+fn curve_names() -> Vec<&'static str> {
+    std::iter::once("exact").chain(ESTIMATORS).collect()
+}
+
 /// The objective E[f(z)] along each estimator's optimisation path.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Optimisation {
-    /// Curve names: "exact" then [`ESTIMATORS`].
+    /// Curve names: "exact" then [`ESTIMATORS`] (fixed, so never sent).
+    #[serde(skip_deserializing, default = "curve_names")]
     pub names: Vec<&'static str>,
     /// `curves[e][t]` = E[f(z)] = Σ p w after t steps of estimator e.
     pub curves: Vec<Vec<f64>>,
@@ -214,8 +220,7 @@ pub struct Optimisation {
 /// samples t·batch .. (t+1)·batch at temperature τ(t).
 pub fn optimise(cfg: &GumbelConfig) -> Optimisation {
     let key = RngKey::new(cfg.seed, OPTIMISE_STREAM);
-    let mut names = vec!["exact"];
-    names.extend(ESTIMATORS);
+    let names = curve_names();
     let curves = (0..names.len())
         .map(|e| {
             let mut theta = cfg.logits.clone();

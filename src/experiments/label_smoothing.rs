@@ -488,6 +488,10 @@ impl LabelSmoothingRun {
     }
 }
 
+/// Test points a projection keeps at most (the first ones of the three
+/// classes): a scatter plot shows no more, and a snapshot stays small.
+pub const PROJECTED_POINTS: usize = 2_000;
+
 /// Müller et al.'s projection of the penultimate activations of the test
 /// points of three classes onto the plane through those classes' templates
 /// (rows of the last weight matrix, `classes × d` at the start of `last`).
@@ -508,7 +512,7 @@ fn project(
     let mut acts = Vec::new();
     let mut kept = Vec::new();
     for (i, &y) in labels.iter().enumerate() {
-        if templates.contains(&y) {
+        if templates.contains(&y) && kept.len() < PROJECTED_POINTS {
             acts.extend_from_slice(&penultimate[i * d..(i + 1) * d]);
             kept.push(y);
         }

@@ -41,6 +41,31 @@ pub fn draw_cpu(cfg: &RngConfig) -> RngDraws {
     rng::draw(cfg.key(), 0, cfg.count)
 }
 
+/// Draws per slice of [`draw_cpu_sliced`]: a few milliseconds of wasm.
+pub const SLICE: u32 = 1 << 15;
+
+/// The draws of [`draw_cpu`], made [`SLICE`] at a time with `pause` awaited
+/// between slices (the page's main thread stays free); the same numbers,
+/// since each draw depends on its index only.
+pub async fn draw_cpu_sliced<P: std::future::Future<Output = ()>>(
+    cfg: &RngConfig,
+    pause: impl Fn() -> P,
+) -> RngDraws {
+    let mut out = RngDraws::default();
+    let mut offset = 0;
+    while offset < cfg.count {
+        let n = (cfg.count - offset).min(SLICE);
+        let d = rng::draw(cfg.key(), offset, n);
+        out.u32.extend(d.u32);
+        out.uniform.extend(d.uniform);
+        out.normal.extend(d.normal);
+        out.gumbel.extend(d.gumbel);
+        offset += n;
+        pause().await;
+    }
+    out
+}
+
 /// Draws on the GPU with a compiled kernel.
 pub async fn draw_gpu(gpu: &Gpu, fill: &RngFill, cfg: &RngConfig) -> Result<RngDraws, GpuError> {
     fill.draw(gpu, cfg.key(), 0, cfg.count).await
@@ -85,27 +110,45 @@ fn summarise(
     }
 }
 
-/// Histograms, means and variances of the three variates, with their exact values.
-pub fn summaries(d: &RngDraws) -> [VariateSummary; 3] {
-    [
-        summarise("uniform", &d.uniform, (0.0, 1.0), (0.5, 1.0 / 12.0), |_| {
+/// The summary of variate `i` (0 uniform, 1 normal, 2 Gumbel).
+fn summary(d: &RngDraws, i: usize) -> VariateSummary {
+    match i {
+        0 => summarise("uniform", &d.uniform, (0.0, 1.0), (0.5, 1.0 / 12.0), |_| {
             1.0
         }),
-        summarise(
+        1 => summarise(
             "normal",
             &d.normal,
             (-4.0, 4.0),
             (0.0, 1.0),
             rng::normal_pdf,
         ),
-        summarise(
+        _ => summarise(
             "gumbel",
             &d.gumbel,
             (-3.0, 7.0),
             (EULER_GAMMA, std::f64::consts::PI.powi(2) / 6.0),
             rng::gumbel_pdf,
         ),
-    ]
+    }
+}
+
+/// Histograms, means and variances of the three variates, with their exact values.
+pub fn summaries(d: &RngDraws) -> [VariateSummary; 3] {
+    [0, 1, 2].map(|i| summary(d, i))
+}
+
+/// [`summaries`], awaiting `pause` after each variate (the page's main thread stays free).
+pub async fn summaries_sliced<P: std::future::Future<Output = ()>>(
+    d: &RngDraws,
+    pause: impl Fn() -> P,
+) -> [VariateSummary; 3] {
+    let mut out = Vec::with_capacity(3);
+    for i in 0..3 {
+        out.push(summary(d, i));
+        pause().await;
+    }
+    out.try_into().expect("three summaries")
 }
 
 /// How closely two backends' draws of one config agree.

@@ -5,19 +5,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::{BackendCtx, GpuStatus, gpu_compute};
-use super::now_ms;
+use super::{now_ms, yield_to_browser};
 use crate::experiments::bench::{BenchReport, time};
 use crate::experiments::registry::{Compute, REGISTRY, RunError};
-
-/// Lets the page paint between iterations.
-async fn yield_to_browser() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
 
 /// Every workload of every experiment at its default size, on the CPU and
 /// (when WebGPU is up) on the GPU, one row each as it finishes.

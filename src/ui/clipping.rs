@@ -65,15 +65,15 @@ pub fn ClippingWidget() -> impl IntoView {
     let set_config = use_set_config::<ClippingConfig>();
     let backend = use_active_backend();
 
-    // Trajectories of run 0, revealed step by step.
-    let paths = Memo::new(move |_| {
-        cfg.with(|c| {
-            clipping::trajectories(&ClippingConfig {
-                steps: c.steps.min(PATH_STEPS),
-                ..c.clone()
-            })
-        })
+    // Trajectories of run 0 (computed in the compute worker), revealed step by step.
+    let computed = LocalResource::new(move || {
+        let c = ClippingConfig {
+            steps: cfg.with(|c| c.steps.min(PATH_STEPS)),
+            ..cfg.get()
+        };
+        async move { super::worker::clipping_paths(&c).await }
     });
+    let paths = Memo::new(move |_| computed.get().unwrap_or_default());
     let frame = RwSignal::new(0usize);
     let playing = RwSignal::new(true);
     Effect::new(move |_| {
@@ -290,10 +290,72 @@ fn ContourCanvas(
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let objective = Memo::new(move |_| cfg.with(|c| c.objective));
     let grid = Memo::new(move |_| contour_grid(objective.get(), N));
+    // The canvas holds the contours and the paths up to `drawn`: a new
+    // frame draws only the segments since then (a replay costs the same per
+    // frame at step 10 and at step 1,000); anything else redraws it whole.
+    let drawn = StoredValue::new(0usize);
+    let redraw = Trigger::new();
+    let to_px = move |obj: Objective| {
+        let (xr, yr) = view_window(obj);
+        move |p: [f32; 2]| {
+            let (x, y) = (
+                (f64::from(p[0]) - xr[0]) / (xr[1] - xr[0]) * SIZE,
+                (yr[1] - f64::from(p[1])) / (yr[1] - yr[0]) * SIZE,
+            );
+            (x.clamp(-5.0, SIZE + 5.0), y.clamp(-5.0, SIZE + 5.0))
+        }
+    };
+    // Path segments `from..upto` (point indices) of every estimator.
+    let draw_paths = move |ctx: &web_sys::CanvasRenderingContext2d, from: usize, upto: usize| {
+        let px = to_px(objective.get_untracked());
+        paths.with_untracked(|all| {
+            ctx.set_line_width(1.6);
+            ctx.set_global_alpha(0.85);
+            for (i, (_, path)) in all.iter().enumerate() {
+                ctx.set_stroke_style_str(METHOD_COLORS[i]);
+                ctx.begin_path();
+                for (j, p) in path.iter().enumerate().take(upto.max(1)).skip(from) {
+                    let (x, y) = px(*p);
+                    if j == from {
+                        ctx.move_to(x, y)
+                    } else {
+                        ctx.line_to(x, y)
+                    }
+                }
+                ctx.stroke();
+            }
+            ctx.set_global_alpha(1.0);
+        });
+    };
+    let draw_marks = move |ctx: &web_sys::CanvasRenderingContext2d| {
+        let obj = objective.get_untracked();
+        let px = to_px(obj);
+        let (sx, sy) = px(clipping::start(obj));
+        ctx.set_fill_style_str("#222");
+        ctx.fill_rect(sx - 4.0, sy - 4.0, 8.0, 8.0);
+        let o = clipping::optimum(obj);
+        let (ox, oy) = px([o[0] as f32, o[1] as f32]);
+        ctx.set_fill_style_str("#e8590c");
+        ctx.begin_path();
+        for k in 0..10 {
+            let r = if k % 2 == 0 { 9.0 } else { 4.0 };
+            let a = std::f64::consts::PI * (f64::from(k) / 5.0 - 0.5);
+            let (x, y) = (ox + r * a.cos(), oy + r * a.sin());
+            if k == 0 {
+                ctx.move_to(x, y)
+            } else {
+                ctx.line_to(x, y)
+            }
+        }
+        ctx.close_path();
+        ctx.fill();
+    };
+    // Whole redraws: a new objective or new paths.
     Effect::new(move |_| {
-        let obj = objective.get();
         let g = grid.get();
-        let upto = frame.get();
+        paths.track();
+        redraw.track();
+        let upto = frame.get_untracked();
         let Some(el) = canvas.get() else { return };
         let Some(ctx) = canvas_context(&el, SIZE, SIZE) else {
             return;
@@ -304,8 +366,7 @@ fn ContourCanvas(
                 (a.min(*v), b.max(*v))
             });
         let cell = SIZE / N as f64;
-        // 12 bands from light (low) to darker (high); each band is one path
-        // of row runs (this redraws every frame of the trajectories' replay).
+        // 12 bands from light (low) to darker (high); each band is one path of row runs.
         let band_of = |v: f64| (((v - lo) / (hi - lo).max(1e-9)) * 12.0).floor().min(11.0) as usize;
         let mut runs: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); 12];
         for row in 0..N {
@@ -332,51 +393,32 @@ fn ContourCanvas(
             }
             ctx.fill();
         }
-        let (xr, yr) = view_window(obj);
-        let px = |p: [f64; 2]| {
-            (
-                (p[0] - xr[0]) / (xr[1] - xr[0]) * SIZE,
-                (yr[1] - p[1]) / (yr[1] - yr[0]) * SIZE,
-            )
-        };
-        paths.with(|all| {
-            for (i, (_, path)) in all.iter().enumerate() {
-                ctx.set_stroke_style_str(METHOD_COLORS[i]);
-                ctx.set_line_width(1.6);
-                ctx.set_global_alpha(0.85);
-                ctx.begin_path();
-                for (j, p) in path.iter().take(upto.max(1)).enumerate() {
-                    let (x, y) = px([f64::from(p[0]), f64::from(p[1])]);
-                    let (x, y) = (x.clamp(-5.0, SIZE + 5.0), y.clamp(-5.0, SIZE + 5.0));
-                    if j == 0 {
-                        ctx.move_to(x, y)
-                    } else {
-                        ctx.line_to(x, y)
-                    }
-                }
-                ctx.stroke();
-            }
-        });
-        ctx.set_global_alpha(1.0);
-        let start = clipping::start(obj);
-        let (sx, sy) = px([f64::from(start[0]), f64::from(start[1])]);
-        ctx.set_fill_style_str("#222");
-        ctx.fill_rect(sx - 4.0, sy - 4.0, 8.0, 8.0);
-        let (ox, oy) = px(clipping::optimum(obj));
-        ctx.set_fill_style_str("#e8590c");
-        ctx.begin_path();
-        for k in 0..10 {
-            let r = if k % 2 == 0 { 9.0 } else { 4.0 };
-            let a = std::f64::consts::PI * (f64::from(k) / 5.0 - 0.5);
-            let (x, y) = (ox + r * a.cos(), oy + r * a.sin());
-            if k == 0 {
-                ctx.move_to(x, y)
-            } else {
-                ctx.line_to(x, y)
-            }
+        draw_paths(&ctx, 0, upto);
+        draw_marks(&ctx);
+        drawn.set_value(upto);
+    });
+    // A later frame: only the new segments (and the marks on top again).
+    Effect::new(move |_| {
+        let upto = frame.get();
+        let from = drawn.get_value();
+        if upto < from {
+            // The replay restarted: draw it whole.
+            redraw.notify();
+            return;
         }
-        ctx.close_path();
-        ctx.fill();
+        if upto == from {
+            return;
+        }
+        let Some(el) = canvas.get_untracked() else {
+            return;
+        };
+        let ctx = el.get_context("2d").ok().flatten().and_then(|c| {
+            wasm_bindgen::JsCast::dyn_into::<web_sys::CanvasRenderingContext2d>(c).ok()
+        });
+        let Some(ctx) = ctx else { return };
+        draw_paths(&ctx, from.saturating_sub(1), upto);
+        draw_marks(&ctx);
+        drawn.set_value(upto);
     });
     view! {
         <figure class="plot">

@@ -165,8 +165,12 @@ pub fn GumbelWidget() -> impl IntoView {
         });
     });
 
-    // Mini optimisation (CPU: 5 × steps × batch samples).
-    let optimised = Memo::new(move |_| cfg.with(gumbel::optimise));
+    // Mini optimisation (CPU: 5 × steps × batch samples), in the compute
+    // worker; a newer config replaces the pending one.
+    let optimised = LocalResource::new(move || {
+        let c = cfg.get();
+        async move { super::worker::gumbel_optimise(&c).await }
+    });
 
     let draft = RwSignal::new(None::<Vec<f64>>);
     let set_c = set_config.clone();
@@ -304,7 +308,7 @@ pub fn GumbelWidget() -> impl IntoView {
             </section>
             <section class="panel">
                 <h2>"Mini optimisation: minimise E[f(z)] with each estimator"</h2>
-                {move || view! { <OptimisationPlot o=optimised.get() cfg=cfg.get() /> }}
+                {move || optimised.get().map(|o| view! { <OptimisationPlot o=o cfg=cfg.get_untracked() /> })}
                 <OptimisationControls cfg set_field=set_field.clone() />
                 <p class="explain">
                     "Every run starts from the same logits and sees the same Gumbel noise, so the curves differ only by the estimator. The objective drawn is the exact E[f(z)] = Σ p w at the current logits; the best attainable value is min w."

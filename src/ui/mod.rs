@@ -142,6 +142,16 @@ pub fn animation_clock(playing: RwSignal<bool>, ms: u64, tick: impl Fn() + 'stat
     }
 }
 
+/// Lets the browser paint and take input: resolves on the next macrotask.
+pub async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Milliseconds from the performance clock of the page or of the compute
 /// worker (0 where there is none).
 pub fn now_ms() -> f64 {

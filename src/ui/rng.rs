@@ -11,8 +11,10 @@ use super::now_ms;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config, use_set_field};
 use crate::experiments::Backend;
-use crate::experiments::registry::{Compute, Experiment, RunError};
-use crate::experiments::rng::{Agreement, Rng, RngConfig, VariateSummary, agreement, summaries};
+use crate::experiments::registry::{Experiment, RunError};
+use crate::experiments::rng::{
+    Agreement, Rng, RngConfig, VariateSummary, agreement, draw_cpu_sliced, summaries_sliced,
+};
 
 /// What one run shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,8 +31,8 @@ struct RngView {
 async fn run(cfg: RngConfig, backend: Backend) -> Result<RngView, RunError> {
     let t0 = now_ms();
     // The CPU draws are the reference the GPU's are compared with (at most
-    // 2^20 draws, once per config change).
-    let cpu = Rng::run(&cfg, &Compute::Cpu).await?;
+    // 2^20 draws, once per config change), in slices between frames.
+    let cpu = draw_cpu_sliced(&cfg, super::yield_to_browser).await;
     let cpu_ms = now_ms() - t0;
     let gpu_draws = match gpu_compute() {
         Some(on) => {
@@ -46,7 +48,7 @@ async fn run(cfg: RngConfig, backend: Backend) -> Result<RngView, RunError> {
     Ok(RngView {
         backend,
         count: cfg.count,
-        summaries: summaries(shown),
+        summaries: summaries_sliced(shown, super::yield_to_browser).await,
         first_words: shown.u32.iter().take(6).copied().collect(),
         agreement: gpu_draws.as_ref().map(|(g, _)| agreement(&cpu, g)),
         ms,

@@ -57,6 +57,8 @@ enum Job {
         cfg: Pairs,
     },
     GumbelSweep(Pairs, u32),
+    GumbelOptimise(Pairs),
+    ClippingPaths(Pairs),
     ClippingCurves(Pairs, u32),
     DiffusionMetrics {
         particles: Points,
@@ -111,6 +113,8 @@ pub struct TestSet {
 enum Done {
     Report(String),
     Sweep(Vec<SweepPoint>),
+    Optimisation(gumbel::Optimisation),
+    Paths(Vec<(clipping::Method, Points)>),
     /// `[method][run][point]`, flattened, with its run and point counts.
     Curves {
         runs: usize,
@@ -174,6 +178,13 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
                 .map_err(|e| e.to_string())
         }
         Job::GumbelSweep(p, n) => Ok(Done::Sweep(gumbel::sweep_cpu(&parse(&p)?, n))),
+        Job::GumbelOptimise(p) => Ok(Done::Optimisation(gumbel::optimise(&parse(&p)?))),
+        Job::ClippingPaths(p) => Ok(Done::Paths(
+            clipping::trajectories(&parse(&p)?)
+                .into_iter()
+                .map(|(m, path)| (m, Points(path)))
+                .collect(),
+        )),
         Job::ClippingCurves(p, runs) => {
             let curves = clipping::curves_cpu(&parse(&p)?, runs);
             let points = curves.first().and_then(|m| m.first()).map_or(0, Vec::len);
@@ -542,6 +553,24 @@ pub async fn gumbel_sweep(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {
     match one_shot(Job::GumbelSweep(pairs(cfg), n)).await {
         Some(Done::Sweep(s)) => s,
         _ => gumbel::sweep_cpu(cfg, n),
+    }
+}
+
+/// The Gumbel-Softmax mini optimisation ([`gumbel::optimise`]).
+pub async fn gumbel_optimise(cfg: &GumbelConfig) -> gumbel::Optimisation {
+    match one_shot(Job::GumbelOptimise(pairs(cfg))).await {
+        Some(Done::Optimisation(o)) => o,
+        _ => gumbel::optimise(cfg),
+    }
+}
+
+/// Run 0 of every clipping estimator, step by step ([`clipping::trajectories`]).
+pub async fn clipping_paths(
+    cfg: &clipping::ClippingConfig,
+) -> Vec<(clipping::Method, Vec<[f32; 2]>)> {
+    match one_shot(Job::ClippingPaths(pairs(cfg))).await {
+        Some(Done::Paths(p)) => p.into_iter().map(|(m, path)| (m, path.0)).collect(),
+        _ => clipping::trajectories(cfg),
     }
 }
 

@@ -1,0 +1,48 @@
+// Nothing heavy on the main thread, whatever the URL says: every experiment
+// opened with every numeric control at its maximum (the bounds come from
+// dist/experiments.json) runs for 15 s while a `longtask` observer watches
+// the main thread; after the first paint no task may take over 100 ms.
+// CPU project: there all the work is the page's own (worker or main thread).
+import { test, expect } from '@playwright/test';
+import { EXPERIMENTS } from './registry.mjs';
+
+/** The largest value a field's bound allows, as query text (null: not numeric). */
+function maximum(bound) {
+  let m = bound.match(/^(?:integer|number) in \[(.+), (.+)\]$/);
+  if (m) return m[2];
+  m = bound.match(/^(\d+) to (\d+) comma-separated values in \[(.+), (.+)\]$/);
+  if (m) return Array(Number(m[2])).fill(m[4]).join(',');
+  return null;
+}
+
+const WATCH_MS = 15_000;
+const LIMIT_MS = 100;
+
+for (const e of EXPERIMENTS) {
+  const query = e.fields
+    .map((f) => [f.key, maximum(f.bound)])
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
+  test(`${e.id} at every numeric maximum: no main-thread task over ${LIMIT_MS} ms`, async ({ page }, info) => {
+    test.skip(info.project.name !== 'cpu', 'the CPU project, where the page does all the work');
+    test.setTimeout(WATCH_MS + 60_000);
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    await page.addInitScript(() => {
+      window.__long = [];
+      new PerformanceObserver((list) => {
+        for (const t of list.getEntries()) window.__long.push({ start: t.startTime, ms: t.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(`${e.route}?${query}`);
+    await expect(page.getByTestId(`${e.id}-widget`)).toBeVisible();
+    const painted = await page.evaluate(() => performance.now());
+    await page.waitForTimeout(WATCH_MS);
+    const long = await page.evaluate((after) => window.__long.filter((t) => t.start >= after), painted);
+    const worst = long.reduce((m, t) => Math.max(m, t.ms), 0);
+    console.log(`longtask ${e.id}: ${long.length} over 50 ms after the first paint, worst ${worst.toFixed(0)} ms`);
+    expect(long.filter((t) => t.ms > LIMIT_MS), `${e.route}?${query}`).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+}
