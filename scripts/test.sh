@@ -23,11 +23,12 @@ cargo fmt --check
 step "dependency licences and bans (offline)"
 node scripts/licenses.mjs
 
+# clippy.toml: no function over 150 lines (too_many_lines), denied here.
 step "cargo clippy (native, all targets)"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets -- -D warnings -D clippy::too_many_lines
 
 step "cargo clippy (wasm32)"
-cargo clippy --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -- -D warnings -D clippy::too_many_lines
 
 step "cargo test (native; GPU kernels on lavapipe)"
 cargo test
@@ -46,6 +47,8 @@ trunk build --release --public-url /sub/path/ --dist dist-sub
 
 step "e2e in headless Chromium (software WebGPU and CPU fallback)"
 rm -f e2e/results/budgets.json # this run's budgets only
+# The memory soak runs 30 s per experiment here; SOAK_SECONDS=300 for a long one.
+export SOAK_SECONDS="${SOAK_SECONDS:-30}"
 playwright test --config e2e/playwright.config.mjs
 
 step "release bundle sizes"

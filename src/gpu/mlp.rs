@@ -253,6 +253,83 @@ struct Workspace {
     backward: Vec<Dispatch>,
 }
 
+/// The backward dispatches of one layer: its weight and bias gradients, and
+/// (`previous`: the layer below's pre-activation and gradient) the gradient it
+/// passes down. `shape` is ((inputs, outputs), (weight, bias offsets), activation).
+fn layer_backward(
+    gpu: &Gpu,
+    pipes: &MlpPipelines,
+    bufs: &ModelBuffers,
+    shape: ((usize, usize), (usize, usize), u32),
+    (dz, input, previous): (&wgpu::Buffer, &wgpu::Buffer, Option<(&wgpu::Buffer, &wgpu::Buffer)>),
+    scratch: &wgpu::Buffer,
+) -> Vec<Dispatch> {
+    let ((i, o), (w_off, b_off), act) = shape;
+    // dW = dZᵀ · input: C[o][i] = Σ_b dZ[b][o] · X[b][i].
+    let mut out = vec![Dispatch::new(
+        gpu,
+        &pipes.matmul,
+        Kernel::Matmul(MatmulParams {
+            m: o as u32,
+            n: i as u32,
+            mode: 2,
+            a_sm: 1,
+            a_sk: o as u32,
+            b_sk: i as u32,
+            b_sn: 1,
+            c_off: w_off as u32,
+            c_sm: i as u32,
+            ..Default::default()
+        }),
+        &[
+            (1, dz),
+            (2, input),
+            (3, &bufs.params),
+            (4, &bufs.grads),
+            (5, scratch),
+        ],
+    )];
+    // db = Σ_b dZ[b].
+    out.push(Dispatch::new(
+        gpu,
+        &pipes.bias,
+        Kernel::Bias(BiasParams {
+            n: o as u32,
+            off: b_off as u32,
+            ..Default::default()
+        }),
+        &[(1, dz), (2, &bufs.grads)],
+    ));
+    // dZ_{l-1} = (dZ_l · W_l) ⊙ φ'(Z_{l-1}).
+    if let Some((pre_below, dz_below)) = previous {
+        out.push(Dispatch::new(
+            gpu,
+            &pipes.matmul,
+            Kernel::Matmul(MatmulParams {
+                n: i as u32,
+                k: o as u32,
+                mode: 1,
+                a_sm: o as u32,
+                a_sk: 1,
+                act,
+                b_off: w_off as u32,
+                b_sk: i as u32,
+                b_sn: 1,
+                c_sm: i as u32,
+                ..Default::default()
+            }),
+            &[
+                (1, dz),
+                (2, &bufs.params),
+                (3, pre_below),
+                (4, dz_below),
+                (5, scratch),
+            ],
+        ));
+    }
+    out
+}
+
 impl Workspace {
     /// `classify`: for training, also allocate the gradients of the activations
     /// and the loss (cross-entropy if true, MSE if false) and backward dispatches.
@@ -345,70 +422,15 @@ impl Workspace {
                 ],
             ));
             for l in (0..n_layers).rev() {
-                let (i, o) = layers[l];
-                let (w_off, b_off) = offsets[l];
-                // dW = dZᵀ · input: C[o][i] = Σ_b dZ[b][o] · X[b][i].
-                backward.push(Dispatch::new(
+                let previous = (l > 0).then(|| (&pre[l - 1], &dz[l - 1]));
+                backward.extend(layer_backward(
                     gpu,
-                    &pipes.matmul,
-                    Kernel::Matmul(MatmulParams {
-                        m: o as u32,
-                        n: i as u32,
-                        mode: 2,
-                        a_sm: 1,
-                        a_sk: o as u32,
-                        b_sk: i as u32,
-                        b_sn: 1,
-                        c_off: w_off as u32,
-                        c_sm: i as u32,
-                        ..Default::default()
-                    }),
-                    &[
-                        (1, &dz[l]),
-                        (2, input(l)),
-                        (3, &bufs.params),
-                        (4, &bufs.grads),
-                        (5, &scratch),
-                    ],
+                    pipes,
+                    bufs,
+                    (layers[l], offsets[l], act),
+                    (&dz[l], input(l), previous),
+                    &scratch,
                 ));
-                // db = Σ_b dZ[b].
-                backward.push(Dispatch::new(
-                    gpu,
-                    &pipes.bias,
-                    Kernel::Bias(BiasParams {
-                        n: o as u32,
-                        off: b_off as u32,
-                        ..Default::default()
-                    }),
-                    &[(1, &dz[l]), (2, &bufs.grads)],
-                ));
-                // dZ_{l-1} = (dZ_l · W_l) ⊙ φ'(Z_{l-1}).
-                if l > 0 {
-                    backward.push(Dispatch::new(
-                        gpu,
-                        &pipes.matmul,
-                        Kernel::Matmul(MatmulParams {
-                            n: i as u32,
-                            k: o as u32,
-                            mode: 1,
-                            a_sm: o as u32,
-                            a_sk: 1,
-                            act,
-                            b_off: w_off as u32,
-                            b_sk: i as u32,
-                            b_sn: 1,
-                            c_sm: i as u32,
-                            ..Default::default()
-                        }),
-                        &[
-                            (1, &dz[l]),
-                            (2, &bufs.params),
-                            (3, &pre[l - 1]),
-                            (4, &dz[l - 1]),
-                            (5, &scratch),
-                        ],
-                    ));
-                }
             }
             backward.push(Dispatch::new(
                 gpu,
