@@ -1,0 +1,111 @@
+//! The widget's controls: the settings panel, and the playback controls
+//! (play, restart, display toggles and the timeline) under the canvas.
+
+use leptos::prelude::*;
+
+use super::drawing::DrawingTools;
+use super::run::RunState;
+use crate::experiments::config::Param;
+use crate::experiments::diffusion::{
+    DiffusionConfig, DiffusionData, Drawing, SamplerKind, ScheduleKind, ScoreKind,
+};
+use crate::ui::controls::{self, SetField};
+use crate::ui::query::Control;
+
+/// The settings panel: every field of the config, with the drawing tools
+/// for the reader's own data.
+#[component]
+pub(super) fn DiffusionControls(
+    cfg: Memo<DiffusionConfig>,
+    set_field: SetField,
+    /// Writes a whole config (an imported mixture).
+    apply_config: Callback<DiffusionConfig>,
+    drawing: RwSignal<Drawing>,
+    drawing_note: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let select = move |key, label, options, value| {
+        controls::select(cfg, set_field, key, label, options, value)
+    };
+    let slider =
+        move |key, label, range, value| controls::slider(cfg, set_field, key, label, range, value);
+    let number = move |key, label, value| controls::number(cfg, set_field, key, label, value);
+    let datasets: Vec<&'static str> = DiffusionData::ALL.iter().map(|d| d.as_str()).collect();
+    let scores: Vec<&'static str> = ScoreKind::ALL.iter().map(|d| d.as_str()).collect();
+    let samplers: Vec<&'static str> = SamplerKind::ALL.iter().map(|d| d.as_str()).collect();
+    let schedules: Vec<&'static str> = ScheduleKind::ALL.iter().map(|d| d.as_str()).collect();
+    let import_text = RwSignal::new(String::new());
+    view! {
+        <div class="controls diffusion-controls">
+            {select("dataset", "data set", datasets, |c| c.dataset.render())}
+            {select("score", "score source", scores, |c| c.score.render())}
+            {move || (cfg.with(|c| c.score) == ScoreKind::Smoothed).then(|| slider("smoothing", "smoothing σ", (0.0, 0.3, 0.005), |c| c.smoothing))}
+            {select("sampler", "sampler", samplers, |c| c.sampler.render())}
+            {move || (cfg.with(|c| c.sampler) == SamplerKind::Ddim).then(|| slider("eta", "η", (0.0, 1.0, 0.05), |c| c.eta))}
+            {move || (cfg.with(|c| c.sampler) == SamplerKind::Langevin).then(|| view! {
+                {number("langevin-steps", "Langevin steps per level", |c| c.langevin_steps.render())}
+                {slider("langevin-delta", "Langevin step δ", (0.01, 1.0, 0.01), |c| c.langevin_delta)}
+            })}
+            {select("schedule", "schedule", schedules, |c| c.schedule.render())}
+            {number("steps", "steps", |c| c.steps.render())}
+            {number("n", "particles", |c| c.n.render())}
+            {slider("guidance", "guidance w", (0.0, 15.0, 0.25), |c| c.guidance)}
+            {controls::checkbox(cfg, set_field, "project", "drop the parallel part (APG)", |c| c.project)}
+            {number("train", "training points", |c| c.train.render())}
+            {number("seed", "seed", |c| c.seed.render())}
+            {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm-std", "component std", (0.01, 0.5, 0.01), |c| c.gmm_std))}
+            {move || matches!(cfg.with(|c| c.dataset), DiffusionData::Drawn | DiffusionData::Custom).then(|| view! {
+                <DrawingTools cfg apply_config drawing drawing_note import_text />
+            })}
+        </div>
+    }
+}
+
+/// Play/pause, restart, the trails and score-field toggles, and the
+/// timeline that scrubs back through the run's steps.
+#[component]
+pub(super) fn PlaybackControls(
+    cfg: Memo<DiffusionConfig>,
+    set_field: SetField,
+    run: RunState,
+) -> impl IntoView {
+    let RunState {
+        frame,
+        playing,
+        scrub,
+        restarts,
+        ..
+    } = run;
+    let restart = move |_| {
+        restarts.update(|r| *r += 1);
+        playing.set(true);
+    };
+    view! {
+        <Control name="controls">
+        <div class="buttons">
+            <button data-testid="play" on:click=move |_| playing.update(|p| *p = !*p)>
+                {move || if playing.get() { "Pause" } else { "Play" }}
+            </button>
+            <button data-testid="restart" on:click=restart>"Restart"</button>
+            {controls::checkbox(cfg, set_field, "trails", "trails", |c| c.trails)}
+            {controls::checkbox(cfg, set_field, "field", "score field", |c| c.field)}
+        </div>
+        <label class="timeline">
+            <span>"timeline"</span>
+            <input
+                type="range"
+                min="0"
+                data-testid="timeline"
+                aria-label="Timeline: the step shown"
+                prop:max=move || frame.with(|f| f.as_ref().map_or(0, |f| f.step)).to_string()
+                prop:value=move || scrub.get().or_else(|| frame.with(|f| f.as_ref().map(|f| f.step))).unwrap_or(0).to_string()
+                on:input=move |ev| {
+                    let v = event_target_value(&ev).parse::<usize>().unwrap_or(0);
+                    let now = frame.with_untracked(|f| f.as_ref().map_or(0, |f| f.step));
+                    playing.set(false);
+                    scrub.set(if v >= now { None } else { Some(v) });
+                }
+            />
+        </label>
+        </Control>
+    }
+}
