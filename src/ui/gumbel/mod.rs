@@ -1,0 +1,137 @@
+//! The Gumbel-Softmax widget: draggable logits, a temperature with optional
+//! annealing, live samples, five gradient estimators, their bias and
+//! variance against τ, and a mini optimisation with each.
+
+mod controls;
+mod plots;
+mod run;
+
+use leptos::prelude::*;
+
+use super::backend::{BackendCtx, use_active_backend};
+use super::pages::paper_anchor;
+use super::query::{ConfigNotes, Control, use_config, use_set_config};
+use super::share::ShareBar;
+use crate::experiments::gumbel::GumbelConfig;
+use crate::experiments::papers;
+use controls::{CategoryTable, LogitBars, OptimisationControls, TemperatureControls};
+use plots::{EstimatorTable, LiveSimplex, OptimisationPlot, SampleBars, SweepPlots};
+
+#[component]
+pub fn GumbelWidget() -> impl IntoView {
+    let ctx = expect_context::<BackendCtx>();
+    let (cfg, notes) = use_config::<GumbelConfig>();
+    let set_config = use_set_config::<GumbelConfig>();
+    let backend = use_active_backend();
+
+    // Annealing clock: ticks since the last restart.
+    let playing = RwSignal::new(true);
+    let tick = RwSignal::new(0u32);
+    let tau_now = Memo::new(move |_| cfg.with(|c| c.tau_at(f64::from(tick.get()))));
+
+    // Live samples.
+    let live = run::live_samples(cfg, playing, tick, tau_now);
+    // Estimates at the current τ: one run in flight, the latest request wins.
+    let shown = run::estimates(ctx, cfg, tau_now, backend);
+    // Bias–variance sweep: independent of τ and of the annealing.
+    let swept = run::bias_variance_sweep(ctx, cfg, backend);
+    // Mini optimisation (CPU: 5 × steps × batch samples), in the compute
+    // worker; a newer config replaces the pending one.
+    let optimised = run::optimisation(cfg);
+
+    let draft = RwSignal::new(None::<Vec<f64>>);
+    let (update, set_field) = controls::setters(cfg, set_config.clone());
+
+    view! {
+        <article class="widget" data-testid="gumbel-widget">
+            <header class="widget-head">
+                <h1>"Gumbel-Softmax"</h1>
+                <p class="claim">
+                    "Adding Gumbel noise to logits and taking the argmax samples a category exactly; replacing the argmax by a softmax at temperature τ makes the sample differentiable. The price is bias, which shrinks as τ → 0 while the variance of the gradient grows."
+                </p>
+            </header>
+            <ConfigNotes notes />
+            <ShareBar
+                name="gumbel"
+                json=Signal::derive(move || shown.with(|s| s.as_ref().map(|s| serde_json::to_string(&s.estimates).unwrap_or_default())))
+                on_reset={
+                    let set_config = set_config.clone();
+                    move || set_config(&GumbelConfig::default())
+                }
+            />
+            <div class="panels two">
+                <section class="panel">
+                    <h2>"Logits θ and weights w"</h2>
+                    <LogitBars cfg draft update />
+                    <Control name="logits,weights">
+                        <CategoryTable cfg set_field update />
+                    </Control>
+                    <p class="explain">
+                        "Drag a bar to change a logit; the dots above are the category probabilities softmax(θ). The objective is f(z) = Σ w_k z_k, so its expectation under the categorical is Σ p_k w_k, and the estimators below try to find its gradient from samples."
+                    " " {paper_anchor(papers::JANG_2017)}
+                </p>
+                </section>
+                <section class="panel">
+                    <h2>"Temperature"</h2>
+                    <TemperatureControls cfg tau_now playing tick set_field />
+                    <p class="explain">
+                        "At high τ a relaxed sample is close to the uniform average of the corners; as τ → 0 it becomes one-hot and equals the hard sample. Annealing lowers τ during training, as the paper does, to trade early low variance for late low bias."
+                        " " {paper_anchor(papers::JANG_2017)}
+                    </p>
+                </section>
+            </div>
+            <div class="panels two">
+                <section class="panel">
+                    <h2>"Samples, live"</h2>
+                    <LiveSimplex cfg live tau_now />
+                    <p class="explain">
+                        "Each dot is one relaxed sample y = softmax((θ + g)/τ), coloured by its hard sample argmax(θ + g). Lower τ and watch the cloud collapse onto the corners, in the proportions softmax(θ)."
+                    " " {paper_anchor(papers::JANG_2017)}
+                </p>
+                </section>
+                <section class="panel">
+                    <h2>"Hard and relaxed samples against softmax(θ)"</h2>
+                    <SampleBars cfg live tau_now />
+                    <p class="explain">
+                        "The Gumbel-max trick makes hard samples exact: their frequencies converge to softmax(θ) at every τ. The mean relaxed sample does not; it is pulled towards uniform and only reaches softmax(θ) as τ → 0."
+                    " " {paper_anchor(papers::JANG_2017)}
+                </p>
+                </section>
+            </div>
+            <section class="panel">
+                <h2>"Gradient estimators of ∇θ E[f(z)] at the current τ"</h2>
+                {move || match shown.get() {
+                    None => view! { <p class="running">"Estimating…"</p> }.into_any(),
+                    Some(s) => view! { <EstimatorTable s /> }.into_any(),
+                }}
+                <p class="explain">
+                    "REINFORCE multiplies the reward by the score e_h − p and is unbiased but noisy; subtracting a baseline (here the mean reward Σ p w) keeps it unbiased and cuts the noise. Gumbel-Softmax differentiates the relaxed sample: low variance but biased at τ > 0. Straight-through uses the hard sample forward and the relaxed gradient backward; for a linear f its gradient is exactly Gumbel-Softmax's, since ∂f/∂z = w everywhere."
+                    " " {paper_anchor(papers::JANG_2017)}
+                </p>
+            </section>
+            <section class="panel">
+                <h2>"Bias and variance against τ"</h2>
+                {move || match swept.get() {
+                    None => view! { <p class="running">"Sweeping τ…"</p> }.into_any(),
+                    Some((points, n, b)) => view! { <SweepPlots points n backend=b tau=tau_now.get() /> }.into_any(),
+                }}
+                <p class="explain">
+                    "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators sit at the Monte Carlo noise floor whatever τ; Gumbel-Softmax's bias falls as τ falls while its variance climbs, roughly as 1/τ."
+                    " " {paper_anchor(papers::JANG_2017)}
+                </p>
+            </section>
+            <section class="panel">
+                <h2>"Mini optimisation: minimise E[f(z)] with each estimator"</h2>
+                {move || optimised.get().map(|o| view! { <OptimisationPlot o=o cfg=cfg.get_untracked() /> })}
+                <OptimisationControls cfg set_field />
+                <p class="explain">
+                    "Every run starts from the same logits and sees the same Gumbel noise, so the curves differ only by the estimator. The objective drawn is the exact E[f(z)] = Σ p w at the current logits; the best attainable value is min w."
+                    " " {paper_anchor(papers::JANG_2017)}
+                </p>
+            </section>
+            <section class="explain">
+                <p class="papers-inline">{paper_anchor(papers::JANG_2017)} {paper_anchor(papers::MADDISON_2017)}</p>
+            </section>
+        </article>
+    }
+}
