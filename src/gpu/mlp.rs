@@ -261,7 +261,11 @@ fn layer_backward(
     pipes: &MlpPipelines,
     bufs: &ModelBuffers,
     shape: ((usize, usize), (usize, usize), u32),
-    (dz, input, previous): (&wgpu::Buffer, &wgpu::Buffer, Option<(&wgpu::Buffer, &wgpu::Buffer)>),
+    (dz, input, previous): (
+        &wgpu::Buffer,
+        &wgpu::Buffer,
+        Option<(&wgpu::Buffer, &wgpu::Buffer)>,
+    ),
     scratch: &wgpu::Buffer,
 ) -> Vec<Dispatch> {
     let ((i, o), (w_off, b_off), act) = shape;
