@@ -46,24 +46,31 @@ pub const SLICE: u32 = 1 << 15;
 
 /// The draws of [`draw_cpu`], made [`SLICE`] at a time with `pause` awaited
 /// between slices (the page's main thread stays free); the same numbers,
-/// since each draw depends on its index only.
+/// since each draw depends on its index only. Also returns the milliseconds
+/// spent drawing (by the clock `now_ms`), pauses left out.
 pub async fn draw_cpu_sliced<P: std::future::Future<Output = ()>>(
     cfg: &RngConfig,
+    now_ms: impl Fn() -> f64,
     pause: impl Fn() -> P,
-) -> RngDraws {
+) -> (RngDraws, f64) {
     let mut out = RngDraws::default();
     let mut offset = 0;
+    let mut ms = 0.0;
     while offset < cfg.count {
+        if offset > 0 {
+            pause().await;
+        }
         let n = (cfg.count - offset).min(SLICE);
+        let t0 = now_ms();
         let d = rng::draw(cfg.key(), offset, n);
+        ms += now_ms() - t0;
         out.u32.extend(d.u32);
         out.uniform.extend(d.uniform);
         out.normal.extend(d.normal);
         out.gumbel.extend(d.gumbel);
         offset += n;
-        pause().await;
     }
-    out
+    (out, ms)
 }
 
 /// Draws on the GPU with a compiled kernel.

@@ -29,11 +29,9 @@ struct RngView {
 }
 
 async fn run(cfg: RngConfig, backend: Backend) -> Result<RngView, RunError> {
-    let t0 = now_ms();
     // The CPU draws are the reference the GPU's are compared with (at most
     // 2^20 draws, once per config change), in slices between frames.
-    let cpu = draw_cpu_sliced(&cfg, super::yield_to_browser).await;
-    let cpu_ms = now_ms() - t0;
+    let (cpu, cpu_ms) = draw_cpu_sliced(&cfg, now_ms, super::yield_to_browser).await;
     let gpu_draws = match gpu_compute() {
         Some(on) => {
             let t1 = now_ms();
