@@ -140,12 +140,8 @@ fn summary(d: &RngDraws, i: usize) -> VariateSummary {
     }
 }
 
-/// Histograms, means and variances of the three variates, with their exact values.
-pub fn summaries(d: &RngDraws) -> [VariateSummary; 3] {
-    [0, 1, 2].map(|i| summary(d, i))
-}
-
-/// [`summaries`], awaiting `pause` after each variate (the page's main thread stays free).
+/// Histograms, means and variances of the three variates, with their exact
+/// values, awaiting `pause` after each variate (the page's main thread stays free).
 pub async fn summaries_sliced<P: std::future::Future<Output = ()>>(
     d: &RngDraws,
     pause: impl Fn() -> P,

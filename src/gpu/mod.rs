@@ -196,11 +196,6 @@ impl Gpu {
         }
         Ok(kernel)
     }
-
-    /// True when both handles share one device.
-    pub fn same_device(&self, other: &Gpu) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 impl GpuDevice {
