@@ -476,10 +476,7 @@ impl RobustBench {
             batch: cfg.batch,
             ..ClippingConfig::default()
         };
-        let kernel = match &on {
-            Compute::Cpu => None,
-            Compute::Gpu(gpu) => Some(gpu.kernel::<RobustRuns>().await?),
-        };
+        let kernel = on.kernel::<RobustRuns>().await?;
         Ok(Self {
             spec: clip.run_spec(cfg.method),
             cfg,

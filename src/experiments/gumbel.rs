@@ -411,10 +411,7 @@ impl GumbelBench {
         let k = cfg.k as usize;
         let logits: Vec<f64> = (0..k).map(|i| (i as f64 * 0.7).sin()).collect();
         let weights: Vec<f64> = (0..k).map(|i| i as f64).collect();
-        let kernel = match &on {
-            Compute::Cpu => None,
-            Compute::Gpu(gpu) => Some(gpu.kernel::<GumbelMoments>().await?),
-        };
+        let kernel = on.kernel::<GumbelMoments>().await?;
         Ok(Self {
             samples: cfg.samples,
             problem: Problem::new(&logits, &weights, 0.5),

@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -59,6 +60,14 @@ impl Compute {
         match self {
             Compute::Cpu => None,
             Compute::Gpu(g) => Some(g),
+        }
+    }
+
+    /// The kernel `K` compiled on the device (`None` on the CPU).
+    pub async fn kernel<K: crate::gpu::Kernel>(&self) -> Result<Option<Arc<K>>, GpuError> {
+        match self {
+            Compute::Cpu => Ok(None),
+            Compute::Gpu(g) => g.kernel::<K>().await.map(Some),
         }
     }
 }

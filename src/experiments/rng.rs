@@ -246,10 +246,7 @@ struct RngBench {
 
 impl RngBench {
     async fn new(cfg: BenchRngConfig, on: Compute) -> Result<Self, RunError> {
-        let fill = match &on {
-            Compute::Cpu => None,
-            Compute::Gpu(gpu) => Some(gpu.kernel::<RngFill>().await?),
-        };
+        let fill = on.kernel::<RngFill>().await?;
         Ok(Self { cfg, on, fill })
     }
 }
