@@ -357,21 +357,26 @@ pub fn canvas_context(
     w: f64,
     h: f64,
 ) -> Option<web_sys::CanvasRenderingContext2d> {
-    use wasm_bindgen::JsCast;
     let dpr = web_sys::window()
         .map(|w| w.device_pixel_ratio())
         .unwrap_or(1.0)
         .max(1.0);
     el.set_width((w * dpr) as u32);
     el.set_height((h * dpr) as u32);
-    let ctx = el
-        .get_context("2d")
+    let ctx = context_2d(el)?;
+    let _ = ctx.scale(dpr, dpr);
+    Some(ctx)
+}
+
+/// The 2D context of a canvas as it is: nothing cleared, the scale of the
+/// last [`canvas_context`] kept (for drawing more on what is there).
+pub fn context_2d(el: &web_sys::HtmlCanvasElement) -> Option<web_sys::CanvasRenderingContext2d> {
+    use wasm_bindgen::JsCast;
+    el.get_context("2d")
         .ok()
         .flatten()?
         .dyn_into::<web_sys::CanvasRenderingContext2d>()
-        .ok()?;
-    let _ = ctx.scale(dpr, dpr);
-    Some(ctx)
+        .ok()
 }
 
 /// Corners of the simplex triangle in a `W × H` box.

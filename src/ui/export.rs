@@ -318,11 +318,7 @@ fn flatten_canvas(
 }
 
 fn context_2d(canvas: &HtmlCanvasElement) -> Result<web_sys::CanvasRenderingContext2d, JsValue> {
-    canvas
-        .get_context("2d")?
-        .ok_or("no 2d context")?
-        .dyn_into::<web_sys::CanvasRenderingContext2d>()
-        .map_err(Into::into)
+    super::charts::context_2d(canvas).ok_or_else(|| "no 2d context".into())
 }
 
 /// Draws the SVG into a canvas at twice its size and downloads it as PNG.

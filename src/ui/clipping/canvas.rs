@@ -8,7 +8,7 @@ use super::{METHOD_COLORS, method_label};
 use crate::experiments::clipping::{
     self, ClippingConfig, METHODS, Objective, contour_grid, view_window,
 };
-use crate::ui::charts::canvas_context;
+use crate::ui::charts::{canvas_context, context_2d};
 use crate::ui::export::PlotExport;
 
 /// The contour grid's side, in cells.
@@ -161,13 +161,9 @@ pub(super) fn ContourCanvas(
         if upto == from {
             return;
         }
-        let Some(el) = canvas.get_untracked() else {
+        let Some(ctx) = canvas.get_untracked().and_then(|el| context_2d(&el)) else {
             return;
         };
-        let ctx = el.get_context("2d").ok().flatten().and_then(|c| {
-            wasm_bindgen::JsCast::dyn_into::<web_sys::CanvasRenderingContext2d>(c).ok()
-        });
-        let Some(ctx) = ctx else { return };
         draw_paths(&ctx, objective, paths, from.saturating_sub(1), upto);
         draw_marks(&ctx, objective);
         drawn.set_value(upto);
