@@ -47,6 +47,7 @@ fn compare(cpu: &[[f32; 2]], gpu: &[[f32; 2]], far: f32) -> (f32, usize) {
     let mut count = 0;
     for (a, b) in cpu.iter().zip(gpu) {
         assert!(b[0].is_finite() && b[1].is_finite(), "GPU sample {b:?}");
+        assert!(a[0].is_finite() && a[1].is_finite(), "CPU sample {a:?}");
         let d = (a[0] - b[0]).abs().max((a[1] - b[1]).abs());
         worst = worst.max(d);
         if d > far {

@@ -4,8 +4,9 @@
 mod common;
 use common::gpu;
 
-use gradlab::experiments::rng::{agreement, scaled_diff};
+use gradlab::experiments::rng::agreement;
 use gradlab::gpu::rng::RngFill;
+use gradlab::kernels::agree::scaled_diff;
 use gradlab::kernels::rng::{self, RngKey};
 
 /// Bit-identical words, and variates within 1e-6 scaled (|a-b| / max(1,|a|)):
@@ -28,10 +29,16 @@ fn gpu_draws_equal_cpu_draws() {
         assert_eq!(a.count, count as usize);
         assert_eq!(a.identical_words, count as usize, "raw words differ");
         for (i, (x, y)) in cpu.normal.iter().zip(&on_gpu.normal).enumerate() {
-            assert!(scaled_diff(*x, *y) <= 1e-6, "normal {i}: cpu {x} gpu {y}");
+            assert!(
+                scaled_diff(f64::from(*x), f64::from(*y), 1.0) <= 1e-6,
+                "normal {i}: cpu {x} gpu {y}"
+            );
         }
         for (i, (x, y)) in cpu.gumbel.iter().zip(&on_gpu.gumbel).enumerate() {
-            assert!(scaled_diff(*x, *y) <= 1e-6, "gumbel {i}: cpu {x} gpu {y}");
+            assert!(
+                scaled_diff(f64::from(*x), f64::from(*y), 1.0) <= 1e-6,
+                "gumbel {i}: cpu {x} gpu {y}"
+            );
         }
         assert_eq!(cpu.uniform, on_gpu.uniform, "the uniform map is exact");
         assert!(a.holds());

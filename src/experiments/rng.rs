@@ -4,6 +4,7 @@
 
 use super::config::Range;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
+use crate::kernels::agree;
 use crate::kernels::rng::{self, RngDraws, RngKey};
 use crate::kernels::stats::{Histogram, histogram, mean_var};
 use std::sync::Arc;
@@ -171,25 +172,22 @@ impl Agreement {
     }
 }
 
-/// `|a - b| / max(1, |a|)`: relative for |a| ≥ 1, absolute below, so values
-/// near a variate's zero crossing are not judged by a meaningless ratio.
-pub fn scaled_diff(a: f32, b: f32) -> f64 {
-    let (a, b) = (f64::from(a), f64::from(b));
-    (a - b).abs() / a.abs().max(1.0)
-}
-
 /// Compares draws of the same config from two backends.
 pub fn agreement(a: &RngDraws, b: &RngDraws) -> Agreement {
-    let count = a.u32.len().min(b.u32.len());
+    // A short read counts its missing words as differing.
+    let count = a.u32.len().max(b.u32.len());
     let identical_words = a.u32.iter().zip(&b.u32).filter(|(x, y)| x == y).count();
-    let max_scaled_diff = [
-        (&a.uniform, &b.uniform),
-        (&a.normal, &b.normal),
-        (&a.gumbel, &b.gumbel),
-    ]
-    .iter()
-    .flat_map(|(xs, ys)| xs.iter().zip(ys.iter()).map(|(&x, &y)| scaled_diff(x, y)))
-    .fold(0.0, f64::max);
+    // |a − b| / max(1, |a|): relative for |a| ≥ 1, absolute below, so values
+    // near a variate's zero crossing are not judged by a meaningless ratio.
+    let max_scaled_diff = agree::worst(
+        [
+            (&a.uniform, &b.uniform),
+            (&a.normal, &b.normal),
+            (&a.gumbel, &b.gumbel),
+        ]
+        .iter()
+        .map(|(xs, ys)| agree::worst_scaled(xs, ys, 1.0)),
+    );
     Agreement {
         count,
         identical_words,
@@ -267,5 +265,26 @@ impl Bench for RngBench {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_from_one_backend_breaks_agreement() {
+        let cpu = rng::draw(RngKey::new(3, 4), 0, 64);
+        assert!(agreement(&cpu, &cpu).holds());
+        let mut gpu = cpu.clone();
+        gpu.normal[17] = f32::NAN;
+        let a = agreement(&cpu, &gpu);
+        assert_eq!(a.identical_words, 64, "the raw words still match");
+        assert_eq!(a.max_scaled_diff, f64::INFINITY);
+        assert!(!a.holds());
+        // A short read: the missing words count as differing.
+        let mut short = cpu.clone();
+        short.u32.truncate(60);
+        assert!(!agreement(&cpu, &short).holds());
     }
 }

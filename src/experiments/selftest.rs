@@ -14,6 +14,7 @@ use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::mlp::MlpGpu;
 use crate::gpu::robust::RobustRuns;
 use crate::gpu::{Gpu, GpuError, rng::RngFill};
+use crate::kernels::agree;
 use crate::kernels::datasets::DatasetId;
 use crate::kernels::diffusion::SamplerKind;
 use crate::kernels::diffusion::score::{MlpDenoiser, denoiser_schedule};
@@ -32,7 +33,10 @@ pub struct Check {
     pub pass: bool,
 }
 
+/// A check that `value` (a difference) is at most `bound`; a NaN value is an
+/// infinite difference and fails.
 fn check(kernel: &'static str, metric: &'static str, value: f64, bound: f64) -> Check {
+    let value = if value.is_nan() { f64::INFINITY } else { value };
     Check {
         kernel,
         metric,
@@ -85,12 +89,7 @@ pub async fn gumbel(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
     let cpu_est = gumbel::estimate_cpu(&cfg);
     let kernel = gpu.kernel::<GumbelMoments>().await?;
     let gpu_est = gumbel::estimate_gpu(gpu, &kernel, &cfg).await?;
-    let hard_diff = cpu_est
-        .hard_freq
-        .iter()
-        .zip(&gpu_est.hard_freq)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let hard_diff = agree::worst_abs(&cpu_est.hard_freq, &gpu_est.hard_freq);
     out.push(check(
         "gumbel_moments",
         "largest hard-frequency difference",
@@ -98,12 +97,7 @@ pub async fn gumbel(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         0.0,
     ));
     let (c, g) = (&cpu_est.grad.gumbel_softmax, &gpu_est.grad.gumbel_softmax);
-    let mean_diff = c
-        .mean
-        .iter()
-        .zip(&g.mean)
-        .map(|(a, b)| (a - b).abs() / a.abs().max(0.1))
-        .fold(0.0, f64::max);
+    let mean_diff = agree::worst_scaled(&c.mean, &g.mean, 0.1);
     out.push(check(
         "gumbel_moments",
         "largest scaled Gumbel-Softmax mean difference",
@@ -126,15 +120,14 @@ pub async fn clipping(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
     let on_gpu = kernel
         .curves(gpu, &cfg.run_spec(METHODS[0]), &METHODS, cfg.runs)
         .await?;
-    let mut worst = 0.0f64;
-    for (mi, &m) in METHODS.iter().enumerate() {
-        for r in 0..cfg.runs {
+    let cfg = &cfg;
+    let worst = agree::worst(METHODS.iter().enumerate().flat_map(|(mi, &m)| {
+        let on_gpu = &on_gpu[mi];
+        (0..cfg.runs).map(move |r| {
             let (_, cpu) = robust::run(&cfg.run_spec(m), r, false);
-            for (a, b) in cpu.iter().zip(&on_gpu[mi][r as usize]) {
-                worst = worst.max(f64::from((a - b).abs() / a.abs().max(0.1)));
-            }
-        }
-    }
+            agree::worst_scaled(&cpu, &on_gpu[r as usize], 0.1)
+        })
+    }));
     out.push(check(
         "robust_step",
         "largest scaled distance difference",
@@ -166,11 +159,7 @@ pub async fn mlp(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
     let on_cpu = predict(&spec, &params, f.clone());
     let mut mlp = MlpGpu::new(gpu, &spec, &params).await?;
     let on_gpu = mlp.predict(gpu, f.as_slice().expect("contiguous")).await?;
-    let worst = on_cpu
-        .iter()
-        .zip(&on_gpu)
-        .map(|(a, b)| f64::from((a - b).abs() / a.abs().max(1.0)))
-        .fold(0.0, f64::max);
+    let worst = agree::worst_scaled(on_cpu.as_slice().expect("contiguous"), &on_gpu, 1.0);
     out.push(check(
         "mlp_forward",
         "largest scaled output difference",
@@ -201,6 +190,7 @@ pub async fn mlp(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         .sum::<f64>()
         .sqrt();
     let norm = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+    // A NaN parameter on either side makes the distance NaN: `check` fails it.
     out.push(check(
         "mlp_train_step",
         "relative L2 parameter difference after 100 steps",
@@ -222,7 +212,7 @@ pub async fn diffusion(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         params: init_params(&MlpDenoiser::spec(&[32, 32], 8), 9),
         alphas_cumprod: denoiser_schedule(),
     };
-    let mut worst = 0.0f64;
+    let mut worst = Vec::new();
     for (sampler, score, guidance) in [
         (SamplerKind::Ddpm, ScoreKind::ExactGmm, 0.0),
         (SamplerKind::Heun, ScoreKind::Smoothed, 3.0),
@@ -241,14 +231,12 @@ pub async fn diffusion(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         let mlp = (score == ScoreKind::Mlp).then(|| net.clone());
         let cpu = diffusion::sample_cpu(&cfg, mlp.clone());
         let on_gpu = diffusion::sample_gpu(gpu, &kernel, &cfg, mlp).await?;
-        if let (Ok(a), Ok(b)) = (cpu, on_gpu) {
-            for (p, q) in a.samples.iter().zip(&b.samples) {
-                worst = worst.max(f64::from((p[0] - q[0]).abs().max((p[1] - q[1]).abs())));
-            }
-        } else {
-            worst = f64::INFINITY;
-        }
+        worst.push(match (cpu, on_gpu) {
+            (Ok(a), Ok(b)) => agree::worst_abs(a.samples.as_flattened(), b.samples.as_flattened()),
+            _ => f64::INFINITY,
+        });
     }
+    let worst = agree::worst(worst);
     out.push(check(
         "diffusion_step",
         "largest sample difference",
@@ -256,4 +244,15 @@ pub async fn diffusion(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         1e-3,
     ));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_nan_difference_fails_its_check() {
+        let c = super::check("k", "m", f64::NAN, 1.0);
+        assert!(!c.pass);
+        assert_eq!(c.value, f64::INFINITY);
+        assert!(super::check("k", "m", 1.0, 1.0).pass);
+    }
 }

@@ -1,6 +1,7 @@
 //! Pure math on slices: no web, no GPU, no I/O. Each formula lives here once,
 //! with its paper cited; GPU kernels in `gpu/` are held to these twins.
 
+pub mod agree;
 pub mod calibration;
 pub mod datasets;
 pub mod diffusion;

@@ -191,7 +191,11 @@ fn RngResults(v: RngView) -> impl IntoView {
                         "{} / {} words bit-identical; largest variate difference {}.",
                         fmt_count(a.identical_words),
                         fmt_count(a.count),
-                        if a.max_scaled_diff == 0.0 { "0".to_string() } else { format!("{:.1e}", a.max_scaled_diff) },
+                        match a.max_scaled_diff {
+                            0.0 => "0".to_string(),
+                            d if d.is_finite() => format!("{d:.1e}"),
+                            _ => "not finite (a NaN or ∞ in one backend)".to_string(),
+                        },
                     )}
                 </p>
             }
