@@ -7,6 +7,7 @@ use gradlab::experiments::Backend;
 use gradlab::experiments::label_smoothing::{
     FINDINGS, LabelSmoothingConfig, LabelSmoothingRun, ModelKind, example_loss_and_grad, logit_view,
 };
+use gradlab::kernels::agree;
 use gradlab::kernels::calibration::{
     Bin, aurc, ece, ece_of_bins, lognorm_confidence, msp, nll, project_onto_templates, reliability,
     risk_coverage,
@@ -283,13 +284,15 @@ fn run_cpu(cfg: &LabelSmoothingConfig) -> gradlab::experiments::label_smoothing:
 }
 
 /// Over seeds 0..5 at the default configuration, each published effect
-/// holds on every seed exactly when FINDINGS says it does (no statistical
-/// tolerance: the runs are deterministic, and the claim is "on every seed").
+/// holds on every seed exactly when FINDINGS says it does, with the sizes the
+/// widget states: the runs are deterministic, so the stated mean and smallest
+/// effect are checked to their printed rounding (±0.0005). A sign alone could
+/// be float noise: each effect's mean over seeds must also exceed three times
+/// its standard error over seeds (the seeds are independent runs).
 #[test]
 fn default_configuration_shows_what_findings_claims() {
-    let mut ece_lower = true;
-    let mut aurc_higher = true;
-    let mut lognorm_lowers = true;
+    let mut effects: [(&str, Vec<f64>); 3] =
+        [("ece", vec![]), ("aurc", vec![]), ("lognorm", vec![])];
     for seed in 0..5 {
         let cfg = LabelSmoothingConfig {
             seed,
@@ -310,24 +313,46 @@ fn default_configuration_shows_what_findings_claims() {
                 m.aurc_lognorm
             );
         }
-        ece_lower &= ls.ece < hard.ece;
-        aurc_higher &= ls.aurc > hard.aurc;
-        lognorm_lowers &= ls.aurc_lognorm < ls.aurc;
+        // Each effect, positive in the direction the paper claims.
+        effects[0].1.push(f64::from(hard.ece - ls.ece));
+        effects[1].1.push(f64::from(ls.aurc - hard.aurc));
+        effects[2].1.push(f64::from(ls.aurc - ls.aurc_lognorm));
     }
-    for (effect, holds) in [
-        ("ece", ece_lower),
-        ("aurc", aurc_higher),
-        ("lognorm", lognorm_lowers),
-    ] {
+    for (effect, sizes) in &effects {
         let f = FINDINGS
             .iter()
-            .find(|f| f.effect == effect)
+            .find(|f| f.effect == *effect)
             .expect("a finding");
+        let n = sizes.len() as f64;
+        let mean = sizes.iter().sum::<f64>() / n;
+        let sd = (sizes.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let least = sizes.iter().copied().fold(f64::INFINITY, f64::min);
+        println!(
+            "{effect}: mean {mean:.4} least {least:.4} SE {:.4}",
+            sd / n.sqrt()
+        );
+        let holds = sizes.iter().all(|&d| d > 0.0);
         assert_eq!(
             f.holds, holds,
             "FINDINGS claims {effect} holds = {}",
             f.holds
         );
+        if holds {
+            assert!(
+                (mean - f.mean).abs() <= 5e-4,
+                "{effect}: mean {mean} vs stated {}",
+                f.mean
+            );
+            assert!(
+                (least - f.least).abs() <= 5e-4,
+                "{effect}: least {least} vs stated {}",
+                f.least
+            );
+            assert!(
+                mean > 3.0 * sd / n.sqrt(),
+                "{effect}: mean {mean} within 3 SE of 0"
+            );
+        }
     }
     assert_eq!(FINDINGS.len(), 3);
 }
@@ -406,8 +431,12 @@ fn two_stage_schedule_and_label_noise() {
 /// Both backends run the experiment. The GPU model trains in f32 with
 /// different summation orders, so after 100 ReLU steps parameters differ by
 /// ~1e-3 (tests/gpu_mlp.rs bounds 200 steps at 5e-3); on 1536 test points that
-/// can move a few points across a decision boundary, so accuracies and AURCs
-/// agree to 0.02 and logits to 0.05.
+/// can move a handful of points across a decision boundary. The bounds are set
+/// below the effects the widget reports (smoothed vs hard at this setting:
+/// ΔECE 0.14, ΔAURC 0.0046; FINDINGS' smallest is 0.003): at least 99.5 % of
+/// test points get the same predicted class (≤ 7 of 1536 flip), ECE and AURC
+/// agree to 0.003 (observed: equal to 4 decimals on lavapipe), and the
+/// ordering of the models by ECE and by AURC is the same on both backends.
 #[test]
 fn cpu_and_gpu_runs_agree() {
     let gpu =
@@ -424,20 +453,65 @@ fn cpu_and_gpu_runs_agree() {
     let g = pollster::block_on(r.snapshot()).unwrap();
     let grid = pollster::block_on(r.predict(1, &[0.0, 0.0, 1.0, 0.5])).unwrap();
     assert_eq!(grid.len(), 2 * 8);
+    let n = cfg.test as usize;
+    let argmax = |z: &[f32]| {
+        z.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+    };
     for (a, b) in cpu.models.iter().zip(&g.models) {
-        assert!(
-            (a.test_acc - b.test_acc).abs() <= 0.02,
-            "{} vs {}",
+        println!(
+            "{:8}: acc {:.4}/{:.4} ece {:.4}/{:.4} aurc {:.4}/{:.4} (cpu/gpu)",
+            a.kind.as_str(),
             a.test_acc,
-            b.test_acc
+            b.test_acc,
+            a.ece,
+            b.ece,
+            a.aurc,
+            b.aurc
         );
-        assert!((a.aurc - b.aurc).abs() <= 0.02);
-        let worst = a
+        // NaN-seeing: a non-finite logit on either side is an infinite difference.
+        let worst = agree::worst_abs(&a.logits, &b.logits);
+        assert!(worst < 0.05, "{:?}: logits differ by {worst}", a.kind);
+        let k = a.logits.len() / n;
+        let same = a
             .logits
-            .iter()
-            .zip(&b.logits)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0f32, f32::max);
-        assert!(worst < 0.05, "{:?}: {worst}", a.kind);
+            .chunks(k)
+            .zip(b.logits.chunks(k))
+            .filter(|(x, y)| argmax(x) == argmax(y))
+            .count();
+        assert!(
+            same * 1000 >= n * 995,
+            "{:?}: {same} of {n} argmaxes agree",
+            a.kind
+        );
+        assert!(
+            (a.ece - b.ece).abs() <= 0.003,
+            "{:?}: ECE {} vs {}",
+            a.kind,
+            a.ece,
+            b.ece
+        );
+        assert!(
+            (a.aurc - b.aurc).abs() <= 0.003,
+            "{:?}: AURC {} vs {}",
+            a.kind,
+            a.aurc,
+            b.aurc
+        );
     }
+    let order =
+        |s: &gradlab::experiments::label_smoothing::Snapshot,
+         key: fn(&gradlab::experiments::label_smoothing::ModelSnapshot) -> f32| {
+            let mut idx: Vec<usize> = (0..s.models.len()).collect();
+            idx.sort_by(|&i, &j| key(&s.models[i]).total_cmp(&key(&s.models[j])));
+            idx
+        };
+    assert_eq!(order(&cpu, |m| m.ece), order(&g, |m| m.ece), "ECE ordering");
+    assert_eq!(
+        order(&cpu, |m| m.aurc),
+        order(&g, |m| m.aurc),
+        "AURC ordering"
+    );
 }
