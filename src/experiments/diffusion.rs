@@ -769,6 +769,7 @@ impl Experiment for Diffusion {
             papers::WANG_VASTOLA_2024,
             papers::BRADLEY_NAKKIRAN_2025,
             papers::SADAT_2025,
+            papers::GU_2025,
         ],
     };
     type Config = DiffusionConfig;
