@@ -557,11 +557,84 @@ fn perfect_sampler_swd(cfg: &DiffusionConfig) -> f64 {
         / draws as f64
 }
 
-/// A correct sampler with the exact score only adds discretisation error to
-/// the sampling noise of the SWD estimate itself, so it must come within 2×
-/// the SWD of i.i.d. data of the same size (`perfect_sampler_swd`).
+/// Per-mode checks of gmm8 samples (eight N(μ_k, 0.1²I), weights 1/8): each
+/// sample goes to its nearest mean. The cells' walls lie sin(π/8) = 0.383 =
+/// 3.83 std from each mean, so a mode loses ≈ 2·Q(3.83) ≈ 1.3e-4 of its mass to
+/// its neighbours: its mean and std move by < 1e-3 of a std, far below the
+/// standard errors. Exact values and 4-SE bounds, for n_k samples in mode k of n:
+/// - count: n/8, SE √(n·(1/8)(7/8)) (multinomial);
+/// - mean of each coordinate: μ_k, SE 0.1/√n_k;
+/// - std of each coordinate (1/n_k): 0.1, SE 0.1/√(2n_k) (the large-sample SE
+///   of a normal sample's std).
+///
+/// A mode 50 % too wide (std 0.15) misses by 0.05 = 11 SE at n_k = 256.
+/// Returns the failures, with the measured values.
+fn gmm8_mode_failures(samples: &[[f32; 2]], label: &str) -> Vec<String> {
+    let means: Vec<[f64; 2]> = (0..8)
+        .map(|k| {
+            let th = std::f64::consts::PI * k as f64 / 4.0;
+            [th.cos(), th.sin()]
+        })
+        .collect();
+    let s = GMM8_STD as f64;
+    let mut groups: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 8];
+    let mut failures = Vec::new();
+    for p in samples {
+        if !(p[0].is_finite() && p[1].is_finite()) {
+            failures.push(format!("{label}: non-finite sample {p:?}"));
+            continue;
+        }
+        let q = [p[0] as f64, p[1] as f64];
+        let k = (0..8)
+            .min_by(|&a, &b| {
+                let da = (q[0] - means[a][0]).powi(2) + (q[1] - means[a][1]).powi(2);
+                let db = (q[0] - means[b][0]).powi(2) + (q[1] - means[b][1]).powi(2);
+                da.total_cmp(&db)
+            })
+            .unwrap();
+        groups[k].push(q);
+    }
+    let n = samples.len() as f64;
+    for (k, g) in groups.iter().enumerate() {
+        let nk = g.len() as f64;
+        let count_se = (n * (1.0 / 8.0) * (7.0 / 8.0)).sqrt();
+        if (nk - n / 8.0).abs() > 4.0 * count_se || g.len() < 2 {
+            failures.push(format!(
+                "{label}: mode {k} has {nk} samples (want {} ± {:.1})",
+                n / 8.0,
+                4.0 * count_se
+            ));
+            continue;
+        }
+        for c in 0..2 {
+            let m = g.iter().map(|p| p[c]).sum::<f64>() / nk;
+            let sd = (g.iter().map(|p| (p[c] - m).powi(2)).sum::<f64>() / nk).sqrt();
+            let (mean_se, sd_se) = (s / nk.sqrt(), s / (2.0 * nk).sqrt());
+            if (m - means[k][c]).abs() > 4.0 * mean_se {
+                failures.push(format!(
+                    "{label}: mode {k} coord {c} mean {m:.4} (want {:.4} ± {:.4})",
+                    means[k][c],
+                    4.0 * mean_se
+                ));
+            }
+            if (sd - s).abs() > 4.0 * sd_se {
+                failures.push(format!(
+                    "{label}: mode {k} coord {c} std {sd:.4} (want {s} ± {:.4})",
+                    4.0 * sd_se
+                ));
+            }
+        }
+    }
+    failures
+}
+
+/// A correct sampler with the exact score adds only discretisation error, so
+/// each gmm8 mode's count, mean and std must lie within 4 standard errors of
+/// the exact values (`gmm8_mode_failures`; 2,048 samples, 256 per mode). Fixed
+/// seeds: the samples, hence the verdict, are deterministic.
 #[test]
 fn exact_score_samples_gmm8_as_well_as_fresh_data() {
+    let mut failures = Vec::new();
     for (sampler, steps) in [(SamplerKind::Ddim, 50), (SamplerKind::Ddpm, 200)] {
         let cfg = DiffusionConfig {
             dataset: DiffusionData::Gmm8,
@@ -572,24 +645,27 @@ fn exact_score_samples_gmm8_as_well_as_fresh_data() {
             ..DiffusionConfig::default()
         };
         let report = sample_cpu(&cfg, None).unwrap();
-        let base = perfect_sampler_swd(&cfg);
-        println!(
-            "gmm8 exact score, {sampler:?} {steps} steps: SWD {:.4} (perfect sampler {base:.4})",
-            report.metrics.swd
-        );
         assert_eq!(report.samples.len(), 2048);
-        assert!(
-            report
-                .samples
-                .iter()
-                .all(|p| p[0].is_finite() && p[1].is_finite())
-        );
-        assert!(
-            report.metrics.swd < 2.0 * base,
-            "{sampler:?}: {} vs {base}",
-            report.metrics.swd
-        );
+        failures.extend(gmm8_mode_failures(
+            &report.samples,
+            &format!("{sampler:?} {steps}"),
+        ));
     }
+    // The check sees a mode 50 % too wide: fresh data with every offset ×1.5.
+    let fresh = DiffusionConfig::default().fresh_data(&PointSet::default());
+    let wide: Vec<[f32; 2]> = fresh
+        .iter()
+        .map(|p| {
+            let th = (p[1].atan2(p[0]) / (std::f32::consts::PI / 4.0)).round()
+                * std::f32::consts::PI
+                / 4.0;
+            let m = [th.cos(), th.sin()];
+            [m[0] + 1.5 * (p[0] - m[0]), m[1] + 1.5 * (p[1] - m[1])]
+        })
+        .collect();
+    assert!(gmm8_mode_failures(&fresh, "fresh").is_empty());
+    assert!(!gmm8_mode_failures(&wide, "wide").is_empty());
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 fn shipped(dataset: DiffusionData) -> Vec<u8> {
@@ -635,6 +711,29 @@ fn shipped_mlp_denoisers_sample_their_data_sets() {
         failures.is_empty(),
         "SWD not within 2× of a perfect sampler: {failures:?}"
     );
+}
+
+/// The per-mode check of the shipped gmm8 denoiser (DDPM, 200 steps, 1,024
+/// samples, 128 per mode; `gmm8_mode_failures`). KNOWN FAILURE, so ignored:
+/// the SWD test above passes, but the modes come out 29–38 % too wide in one
+/// coordinate (std 0.129–0.138 against 0.1 ± 0.025 at 4 SE; measured with
+/// seed 0). The network needs retraining (or more capacity); run with
+/// `--ignored` to see the values.
+#[test]
+#[ignore = "the shipped gmm8 denoiser's modes are ~30 % too wide: a known defect of the model, not of the sampler"]
+fn shipped_gmm8_denoiser_samples_each_mode() {
+    let mlp = load_denoiser(&shipped(DiffusionData::Gmm8), DiffusionData::Gmm8).unwrap();
+    let cfg = DiffusionConfig {
+        dataset: DiffusionData::Gmm8,
+        score: ScoreKind::Mlp,
+        sampler: SamplerKind::Ddpm,
+        steps: 200,
+        n: 1024,
+        ..DiffusionConfig::default()
+    };
+    let report = sample_cpu(&cfg, Some(mlp)).unwrap();
+    let failures = gmm8_mode_failures(&report.samples, "gmm8 MLP");
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 /// Scarvelis et al. (2025): the exact score of the empirical distribution
