@@ -236,7 +236,7 @@ impl DiffusionConfig {
 
     /// APG's knobs, when the run uses APG (r = 0: no rescaling).
     pub fn apg(&self) -> Option<ApgParams> {
-        self.project.then(|| ApgParams {
+        self.project.then_some(ApgParams {
             eta: self.apg_eta as f32,
             r: if self.apg_r > 0.0 {
                 self.apg_r as f32

@@ -104,6 +104,20 @@ fn sampler_code(k: SamplerKind) -> u32 {
     }
 }
 
+/// A mixture's components as the kernel reads them: (μx, μy, log w, class).
+fn mixture_entries(m: &crate::kernels::diffusion::score::Mixture) -> Vec<[f32; 4]> {
+    (0..m.means.len())
+        .map(|k| {
+            [
+                m.means[k][0],
+                m.means[k][1],
+                m.log_weights[k],
+                m.classes[k] as f32,
+            ]
+        })
+        .collect()
+}
+
 fn gaussian_entry(g: &Gaussian2) -> [[f32; 4]; 2] {
     [
         [g.mean[0], g.mean[1], g.cov[0], g.cov[1]],
@@ -148,18 +162,6 @@ impl DiffusionGpu {
         };
         let mut comps: Vec<[f32; 4]> = Vec::new();
         let mut weights: Vec<f32> = Vec::new();
-        let mixture_entries = |m: &crate::kernels::diffusion::score::Mixture| -> Vec<[f32; 4]> {
-            (0..m.means.len())
-                .map(|k| {
-                    [
-                        m.means[k][0],
-                        m.means[k][1],
-                        m.log_weights[k],
-                        m.classes[k] as f32,
-                    ]
-                })
-                .collect()
-        };
         let mut mlp = None;
         match run.source {
             Source::Mixture(m) => {
