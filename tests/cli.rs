@@ -673,6 +673,12 @@ fn diffusion_prints_samples_and_metrics() {
         .expect("metrics.memorized");
     assert!((0.0..=1.0).contains(&mem));
     assert!(v["metrics"]["memorized_fresh"].as_f64().is_some());
+    for key in ["memorized_ratio", "memorized_ratio_fresh"] {
+        let f = v["metrics"][key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("metrics.{key}"));
+        assert!((0.0..=1.0).contains(&f), "{key} = {f}");
+    }
     assert_eq!(v["nfe"], 20);
     assert_eq!(v["backend"], "cpu");
 }
@@ -690,6 +696,9 @@ fn diffusion_bad_input_exits_2_naming_the_flag() {
         (vec!["diffusion", "--nope", "1"], "--nope"),
         (vec!["diffusion", "--steps", "0"], "--steps"),
         (vec!["diffusion", "--steps", "abc"], "--steps"),
+        (vec!["diffusion", "--apg-beta", "2"], "--apg-beta"),
+        (vec!["diffusion", "--apg-eta", "-0.1"], "--apg-eta"),
+        (vec!["diffusion", "--apg-r", "nan"], "--apg-r"),
         (
             vec![
                 "diffusion",

@@ -128,7 +128,7 @@ proptest! {
     }
 
     #[test]
-    fn diffusion_links_stay_valid(pairs in any_pairs(&["dataset", "score", "sampler", "schedule", "steps", "eta", "n", "guidance", "project", "smoothing", "train", "delta", "langevin_steps", "langevin_delta", "seed", "gmm", "gmm_std", "trails", "field"])) {
+    fn diffusion_links_stay_valid(pairs in any_pairs(&["dataset", "score", "sampler", "schedule", "steps", "eta", "n", "guidance", "project", "apg_eta", "apg_r", "apg_beta", "smoothing", "train", "delta", "langevin_steps", "langevin_delta", "seed", "gmm", "gmm_std", "trails", "field"])) {
         lenient_output_is_strictly_valid::<gradlab::experiments::diffusion::DiffusionConfig>(&pairs);
     }
 

@@ -16,9 +16,12 @@ use gradlab::kernels::diffusion::data::{
     CustomMixture, DiffusionData, FRESH_OFFSET, GMM8_STD, PointSet, gmm8_mean,
 };
 use gradlab::kernels::diffusion::metrics::{
-    SWD_DIRECTIONS, memorized_fraction, sliced_wasserstein,
+    SWD_DIRECTIONS, memorized_fraction, memorized_fraction_ratio, sliced_wasserstein, two_nearest,
 };
-use gradlab::kernels::diffusion::score::{Gaussian2, Mixture, Source, score_from_denoised};
+use gradlab::kernels::diffusion::score::{
+    ApgParams, Gaussian2, Guided, Mixture, SMOOTH_STREAM, Smoothed, Source, apg, norm2,
+    score_from_denoised, smoothed_perturbations,
+};
 use gradlab::kernels::diffusion::{
     self as dk, Denoiser, Level, SamplerKind, SamplerParams, ScheduleKind, TRAIN_STEPS,
 };
@@ -554,11 +557,84 @@ fn perfect_sampler_swd(cfg: &DiffusionConfig) -> f64 {
         / draws as f64
 }
 
-/// A correct sampler with the exact score only adds discretisation error to
-/// the sampling noise of the SWD estimate itself, so it must come within 2×
-/// the SWD of i.i.d. data of the same size (`perfect_sampler_swd`).
+/// Per-mode checks of gmm8 samples (eight N(μ_k, 0.1²I), weights 1/8): each
+/// sample goes to its nearest mean. The cells' walls lie sin(π/8) = 0.383 =
+/// 3.83 std from each mean, so a mode loses ≈ 2·Q(3.83) ≈ 1.3e-4 of its mass to
+/// its neighbours: its mean and std move by < 1e-3 of a std, far below the
+/// standard errors. Exact values and 4-SE bounds, for n_k samples in mode k of n:
+/// - count: n/8, SE √(n·(1/8)(7/8)) (multinomial);
+/// - mean of each coordinate: μ_k, SE 0.1/√n_k;
+/// - std of each coordinate (1/n_k): 0.1, SE 0.1/√(2n_k) (the large-sample SE
+///   of a normal sample's std).
+///
+/// A mode 50 % too wide (std 0.15) misses by 0.05 = 11 SE at n_k = 256.
+/// Returns the failures, with the measured values.
+fn gmm8_mode_failures(samples: &[[f32; 2]], label: &str) -> Vec<String> {
+    let means: Vec<[f64; 2]> = (0..8)
+        .map(|k| {
+            let th = std::f64::consts::PI * k as f64 / 4.0;
+            [th.cos(), th.sin()]
+        })
+        .collect();
+    let s = GMM8_STD as f64;
+    let mut groups: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 8];
+    let mut failures = Vec::new();
+    for p in samples {
+        if !(p[0].is_finite() && p[1].is_finite()) {
+            failures.push(format!("{label}: non-finite sample {p:?}"));
+            continue;
+        }
+        let q = [p[0] as f64, p[1] as f64];
+        let k = (0..8)
+            .min_by(|&a, &b| {
+                let da = (q[0] - means[a][0]).powi(2) + (q[1] - means[a][1]).powi(2);
+                let db = (q[0] - means[b][0]).powi(2) + (q[1] - means[b][1]).powi(2);
+                da.total_cmp(&db)
+            })
+            .unwrap();
+        groups[k].push(q);
+    }
+    let n = samples.len() as f64;
+    for (k, g) in groups.iter().enumerate() {
+        let nk = g.len() as f64;
+        let count_se = (n * (1.0 / 8.0) * (7.0 / 8.0)).sqrt();
+        if (nk - n / 8.0).abs() > 4.0 * count_se || g.len() < 2 {
+            failures.push(format!(
+                "{label}: mode {k} has {nk} samples (want {} ± {:.1})",
+                n / 8.0,
+                4.0 * count_se
+            ));
+            continue;
+        }
+        for c in 0..2 {
+            let m = g.iter().map(|p| p[c]).sum::<f64>() / nk;
+            let sd = (g.iter().map(|p| (p[c] - m).powi(2)).sum::<f64>() / nk).sqrt();
+            let (mean_se, sd_se) = (s / nk.sqrt(), s / (2.0 * nk).sqrt());
+            if (m - means[k][c]).abs() > 4.0 * mean_se {
+                failures.push(format!(
+                    "{label}: mode {k} coord {c} mean {m:.4} (want {:.4} ± {:.4})",
+                    means[k][c],
+                    4.0 * mean_se
+                ));
+            }
+            if (sd - s).abs() > 4.0 * sd_se {
+                failures.push(format!(
+                    "{label}: mode {k} coord {c} std {sd:.4} (want {s} ± {:.4})",
+                    4.0 * sd_se
+                ));
+            }
+        }
+    }
+    failures
+}
+
+/// A correct sampler with the exact score adds only discretisation error, so
+/// each gmm8 mode's count, mean and std must lie within 4 standard errors of
+/// the exact values (`gmm8_mode_failures`; 2,048 samples, 256 per mode). Fixed
+/// seeds: the samples, hence the verdict, are deterministic.
 #[test]
 fn exact_score_samples_gmm8_as_well_as_fresh_data() {
+    let mut failures = Vec::new();
     for (sampler, steps) in [(SamplerKind::Ddim, 50), (SamplerKind::Ddpm, 200)] {
         let cfg = DiffusionConfig {
             dataset: DiffusionData::Gmm8,
@@ -569,24 +645,27 @@ fn exact_score_samples_gmm8_as_well_as_fresh_data() {
             ..DiffusionConfig::default()
         };
         let report = sample_cpu(&cfg, None).unwrap();
-        let base = perfect_sampler_swd(&cfg);
-        println!(
-            "gmm8 exact score, {sampler:?} {steps} steps: SWD {:.4} (perfect sampler {base:.4})",
-            report.metrics.swd
-        );
         assert_eq!(report.samples.len(), 2048);
-        assert!(
-            report
-                .samples
-                .iter()
-                .all(|p| p[0].is_finite() && p[1].is_finite())
-        );
-        assert!(
-            report.metrics.swd < 2.0 * base,
-            "{sampler:?}: {} vs {base}",
-            report.metrics.swd
-        );
+        failures.extend(gmm8_mode_failures(
+            &report.samples,
+            &format!("{sampler:?} {steps}"),
+        ));
     }
+    // The check sees a mode 50 % too wide: fresh data with every offset ×1.5.
+    let fresh = DiffusionConfig::default().fresh_data(&PointSet::default());
+    let wide: Vec<[f32; 2]> = fresh
+        .iter()
+        .map(|p| {
+            let th = (p[1].atan2(p[0]) / (std::f32::consts::PI / 4.0)).round()
+                * std::f32::consts::PI
+                / 4.0;
+            let m = [th.cos(), th.sin()];
+            [m[0] + 1.5 * (p[0] - m[0]), m[1] + 1.5 * (p[1] - m[1])]
+        })
+        .collect();
+    assert!(gmm8_mode_failures(&fresh, "fresh").is_empty());
+    assert!(!gmm8_mode_failures(&wide, "wide").is_empty());
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 fn shipped(dataset: DiffusionData) -> Vec<u8> {
@@ -632,6 +711,29 @@ fn shipped_mlp_denoisers_sample_their_data_sets() {
         failures.is_empty(),
         "SWD not within 2× of a perfect sampler: {failures:?}"
     );
+}
+
+/// The per-mode check of the shipped gmm8 denoiser (DDPM, 200 steps, 1,024
+/// samples, 128 per mode; `gmm8_mode_failures`). KNOWN FAILURE, so ignored:
+/// the SWD test above passes, but the modes come out 29–38 % too wide in one
+/// coordinate (std 0.129–0.138 against 0.1 ± 0.025 at 4 SE; measured with
+/// seed 0). The network needs retraining (or more capacity); run with
+/// `--ignored` to see the values.
+#[test]
+#[ignore = "the shipped gmm8 denoiser's modes are ~30 % too wide: a known defect of the model, not of the sampler"]
+fn shipped_gmm8_denoiser_samples_each_mode() {
+    let mlp = load_denoiser(&shipped(DiffusionData::Gmm8), DiffusionData::Gmm8).unwrap();
+    let cfg = DiffusionConfig {
+        dataset: DiffusionData::Gmm8,
+        score: ScoreKind::Mlp,
+        sampler: SamplerKind::Ddpm,
+        steps: 200,
+        n: 1024,
+        ..DiffusionConfig::default()
+    };
+    let report = sample_cpu(&cfg, Some(mlp)).unwrap();
+    let failures = gmm8_mode_failures(&report.samples, "gmm8 MLP");
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 /// Scarvelis et al. (2025): the exact score of the empirical distribution
@@ -951,14 +1053,17 @@ fn load_denoiser_rejects_bad_files() {
 
 /// The widget advances a bounded number of particle-steps per frame; any
 /// slicing gives the same particles bit for bit (each particle's step depends
-/// only on its own state, index and step), the same history and the same NFE.
+/// only on its own state, index and step, APG's momentum included: it is
+/// kept per particle), the same history and the same NFE.
 #[test]
 fn advance_in_small_budgets_equals_one_run() {
-    for (sampler, score, guidance) in [
-        (SamplerKind::Ddpm, ScoreKind::ExactGmm, 0.0),
-        (SamplerKind::Heun, ScoreKind::Smoothed, 3.0),
-        (SamplerKind::Langevin, ScoreKind::Gaussian, 0.0),
-        (SamplerKind::Ddim, ScoreKind::Empirical, 2.0),
+    for (sampler, score, guidance, project) in [
+        (SamplerKind::Ddpm, ScoreKind::ExactGmm, 0.0, false),
+        (SamplerKind::Heun, ScoreKind::Smoothed, 3.0, false),
+        (SamplerKind::Langevin, ScoreKind::Gaussian, 0.0, false),
+        (SamplerKind::Ddim, ScoreKind::Empirical, 2.0, false),
+        (SamplerKind::Heun, ScoreKind::ExactGmm, 4.0, true),
+        (SamplerKind::Ddpm, ScoreKind::Gaussian, 6.0, true),
     ] {
         let cfg = DiffusionConfig {
             dataset: DiffusionData::Gmm8,
@@ -966,6 +1071,8 @@ fn advance_in_small_budgets_equals_one_run() {
             sampler,
             eta: 0.5,
             guidance,
+            project,
+            apg_r: 0.3,
             steps: 8,
             n: 300,
             train: 64,
@@ -1039,4 +1146,398 @@ fn stored_drawings_and_mixtures_round_trip_and_bad_ones_are_refused() {
     ] {
         assert!(Drawing::parse(bad).is_err(), "{bad}");
     }
+}
+
+// ---------------------------------------------------------------- issue 16: trailing timesteps
+
+/// diffusers' "trailing" spacing: round(arange(T, 0, −T/n)) − 1 (numpy rounds
+/// ties to even). T = 1000, n = 30: the ratio is 100/3, so the j-th value is
+/// 1000 − 100j/3 = 100m/3 with m = 30 − j, whose fraction is 0 (m ≡ 0 mod 3),
+/// .33 (m ≡ 1, rounds down) or .67 (m ≡ 2, rounds up), minus 1:
+/// m = 30: 999; 29: 966.67 → 967 → 966; 28: 933.33 → 933 → 932; 27: 899; …
+/// (the floor of the old spacing differed at every m ≡ 2 mod 3, one step in three).
+/// T = 1000, n = 16: the ratio 62.5 makes exact halves, 937.5 → 938 (even),
+/// 812.5 → 812, …: the ties-to-even cases. Exact integers: no tolerance.
+#[test]
+fn trailing_timesteps_are_the_diffusers_ones() {
+    let want30: Vec<usize> = vec![
+        999, 966, 932, 899, 866, 832, 799, 766, 732, 699, 666, 632, 599, 566, 532, 499, 466, 432,
+        399, 366, 332, 299, 266, 232, 199, 166, 132, 99, 66, 32,
+    ];
+    assert_eq!(dk::trailing_timesteps(1000, 30), want30);
+    let want16: Vec<usize> = vec![
+        999, 937, 874, 811, 749, 687, 624, 561, 499, 437, 374, 311, 249, 187, 124, 61,
+    ];
+    assert_eq!(dk::trailing_timesteps(1000, 16), want16);
+    // n = T visits every training step; n = 1 only the last.
+    assert_eq!(
+        dk::trailing_timesteps(1000, 1000),
+        (0..1000).rev().collect::<Vec<_>>()
+    );
+    assert_eq!(dk::trailing_timesteps(1000, 1), vec![999]);
+    // The VP samplers' levels are those timesteps (ᾱ floored at σ_max = 80), then data.
+    let sched = dk::schedule(ScheduleKind::Linear, TRAIN_STEPS);
+    let levels = dk::levels(SamplerKind::Ddim, &sched, 30);
+    assert_eq!(levels.len(), 31);
+    for (level, &t) in levels.iter().zip(&want30) {
+        assert_eq!(
+            *level,
+            Level::vp(sched.alphas_cumprod[t].max(dk::MIN_ALPHA_BAR))
+        );
+    }
+    assert_eq!(levels[30], Level::DATA);
+}
+
+// ---------------------------------------------------------------- issue 16: σ-CFDM smoothing
+
+/// E[tanh(c·(x + s·z))], z ~ N(0, 1), by the trapezoid rule on [−12, 12] with
+/// 48,001 nodes (the integrand is smooth and the Gaussian tail beyond 12 is
+/// < 1e-32: error far below 1e-12).
+fn gauss_mean_tanh(c: f64, x: f64, s: f64) -> f64 {
+    let (lo, n) = (-12.0f64, 48_000usize);
+    let h = 24.0 / n as f64;
+    let mut acc = 0.0;
+    for k in 0..=n {
+        let z = lo + k as f64 * h;
+        let w = if k == 0 || k == n { 0.5 } else { 1.0 };
+        acc += w * (c * (x + s * z)).tanh() * (-0.5 * z * z).exp();
+    }
+    acc * h / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+/// Scarvelis et al.'s σ perturbs the noisy point x_t = t·x1 + (1 − t)·x0; our
+/// level x = a·x0 + √v·z is x_t scaled by a + √v, so the perturbation is
+/// s = σ(a + √v) in x. Two training points (±1, 0): D(x) = (tanh(a·x₁/v), 0)
+/// (the softmax of −(x₁ ∓ a)²/(2v) has logit difference 2a·x₁/v), so
+/// D_σ(x) = (E tanh(a(x₁ + s·z)/v), 0). Two checks:
+/// 1. one particle, exactly: the mean over its 8 perturbations ±s·z_m (its own
+///    directions), from the tanh formula in f64; f32 rounding only (1e-6);
+/// 2. the Monte-Carlo mean over 2^14 particles against the Gaussian integral,
+///    within 4 standard errors (SE from the particles' own spread), while the
+///    old parametrisation s = a·σ lies more than 10 SE away (the test sees it).
+#[test]
+fn smoothed_score_perturbs_the_noisy_point_by_the_papers_sigma() {
+    let data = Mixture::empirical(&[[-1.0, 0.0], [1.0, 0.0]], &[0, 0]);
+    let sigma = 0.5f32;
+    let sm = Smoothed {
+        data,
+        sigma,
+        pairs: 4,
+        key: RngKey::new(3, SMOOTH_STREAM),
+    };
+    assert_eq!(smoothed_perturbations(4), 8);
+    for (level, x1) in [(Level::vp(0.36), 0.3f32), (Level::blend(0.4), -0.2)] {
+        let (a, v) = (level.a as f64, level.v as f64);
+        let s = sigma as f64 * (a + v.sqrt());
+        assert!((sm.scale(level) as f64 - s).abs() < 1e-6);
+        let x = [x1, 0.2f32];
+        // 1. One particle against its own 8 perturbations.
+        for i in [0u32, 1, 77] {
+            let got = sm.denoise(x, level, None, i);
+            let mut want = 0.0f64;
+            for m in 0..4 {
+                let z = sm.direction(i, m);
+                for sign in [1.0f64, -1.0] {
+                    want += (a * (x1 as f64 + sign * s * z[0] as f64) / v).tanh();
+                }
+            }
+            want /= 8.0;
+            assert!(
+                (got[0] as f64 - want).abs() < 1e-6 && got[1] == 0.0,
+                "{level:?} particle {i}: {got:?} vs {want}"
+            );
+        }
+        // 2. The Monte-Carlo mean over particles against the integral.
+        let n = 1u32 << 14;
+        let vals: Vec<f64> = (0..n)
+            .map(|i| sm.denoise(x, level, None, i)[0] as f64)
+            .collect();
+        let mean = vals.iter().sum::<f64>() / n as f64;
+        let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let se = (var / n as f64).sqrt();
+        let exact = gauss_mean_tanh(a / v, x1 as f64, s);
+        let old = gauss_mean_tanh(a / v, x1 as f64, a * sigma as f64);
+        println!("σ-CFDM {level:?}: MC {mean:.5} ± {se:.5}, exact {exact:.5}, old a·σ {old:.5}");
+        assert!(
+            (mean - exact).abs() < 4.0 * se + 1e-6,
+            "{mean} vs {exact} (SE {se})"
+        );
+        assert!(
+            (old - exact).abs() > 10.0 * se,
+            "the test cannot tell a·σ from σ(a + √v)"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- issue 16: APG
+
+fn apg_sources() -> Vec<(&'static str, Source)> {
+    vec![
+        (
+            "gmm8 mixture",
+            Source::Mixture(DiffusionData::Gmm8.mixture(&custom()).unwrap()),
+        ),
+        (
+            "three-class mixture",
+            Source::Mixture(Mixture {
+                means: vec![[-1.0, 0.0], [1.0, 0.5], [0.2, -1.0]],
+                log_weights: vec![0.2f32.ln(), 0.5f32.ln(), 0.3f32.ln()],
+                classes: vec![0, 1, 2],
+                var: 0.05,
+            }),
+        ),
+    ]
+}
+
+fn grid_points() -> Vec<[f32; 2]> {
+    let mut out = Vec::new();
+    for i in -3..=3 {
+        for j in -3..=3 {
+            out.push([0.4 * i as f32, 0.35 * j as f32 + 0.05]);
+        }
+    }
+    out
+}
+
+/// APG with η = 1 (keep the parallel part), r = ∞ (no rescaling) and β = 0 (no
+/// momentum) is D_c + (w − 1)(Δ⊥ + Δ∥) = D_c + (w − 1)Δ = D_u + wΔ: CFG.
+/// The two differ by f32 rounding only: Δ⊥ + Δ∥ re-adds a split of Δ (one ulp
+/// of values ≤ 2, ~2.4e-7) times (w − 1) = 2, plus the final sums: < 1e-6.
+#[test]
+fn apg_with_eta_one_no_rescaling_no_momentum_is_cfg() {
+    let p = ApgParams {
+        eta: 1.0,
+        r: f32::INFINITY,
+        beta: 0.0,
+    };
+    let mut worst = 0.0f32;
+    for (name, src) in apg_sources() {
+        let classes = if name == "gmm8 mixture" { 8 } else { 3 };
+        let apg = Guided::new(&src, 3.0, Some(p), classes);
+        let cfg = Guided::new(&src, 3.0, None, classes);
+        for level in test_levels() {
+            for (k, x) in grid_points().into_iter().enumerate() {
+                let a = apg.denoise(x, level, k as u32);
+                let c = cfg.denoise(x, level, k as u32);
+                let d = (a[0] - c[0]).abs().max((a[1] - c[1]).abs());
+                assert!(
+                    d.is_finite() && d <= 1e-6,
+                    "{name} {level:?} {x:?}: {a:?} vs {c:?}"
+                );
+                worst = worst.max(d);
+            }
+        }
+    }
+    println!("APG(η=1, r=∞, β=0) vs CFG: worst {worst:.2e}");
+}
+
+/// With r = 0.1 the rescaled Δ' has norm ≤ 0.1, and its parts recombined with
+/// η ∈ [0, 1] are no longer (‖Δ'⊥ + ηΔ'∥‖² = ‖Δ'⊥‖² + η²‖Δ'∥‖² ≤ ‖Δ'‖²), so the
+/// guidance term D̃ − D_c has norm ≤ (w − 1)·0.1 (f32 slack 1e-6 relative).
+/// Checked with and without momentum, on sources whose Δ is far larger than 0.1.
+#[test]
+fn apg_rescaling_bounds_the_guidance_term() {
+    let r = 0.1f32;
+    let mut largest_delta = 0.0f32;
+    for (name, src) in apg_sources() {
+        let classes = if name == "gmm8 mixture" { 8 } else { 3 };
+        for w in [2.0f32, 7.5] {
+            for eta in [0.0f32, 0.5, 1.0] {
+                for beta in [0.0f32, -0.75] {
+                    let g = Guided::new(&src, w, Some(ApgParams { eta, r, beta }), classes);
+                    for level in test_levels() {
+                        for (k, x) in grid_points().into_iter().enumerate() {
+                            let du = src.denoise(x, level, None, k as u32);
+                            let dc = src.denoise(x, level, Some(k as u32 % classes), k as u32);
+                            largest_delta =
+                                largest_delta.max(norm2([dc[0] - du[0], dc[1] - du[1]]));
+                            let out = g.denoise(x, level, k as u32);
+                            let term = norm2([out[0] - dc[0], out[1] - dc[1]]);
+                            assert!(
+                                term <= (w - 1.0) * r * (1.0 + 1e-6),
+                                "{name} w={w} η={eta} β={beta} {level:?} {x:?}: {term}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        largest_delta > 10.0 * r,
+        "Δ never needed rescaling: {largest_delta}"
+    );
+}
+
+/// The running average R_k = Δ + β·R_{k−1} of a constant Δ is
+/// Δ·(1 − β^k)/(1 − β): R_1 = Δ, R_2 = 0.25Δ, R_3 = 0.8125Δ at β = −0.75, and
+/// R_k → Δ/1.75 (|β|^100 ≈ 3e-13). With η = 1, r = ∞ the applied Δ is
+/// (D̃ − D_c)/(w − 1) = R_k. f32 rounding: 1e-6.
+#[test]
+fn apg_momentum_of_a_constant_delta_converges_to_delta_over_1_75() {
+    let (cond, uncond, w) = ([0.8f32, -0.3], [0.2f32, 0.5], 4.0f32);
+    let delta = [cond[0] - uncond[0], cond[1] - uncond[1]];
+    let p = ApgParams {
+        eta: 1.0,
+        r: f32::INFINITY,
+        beta: -0.75,
+    };
+    let mut running = [0.0f32; 2];
+    let mut applied = Vec::new();
+    for _ in 0..100 {
+        let out = apg(cond, uncond, w, p, &mut running);
+        applied.push([
+            (out[0] - cond[0]) / (w - 1.0),
+            (out[1] - cond[1]) / (w - 1.0),
+        ]);
+    }
+    for (k, f) in [(0usize, 1.0f32), (1, 0.25), (2, 0.8125), (99, 1.0 / 1.75)] {
+        for c in 0..2 {
+            assert!(
+                (applied[k][c] - f * delta[c]).abs() < 1e-6,
+                "step {}: {:?} vs {f}·Δ",
+                k + 1,
+                applied[k]
+            );
+        }
+    }
+}
+
+/// APG on a sampler: the momentum is carried along each particle's trajectory
+/// (β = −0.75 and β = 0 give different samples), and a run's particles are
+/// finite.
+#[test]
+fn apg_momentum_changes_a_guided_run() {
+    let base = DiffusionConfig {
+        dataset: DiffusionData::Gmm8,
+        score: ScoreKind::ExactGmm,
+        sampler: SamplerKind::Ddim,
+        guidance: 5.0,
+        project: true,
+        apg_eta: 0.0,
+        apg_r: 2.5,
+        steps: 20,
+        n: 256,
+        ..DiffusionConfig::default()
+    };
+    let with = sample_cpu(&base, None).unwrap();
+    let without = sample_cpu(
+        &DiffusionConfig {
+            apg_beta: 0.0,
+            ..base.clone()
+        },
+        None,
+    )
+    .unwrap();
+    assert!(
+        with.samples
+            .iter()
+            .all(|p| p[0].is_finite() && p[1].is_finite())
+    );
+    assert_ne!(with.samples, without.samples);
+}
+
+// ---------------------------------------------------------------- issue 16: pure noise
+
+/// At α = 0 (a = 0, v = 1) x says nothing about x0, so E[x0 | x] = E[x0] (and
+/// E[x0 | x, c] = E[x0 | c]) for every source. Exact values, computed here in
+/// f64: the gmm8 means' average is (0, 0) (eight equally spaced points on a
+/// circle); the empirical, smoothed, Gaussian and MLP sources use the run's
+/// training points, whose mean (per class) is summed here. Tolerance 2.5e-5:
+/// the mixtures sum up to 256 f32 terms of size ≤ 1.5 (≤ 256·2⁻²⁴·1.5 ≈ 2.3e-5);
+/// the MLP without the fix returns its clip (±3).
+#[test]
+fn every_source_returns_the_data_mean_at_pure_noise() {
+    let level = Level::blend(0.0);
+    assert_eq!((level.a, level.v), (0.0, 1.0));
+    for score in [
+        ScoreKind::ExactGmm,
+        ScoreKind::Empirical,
+        ScoreKind::Smoothed,
+        ScoreKind::Gaussian,
+        ScoreKind::Mlp,
+    ] {
+        let cfg = DiffusionConfig {
+            dataset: DiffusionData::Gmm8,
+            score,
+            train: 256,
+            ..DiffusionConfig::default()
+        };
+        let train = cfg.training_set(&PointSet::default());
+        let mlp = (score == ScoreKind::Mlp)
+            .then(|| load_denoiser(&shipped(DiffusionData::Gmm8), DiffusionData::Gmm8).unwrap());
+        let src = build_source(&cfg, &train, mlp).unwrap();
+        let mean_of = |class: Option<u32>| -> [f64; 2] {
+            if score == ScoreKind::ExactGmm {
+                // The components' means: (0, 0) overall, μ_c for a class.
+                return match class {
+                    None => [0.0, 0.0],
+                    Some(c) => {
+                        let th = std::f64::consts::PI * c as f64 / 4.0;
+                        [th.cos(), th.sin()]
+                    }
+                };
+            }
+            let pts: Vec<[f32; 2]> = train
+                .points
+                .iter()
+                .zip(&train.classes)
+                .filter(|(_, k)| class.is_none_or(|c| **k == c))
+                .map(|(p, _)| *p)
+                .collect();
+            let n = pts.len() as f64;
+            [
+                pts.iter().map(|p| p[0] as f64).sum::<f64>() / n,
+                pts.iter().map(|p| p[1] as f64).sum::<f64>() / n,
+            ]
+        };
+        for x in [[0.0f32, 0.0], [2.0, -2.0]] {
+            for class in [None, Some(0), Some(3)] {
+                let got = src.denoise(x, level, class, 5);
+                let want = mean_of(class);
+                assert!(
+                    dist(got, want) < 2.5e-5,
+                    "{score:?} at {x:?}, class {class:?}: {got:?} vs {want:?}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- issue 16: memorisation ratio
+
+/// Gu et al.'s criterion on a hand-built set, train = {(0,0), (1,0), (0,3)}:
+/// (0.1,0): d1 = 0.1 < 0.9/3 ✓; (0.2,0): 0.2 < 0.8/3 = 0.267 ✓; (0.24,0):
+/// 0.24 < 0.253 ✓; (0.26,0): 0.26 > 0.247 ✗; (0.3,0): 0.3 > 0.233 ✗; (0.5,0):
+/// 0.5 = 0.5 ✗; (0,2.9): 0.1 < 2.9/3 ✓; (1,0): 0 < 1/3 ✓; NaN ✗. So 5/9. The
+/// δ-ball with δ = 0.15 counts (0.1,0), (0,2.9), (1,0): 3/9. Scaled by 1000, the
+/// ratio criterion is unchanged (scale-free) and the δ-ball keeps only the exact
+/// copy: 1/9. Exact fractions of 9: equality.
+#[test]
+fn scale_free_memorisation_on_a_hand_built_set() {
+    let train = [[0.0f32, 0.0], [1.0, 0.0], [0.0, 3.0]];
+    let samples = [
+        [0.1f32, 0.0],
+        [0.2, 0.0],
+        [0.24, 0.0],
+        [0.26, 0.0],
+        [0.3, 0.0],
+        [0.5, 0.0],
+        [0.0, 2.9],
+        [1.0, 0.0],
+        [f32::NAN, 0.0],
+    ];
+    assert_eq!(memorized_fraction_ratio(&samples, &train), 5.0 / 9.0);
+    assert_eq!(memorized_fraction(&samples, &train, 0.15), 3.0 / 9.0);
+    let k = 1000.0f32;
+    let scale = |p: &[[f32; 2]]| p.iter().map(|q| [q[0] * k, q[1] * k]).collect::<Vec<_>>();
+    let (st, ss) = (scale(&train), scale(&samples));
+    assert_eq!(memorized_fraction_ratio(&ss, &st), 5.0 / 9.0);
+    assert_eq!(memorized_fraction(&ss, &st, 0.15), 1.0 / 9.0);
+    // Fewer than two training points: the ratio is undefined, nothing counts.
+    assert_eq!(memorized_fraction_ratio(&samples, &train[..1]), 0.0);
+    assert_eq!(
+        two_nearest([0.1, 0.0], &train),
+        (0.10000000149011612, 0.8999999985098839)
+    );
 }

@@ -56,6 +56,7 @@ pub fn train(cfg: &DenoiserConfig) -> (MlpDenoiser, DenoiserReport) {
         params: mlp::init_params(&spec, cfg.seed),
         spec,
         alphas_cumprod: denoiser_schedule(),
+        means: Vec::new(),
     };
     let mut adam = AdamState::new(den.params.len());
     let key = RngKey::new(cfg.seed, DENOISER_TRAIN_STREAM);

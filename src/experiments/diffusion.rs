@@ -12,8 +12,12 @@ use crate::gpu::{Gpu, GpuError};
 use crate::kernels::diffusion::data::{CustomMixture, FRESH_OFFSET};
 /// The data, score and sampler types the widget names, from the kernels.
 pub use crate::kernels::diffusion::data::{DiffusionData, PointSet, sanitize_drawn};
-use crate::kernels::diffusion::metrics::{memorized_fraction, sliced_wasserstein};
-use crate::kernels::diffusion::score::{GaussianScore, Guided, Mixture, SMOOTH_STREAM, Smoothed};
+use crate::kernels::diffusion::metrics::{
+    memorized_fraction, memorized_fraction_ratio, sliced_wasserstein,
+};
+use crate::kernels::diffusion::score::{
+    ApgParams, GaussianScore, Guided, Mixture, SMOOTH_STREAM, Smoothed,
+};
 pub use crate::kernels::diffusion::score::{MlpDenoiser, Source};
 use crate::kernels::diffusion::{self as dk, NOISE_STREAM, SamplerParams};
 pub use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind, TRAIN_STEPS, schedule};
@@ -71,9 +75,15 @@ crate::define_config! {
         n: u32 = 4096, Range::new(1, MAX_PARTICLES);
         /// Classifier-free guidance scale w (0 = unconditional, 1 = conditional).
         guidance: f64 = 0.0, Range::new(0.0, 15.0);
-        /// Guidance with the parallel component removed (Sadat et al.).
+        /// Adaptive projected guidance (APG, Sadat et al.) instead of CFG.
         project: bool = false, ();
-        /// Smoothing σ of the smoothed closed-form score, in data units.
+        /// APG: weight η of the part of Δ = D_c − D_u parallel to D_c (0 drops it; 1 keeps it, as CFG).
+        apg_eta: f64 = 0.0, Range::new(0.0, 1.0);
+        /// APG: Δ rescaled to norm ≤ r, in data units (0 = no rescaling, as in the reference code).
+        apg_r: f64 = 2.5, Range::new(0.0, 100.0);
+        /// APG: reverse momentum β of Δ's running average, per particle.
+        apg_beta: f64 = -0.75, Range::new(-0.95, 0.95);
+        /// Smoothing σ of the smoothed closed-form score, in the units of the paper's noisy point x_t (σ/t in data units).
         smoothing: f64 = 0.06, Range::new(0.0, 1.0);
         /// Training points behind the empirical, smoothed and Gaussian scores.
         train: u32 = 256, Range::new(2, 4096);
@@ -224,6 +234,19 @@ impl DiffusionConfig {
         }
     }
 
+    /// APG's knobs, when the run uses APG (r = 0: no rescaling).
+    pub fn apg(&self) -> Option<ApgParams> {
+        self.project.then_some(ApgParams {
+            eta: self.apg_eta as f32,
+            r: if self.apg_r > 0.0 {
+                self.apg_r as f32
+            } else {
+                f32::INFINITY
+            },
+            beta: self.apg_beta as f32,
+        })
+    }
+
     /// Score evaluations per particle for the whole run.
     pub fn evaluations_per_particle(&self, classes: usize) -> usize {
         let guided = self.guidance_classes(classes) > 0;
@@ -260,10 +283,42 @@ pub fn build_source(
             &train.classes,
             train.class_count,
         )),
-        ScoreKind::Mlp => Source::Mlp(
-            mlp.ok_or_else(|| format!("no MLP denoiser loaded for {}", cfg.dataset.as_str()))?,
-        ),
+        ScoreKind::Mlp => {
+            let mut m =
+                mlp.ok_or_else(|| format!("no MLP denoiser loaded for {}", cfg.dataset.as_str()))?;
+            m.means = class_means(train, m.spec.class_inputs);
+            Source::Mlp(m)
+        }
     })
+}
+
+/// E[x0 | class] estimated by the training points' means, one per class
+/// input of the network (the last, the "no class" slot: all points); a class
+/// with no points gets the overall mean. The same estimate of E[x0] as the
+/// empirical, smoothed and Gaussian sources.
+pub fn class_means(train: &PointSet, class_inputs: usize) -> Vec<[f32; 2]> {
+    let mean = |pick: &dyn Fn(u32) -> bool| {
+        let (mut sx, mut sy, mut n) = (0.0f64, 0.0f64, 0usize);
+        for (p, &c) in train.points.iter().zip(&train.classes) {
+            if pick(c) {
+                sx += p[0] as f64;
+                sy += p[1] as f64;
+                n += 1;
+            }
+        }
+        (n > 0).then(|| [(sx / n as f64) as f32, (sy / n as f64) as f32])
+    };
+    let all = mean(&|_| true).unwrap_or([0.0; 2]);
+    let last = class_inputs.saturating_sub(1);
+    (0..class_inputs)
+        .map(|k| {
+            if k == last {
+                all
+            } else {
+                mean(&|c| c as usize == k).unwrap_or(all)
+            }
+        })
+        .collect()
 }
 
 /// The initial noise: particle i is N(0, I) from step 0 of the noise stream.
@@ -283,6 +338,11 @@ pub struct Metrics {
     pub memorized: f64,
     /// The same fraction for fresh data: what "not memorising" looks like.
     pub memorized_fresh: f64,
+    /// Fraction of samples whose nearest training point is closer than 1/3 of
+    /// the second nearest (Gu et al.'s scale-free criterion).
+    pub memorized_ratio: f64,
+    /// The same fraction for fresh data.
+    pub memorized_ratio_fresh: f64,
 }
 
 /// Metrics of (the first [`METRIC_POINTS`] of) `particles`.
@@ -298,6 +358,8 @@ pub fn metrics(
         swd: sliced_wasserstein(p, f),
         memorized: memorized_fraction(p, train, delta as f32),
         memorized_fresh: memorized_fraction(f, train, delta as f32),
+        memorized_ratio: memorized_fraction_ratio(p, train),
+        memorized_ratio_fresh: memorized_fraction_ratio(f, train),
     }
 }
 
@@ -310,6 +372,8 @@ pub struct Sampling {
     pub classes: u32,
     particles: Vec<[f32; 2]>,
     next: Vec<[f32; 2]>,
+    /// APG's running average of Δ, per particle (its trajectory's momentum).
+    running: Vec<[f32; 2]>,
     /// Transitions completed (0..=steps).
     step: usize,
     /// Particles of the current transition already advanced into `next`.
@@ -327,6 +391,7 @@ impl Sampling {
         Self {
             levels: cfg.levels(),
             next: particles.clone(),
+            running: vec![[0.0; 2]; particles.len()],
             particles,
             source,
             classes: cfg.guidance_classes(classes),
@@ -359,13 +424,14 @@ impl Sampling {
         self.levels[self.step]
     }
 
+    /// The guided denoiser, with a fresh APG momentum.
     pub fn guided(&self) -> Guided<'_> {
-        Guided {
-            source: &self.source,
-            scale: self.cfg.guidance as f32,
-            project: self.cfg.project,
-            classes: self.classes,
-        }
+        Guided::new(
+            &self.source,
+            self.cfg.guidance as f32,
+            self.cfg.apg(),
+            self.classes,
+        )
     }
 
     /// Advances at most `budget` particle-steps; returns the number done.
@@ -387,14 +453,15 @@ impl Sampling {
             };
             let k = self.step as u32 + 1;
             let end = (self.done + (budget - spent)).min(n);
-            let guided = Guided {
-                source: &self.source,
-                scale: self.cfg.guidance as f32,
-                project: self.cfg.project,
-                classes: self.classes,
-            };
+            let guided = Guided::new(
+                &self.source,
+                self.cfg.guidance as f32,
+                self.cfg.apg(),
+                self.classes,
+            );
             for i in self.done..end {
                 let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
+                guided.running.set(self.running[i]);
                 self.next[i] = dk::step_particle(
                     &params,
                     &guided,
@@ -404,6 +471,7 @@ impl Sampling {
                     i as u32,
                     noise,
                 );
+                self.running[i] = guided.running.get();
             }
             spent += end - self.done;
             self.nfe += (end - self.done) as u64 * evals * per_eval;
@@ -472,6 +540,7 @@ pub fn load_denoiser(bytes: &[u8], dataset: DiffusionData) -> Result<MlpDenoiser
         spec,
         params,
         alphas_cumprod: crate::kernels::diffusion::score::denoiser_schedule(),
+        means: Vec::new(),
     })
 }
 
@@ -489,7 +558,7 @@ impl DiffusionConfig {
             source,
             seed: self.seed,
             guidance: self.guidance as f32,
-            project: self.project,
+            apg: self.apg(),
             classes: self.guidance_classes(classes),
         }
     }
@@ -572,6 +641,8 @@ pub type ScoreArrows = Vec<([f32; 2], [f32; 2])>;
 /// `side × side` grid over `[-extent, extent]²`, the displacement a·D(x) − x
 /// towards the denoised point, which is v·∇log p(x) (Tweedie): the score
 /// scaled to the units of positions, so arrows are comparable across levels.
+/// Under APG a grid point has no history, so the field shows the update with
+/// zero momentum (the first step of a trajectory).
 pub fn score_field(
     cfg: &DiffusionConfig,
     source: &Source,
@@ -580,12 +651,12 @@ pub fn score_field(
     side: usize,
     extent: f32,
 ) -> ScoreArrows {
-    let g = Guided {
+    let g = Guided::new(
         source,
-        scale: cfg.guidance as f32,
-        project: cfg.project,
-        classes: cfg.guidance_classes(classes),
-    };
+        cfg.guidance as f32,
+        cfg.apg(),
+        cfg.guidance_classes(classes),
+    );
     let step = 2.0 * extent / side as f32;
     let mut out = Vec::with_capacity(side * side);
     for r in 0..side {
@@ -594,6 +665,8 @@ pub fn score_field(
                 -extent + (c as f32 + 0.5) * step,
                 -extent + (r as f32 + 0.5) * step,
             ];
+            // A grid point has no trajectory: APG's momentum starts at zero.
+            g.running.set([0.0; 2]);
             let d = dk::Denoiser::denoise(&g, x, level, (r * side + c) as u32);
             out.push((x, [level.a * d[0] - x[0], level.a * d[1] - x[1]]));
         }
@@ -696,6 +769,7 @@ impl Experiment for Diffusion {
             papers::WANG_VASTOLA_2024,
             papers::BRADLEY_NAKKIRAN_2025,
             papers::SADAT_2025,
+            papers::GU_2025,
         ],
     };
     type Config = DiffusionConfig;

@@ -169,3 +169,11 @@ pub const SADAT_2025: Paper = Paper {
     venue: "ICLR 2025",
     url: "https://arxiv.org/abs/2410.02416",
 };
+
+/// The scale-free memorisation criterion (nearest / second-nearest training point < 1/3).
+pub const GU_2025: Paper = Paper {
+    title: "On Memorization in Diffusion Models",
+    authors: "Gu, Du, Pang, Li, Lin, Wang",
+    venue: "TMLR 2025",
+    url: "https://arxiv.org/abs/2310.02664",
+};

@@ -211,6 +211,7 @@ pub async fn diffusion(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         spec: MlpDenoiser::spec(&[32, 32], 8),
         params: init_params(&MlpDenoiser::spec(&[32, 32], 8), 9),
         alphas_cumprod: denoiser_schedule(),
+        means: Vec::new(),
     };
     let mut worst = Vec::new();
     for (sampler, score, guidance) in [

@@ -7,7 +7,7 @@
 
 use super::rng::RNG_WGSL;
 use super::{Gpu, GpuError, dispatch_2d};
-use crate::kernels::diffusion::score::{Gaussian2, Source};
+use crate::kernels::diffusion::score::{ApgParams, Gaussian2, Source};
 use crate::kernels::diffusion::{Level, NOISE_STREAM, SamplerKind, SamplerParams};
 use crate::kernels::mlp::{Activation, MAX_HIDDEN_LAYERS};
 
@@ -36,11 +36,17 @@ struct Params {
     smooth_pairs: u32,
     smooth_stream: u32,
     guidance: f32,
-    project: u32,
+    apg: u32,
     classes: u32,
     layers: u32,
     feature_dim: u32,
     class_inputs: u32,
+    apg_eta: f32,
+    /// Negative: no rescaling (r = ∞).
+    apg_r: f32,
+    apg_beta: f32,
+    /// mlp: index in `weights` of E[x0 | class] per class input (after the parameters).
+    mean_offset: u32,
     widths: [u32; 4],
     widths2: [u32; 4],
     level_in: [[f32; 4]; 2],
@@ -54,7 +60,8 @@ pub struct RunSetup<'a> {
     pub source: &'a Source,
     pub seed: u32,
     pub guidance: f32,
-    pub project: bool,
+    /// Adaptive projected guidance instead of CFG.
+    pub apg: Option<ApgParams>,
     /// Guidance classes (0 = unguided).
     pub classes: u32,
 }
@@ -97,6 +104,20 @@ fn sampler_code(k: SamplerKind) -> u32 {
     }
 }
 
+/// A mixture's components as the kernel reads them: (μx, μy, log w, class).
+fn mixture_entries(m: &crate::kernels::diffusion::score::Mixture) -> Vec<[f32; 4]> {
+    (0..m.means.len())
+        .map(|k| {
+            [
+                m.means[k][0],
+                m.means[k][1],
+                m.log_weights[k],
+                m.classes[k] as f32,
+            ]
+        })
+        .collect()
+}
+
 fn gaussian_entry(g: &Gaussian2) -> [[f32; 4]; 2] {
     [
         [g.mean[0], g.mean[1], g.cov[0], g.cov[1]],
@@ -130,24 +151,17 @@ impl DiffusionGpu {
             langevin_steps: run.sampler.langevin_steps,
             langevin_delta: run.sampler.langevin_delta,
             guidance: run.guidance,
-            project: u32::from(run.project),
+            apg: u32::from(run.apg.is_some()),
+            apg_eta: run.apg.map_or(0.0, |a| a.eta),
+            apg_r: run
+                .apg
+                .map_or(-1.0, |a| if a.r.is_finite() { a.r } else { -1.0 }),
+            apg_beta: run.apg.map_or(0.0, |a| a.beta),
             classes: run.classes,
             ..Params::default()
         };
         let mut comps: Vec<[f32; 4]> = Vec::new();
         let mut weights: Vec<f32> = Vec::new();
-        let mixture_entries = |m: &crate::kernels::diffusion::score::Mixture| -> Vec<[f32; 4]> {
-            (0..m.means.len())
-                .map(|k| {
-                    [
-                        m.means[k][0],
-                        m.means[k][1],
-                        m.log_weights[k],
-                        m.classes[k] as f32,
-                    ]
-                })
-                .collect()
-        };
         let mut mlp = None;
         match run.source {
             Source::Mixture(m) => {
@@ -203,6 +217,11 @@ impl DiffusionGpu {
                     0,
                 ];
                 weights = m.params.clone();
+                base.mean_offset = weights.len() as u32;
+                for k in 0..spec.class_inputs {
+                    let class = (k + 1 < spec.class_inputs).then_some(k as u32);
+                    weights.extend(m.mean(class));
+                }
                 mlp = Some(m);
             }
         }
@@ -213,6 +232,8 @@ impl DiffusionGpu {
             weights.push(0.0);
         }
         let particles = gpu.storage_buffer("diffusion particles", 8 * u64::from(n));
+        // APG's running average of Δ per particle; wgpu zero-initialises it.
+        let momentum = gpu.storage_buffer("diffusion apg momentum", 8 * u64::from(n));
         gpu.queue
             .write_buffer(&particles, 0, bytemuck::cast_slice(initial));
         let comps = gpu.storage_buffer_init("diffusion source", bytemuck::cast_slice(&comps));
@@ -228,7 +249,8 @@ impl DiffusionGpu {
                 if let Some(m) = mlp {
                     for (j, level) in [w[0], w[1]].into_iter().enumerate() {
                         let li = m.level_inputs(level);
-                        p.level_in[j] = [li.scale, li.alpha_bar, 0.0, 0.0];
+                        let pure_noise = if li.pure_noise { 1.0 } else { 0.0 };
+                        p.level_in[j] = [li.scale, li.alpha_bar, pure_noise, 0.0];
                         for (q, chunk) in li.time_features.chunks_exact(4).enumerate() {
                             p.tf[4 * j + q].copy_from_slice(chunk);
                         }
@@ -238,7 +260,13 @@ impl DiffusionGpu {
                 gpu.bind_group(
                     "diffusion_step",
                     &pipeline,
-                    &[(0, &uniform), (1, &particles), (2, &comps), (3, &weights)],
+                    &[
+                        (0, &uniform),
+                        (1, &particles),
+                        (2, &comps),
+                        (3, &weights),
+                        (4, &momentum),
+                    ],
                 )
             })
             .collect();

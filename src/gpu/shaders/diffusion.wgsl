@@ -22,14 +22,18 @@ struct Params {
     smooth_pairs: u32,
     smooth_stream: u32,
     guidance: f32,
-    project: u32,
+    apg: u32,           // 1: adaptive projected guidance instead of CFG
     classes: u32,       // guidance classes (0 = unguided)
     layers: u32,        // mlp: linear layers
     feature_dim: u32,
     class_inputs: u32,
+    apg_eta: f32,
+    apg_r: f32,         // negative: no rescaling
+    apg_beta: f32,
+    mean_offset: u32,   // mlp: E[x0 | class] per class input, in `weights` from here
     widths: vec4<u32>,  // mlp: out width of layers 0..3 (the last layer's is 2)
     widths2: vec4<u32>, // mlp: out width of layer 4, activation (0 relu 1 silu 2 tanh), pad, pad
-    // mlp: per level (0 = cur, 1 = next): (scale s, ᾱ, pad, pad) and 16 time features.
+    // mlp: per level (0 = cur, 1 = next): (scale s, ᾱ, pure noise (a = 0) ? 1 : 0, pad) and 16 time features.
     level_in: array<vec4<f32>, 2>,
     tf: array<vec4<f32>, 8>,
 }
@@ -40,6 +44,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> comps: array<vec4<f32>>;
 // mlp: parameters in the flat layout of kernels/mlp.rs.
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
+// APG: the running average of Δ of each particle (its trajectory's momentum).
+@group(0) @binding(4) var<storage, read_write> momentum: array<vec2<f32>>;
+
+var<private> running: vec2<f32>;
 
 const TIME_FEATURES: u32 = 16u;
 const MIN_VARIANCE: f32 = 1e-12;
@@ -93,7 +101,8 @@ fn smoothed_denoise(x: vec2<f32>, a: f32, v: f32, has_class: bool, cls: u32, i: 
     if (p.smooth_sigma == 0.0 || p.smooth_pairs == 0u) {
         return mixture_denoise(x, a, v, has_class, cls);
     }
-    let s = a * p.smooth_sigma;
+    // The paper's σ on its path x_t = t·x1 + (1 − t)·x0: σ·(a + √v) in x (Smoothed::scale).
+    let s = p.smooth_sigma * (a + sqrt(max(v, 0.0)));
     var acc = vec2<f32>(0.0, 0.0);
     for (var m = 0u; m < p.smooth_pairs; m = m + 1u) {
         let base = (i * p.smooth_pairs + m) * 2u;
@@ -149,6 +158,11 @@ var<private> z: array<f32, 256>;
 
 fn mlp_denoise(x: vec2<f32>, lvl: u32, cls: u32) -> vec2<f32> {
     let li = p.level_in[lvl];
+    if (li.z != 0.0) {
+        // Pure noise: the exact E[x0 | class] (MlpDenoiser::denoise_at).
+        let o = p.mean_offset + 2u * cls;
+        return vec2<f32>(weights[o], weights[o + 1u]);
+    }
     let xv = vec2<f32>(x.x / li.x, x.y / li.x);
     for (var j = 0u; j < p.feature_dim; j = j + 1u) {
         h[j] = 0.0;
@@ -228,6 +242,41 @@ fn source_denoise(x: vec2<f32>, lvl: u32, has_class: bool, cls: u32, i: u32) -> 
     return mlp_denoise(x, lvl, c);
 }
 
+// ‖v‖ scaled by the larger |component| (score::norm2).
+fn norm2(v: vec2<f32>) -> f32 {
+    let m = max(abs(v.x), abs(v.y));
+    if (m == 0.0) {
+        return m;
+    }
+    let u = v / m;
+    return m * sqrt(u.x * u.x + u.y * u.y);
+}
+
+// Adaptive projected guidance, as score::apg: the running average, the
+// rescaling to norm <= r, and the split along D_c.
+fn apg(cond: vec2<f32>, uncond: vec2<f32>) -> vec2<f32> {
+    let delta = vec2<f32>(cond.x - uncond.x, cond.y - uncond.y);
+    running = vec2<f32>(delta.x + p.apg_beta * running.x, delta.y + p.apg_beta * running.y);
+    let n = norm2(running);
+    var scale = 1.0;
+    if (p.apg_r >= 0.0 && n > p.apg_r) {
+        scale = p.apg_r / n;
+    }
+    let d = vec2<f32>(running.x * scale, running.y * scale);
+    let nn = cond.x * cond.x + cond.y * cond.y;
+    var par = 0.0;
+    if (nn > 0.0) {
+        par = (d.x * cond.x + d.y * cond.y) / nn;
+    }
+    let parallel = vec2<f32>(par * cond.x, par * cond.y);
+    let update = vec2<f32>(
+        d.x - parallel.x + p.apg_eta * parallel.x,
+        d.y - parallel.y + p.apg_eta * parallel.y,
+    );
+    let k = p.guidance - 1.0;
+    return vec2<f32>(cond.x + k * update.x, cond.y + k * update.y);
+}
+
 // Classifier-free guidance, as score::Guided.
 fn denoise(x: vec2<f32>, lvl: u32, i: u32) -> vec2<f32> {
     let uncond = source_denoise(x, lvl, false, 0u, i);
@@ -235,17 +284,10 @@ fn denoise(x: vec2<f32>, lvl: u32, i: u32) -> vec2<f32> {
         return uncond;
     }
     let cond = source_denoise(x, lvl, true, i % p.classes, i);
-    let delta = vec2<f32>(cond.x - uncond.x, cond.y - uncond.y);
-    if (p.project != 0u) {
-        let nn = cond.x * cond.x + cond.y * cond.y;
-        var par = 0.0;
-        if (nn > 0.0) {
-            par = (delta.x * cond.x + delta.y * cond.y) / nn;
-        }
-        let perp = vec2<f32>(delta.x - par * cond.x, delta.y - par * cond.y);
-        let k = p.guidance - 1.0;
-        return vec2<f32>(cond.x + k * perp.x, cond.y + k * perp.y);
+    if (p.apg != 0u) {
+        return apg(cond, uncond);
     }
+    let delta = vec2<f32>(cond.x - uncond.x, cond.y - uncond.y);
     return vec2<f32>(uncond.x + p.guidance * delta.x, uncond.y + p.guidance * delta.y);
 }
 
@@ -276,6 +318,7 @@ fn diffusion_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         return;
     }
     let x = particles[i];
+    running = momentum[i];
     var out = x;
     if (p.sampler == 0u) {
         out = ddim_step(1.0, x, i);
@@ -321,4 +364,5 @@ fn diffusion_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         out = vec2<f32>(x.x + da * (den.x - x0.x), x.y + da * (den.y - x0.y));
     }
     particles[i] = out;
+    momentum[i] = running;
 }

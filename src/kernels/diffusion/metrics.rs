@@ -69,3 +69,45 @@ pub fn memorized_fraction(samples: &[[f32; 2]], train: &[[f32; 2]], delta: f32) 
         .count();
     hits as f64 / samples.len() as f64
 }
+
+/// The ratio below which a sample counts as a copy under the scale-free
+/// criterion of Gu et al. ("On Memorization in Diffusion Models", TMLR 2025;
+/// `sail-sg/DiffMemorize`, mem_ratio.py: `knn_distance[:, 0] / knn_distance[:, 1] < 1/3`).
+pub const MEMORIZATION_RATIO: f64 = 1.0 / 3.0;
+
+/// The distances from `p` to its nearest and second-nearest points of `train`
+/// (in f64, brute force; infinite where `train` has fewer points).
+pub fn two_nearest(p: [f32; 2], train: &[[f32; 2]]) -> (f64, f64) {
+    let (mut d1, mut d2) = (f64::INFINITY, f64::INFINITY);
+    for t in train {
+        let (dx, dy) = (p[0] as f64 - t[0] as f64, p[1] as f64 - t[1] as f64);
+        let d = dx.hypot(dy);
+        if d < d1 {
+            d2 = d1;
+            d1 = d;
+        } else if d < d2 {
+            d2 = d;
+        }
+    }
+    (d1, d2)
+}
+
+/// The fraction of samples whose nearest training point is closer than 1/3 of
+/// the distance to the second nearest (Gu et al. 2025, see
+/// [`MEMORIZATION_RATIO`]): a copy criterion that needs no length scale δ.
+/// A non-finite sample is not a copy; with fewer than 2 training points
+/// nothing is (the ratio is undefined). Brute force, exact.
+pub fn memorized_fraction_ratio(samples: &[[f32; 2]], train: &[[f32; 2]]) -> f64 {
+    if samples.is_empty() || train.len() < 2 {
+        return 0.0;
+    }
+    let hits = samples
+        .iter()
+        .filter(|s| s[0].is_finite() && s[1].is_finite())
+        .filter(|&&s| {
+            let (d1, d2) = two_nearest(s, train);
+            d1 < MEMORIZATION_RATIO * d2
+        })
+        .count();
+    hits as f64 / samples.len() as f64
+}

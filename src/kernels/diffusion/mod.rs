@@ -159,11 +159,26 @@ pub const SIGMA_MAX: f64 = 80.0;
 /// ᾱ at σ_max: 1/(1 + σ_max²).
 pub const MIN_ALPHA_BAR: f64 = 1.0 / (1.0 + SIGMA_MAX * SIGMA_MAX);
 
+/// The "trailing" timesteps of the common diffusion libraries (Lin et al.,
+/// "Common Diffusion Noise Schedules and Sample Steps Are Flawed", WACV 2024;
+/// diffusers' `timestep_spacing="trailing"`): round(arange(T, 0, −T/n)) − 1,
+/// i.e. τ_j = round(T − j·T/n) − 1 for j = 0 … n−1, from noise (τ_0 = T − 1) to
+/// data. numpy's `round` takes ties to even, and so does this.
+pub fn trailing_timesteps(t_max: usize, steps: usize) -> Vec<usize> {
+    let steps = steps.max(1);
+    let ratio = t_max as f64 / steps as f64;
+    (0..steps)
+        .map(|j| {
+            let t = (t_max as f64 - j as f64 * ratio).round_ties_even();
+            (t.max(1.0) as usize - 1).min(t_max.saturating_sub(1))
+        })
+        .collect()
+}
+
 /// The noise levels a sampler walks through, from noise to `Level::DATA`:
-/// `steps + 1` levels. The VP samplers take the training timesteps
-/// τ_k = ⌊(k + 1)·T/steps⌋ − 1 (k = steps−1 … 0, "trailing" spacing, so the first
-/// level is t = T − 1 for every step count), with ᾱ floored at [`MIN_ALPHA_BAR`];
-/// IADB takes α = k/steps.
+/// `steps + 1` levels. The VP samplers take the [`trailing_timesteps`] (so the
+/// first level is t = T − 1 for every step count), with ᾱ floored at
+/// [`MIN_ALPHA_BAR`]; IADB takes α = k/steps.
 pub fn levels(kind: SamplerKind, sched: &Schedule, steps: usize) -> Vec<Level> {
     let steps = steps.max(1);
     let mut out: Vec<Level> = if kind == SamplerKind::Iadb {
@@ -171,13 +186,9 @@ pub fn levels(kind: SamplerKind, sched: &Schedule, steps: usize) -> Vec<Level> {
             .map(|k| Level::blend(k as f32 / steps as f32))
             .collect()
     } else {
-        let t_max = sched.alphas_cumprod.len();
-        (0..steps)
-            .rev()
-            .map(|k| {
-                let tau = ((k + 1) * t_max / steps).max(1) - 1;
-                Level::vp(sched.alphas_cumprod[tau].max(MIN_ALPHA_BAR))
-            })
+        trailing_timesteps(sched.alphas_cumprod.len(), steps)
+            .into_iter()
+            .map(|tau| Level::vp(sched.alphas_cumprod[tau].max(MIN_ALPHA_BAR)))
             .collect()
     };
     out.push(Level::DATA);

@@ -2,6 +2,8 @@
 //! `x = a·x0 + √v·z`, from which Tweedie's formula gives the score
 //! ∇log p(x) = (a·D(x) − x)/v (Efron, "Tweedie's Formula and Selection Bias", 2011).
 
+use std::cell::Cell;
+
 use super::{Denoiser, Level, TRAIN_STEPS};
 use crate::kernels::mlp::{self, MlpSpec};
 use crate::kernels::rng::RngKey;
@@ -105,18 +107,34 @@ pub fn score_from_denoised(x: [f32; 2], d: [f32; 2], level: Level) -> [f32; 2] {
 /// RNG stream of the smoothing perturbations.
 pub const SMOOTH_STREAM: u32 = 0x0000_5300;
 
+/// Perturbations of the smoothed score per evaluation: [`Smoothed::pairs`]
+/// antithetic pairs ±z, so 2·pairs perturbations, the same for a particle at
+/// every step (drawn once per trajectory).
+pub fn smoothed_perturbations(pairs: u32) -> u32 {
+    2 * pairs
+}
+
 /// The smoothed closed-form score (Scarvelis, Sáez de Ocáriz Borde & Solomon,
 /// "Closed-Form Diffusion Models", TMLR 2025): the closed-form score of the
-/// training set averaged over Gaussian perturbations of its argument,
-/// s_σ(x) = E_z[s(x + a·σ·z)], z ~ N(0, I). The linear part of s averages to
-/// −x/v exactly, so s_σ = (a·D_σ − x)/v with D_σ(x) = E_z[D(x + a·σ·z)]; D_σ is a
+/// training set averaged over Gaussian perturbations of the *noisy point*,
+/// s_σ(x_t, t) = E_z[s(x_t + σ·z, t)], z ~ N(0, I), on the paper's path
+/// x_t = t·x1 + (1 − t)·x0 (x1 data, x0 noise). The paper's full text (its
+/// equations and defaults) is not retrievable here: this parametrisation is the
+/// one of the public reproduction kir0ul/CFDMs (src/scores.py `SmoothedScore`,
+/// whose softmax logits −(‖z − t·x_i‖² − 2σt⟨n, x_i⟩)/(2(1 − t)²) are those of
+/// the perturbed point z + σn), which also draws its M noise vectors once per
+/// trajectory. Our level x = a·x0 + √v·z is the paper's x_t scaled by
+/// a + √v (t = a/(a + √v)), so the perturbation is σ·(a + √v) in x and σ/t in
+/// data units. The linear part of s averages to −x/v exactly, so
+/// s_σ = (a·D_σ − x)/v with D_σ(x) = E_z[D(x + σ(a + √v)·z)]; D_σ is a
 /// barycentre of nearby training points, which is why σ-CFDM samples are new
-/// points rather than copies. Estimated with `draws` antithetic pairs ±z per
-/// particle, fixed across steps so the sampling ODE stays smooth.
+/// points rather than copies. Estimated with `pairs` antithetic pairs ±z
+/// ([`smoothed_perturbations`]) per particle, fixed across steps (once per
+/// trajectory) so the sampling ODE stays smooth.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Smoothed {
     pub data: Mixture,
-    /// Smoothing σ in data units.
+    /// The paper's smoothing σ, in the units of its noisy point x_t (σ/t in data units).
     pub sigma: f32,
     /// Antithetic pairs per evaluation.
     pub pairs: u32,
@@ -130,11 +148,17 @@ impl Smoothed {
         [self.key.normal_at(base), self.key.normal_at(base + 1)]
     }
 
+    /// The perturbation scale in the level's coordinates x: σ·(a + √v), the
+    /// paper's σ on its path x_t = t·x1 + (1 − t)·x0 (see [`Smoothed`]).
+    pub fn scale(&self, level: Level) -> f32 {
+        self.sigma * (level.a + level.v.max(0.0).sqrt())
+    }
+
     pub fn denoise(&self, x: [f32; 2], level: Level, class: Option<u32>, i: u32) -> [f32; 2] {
         if self.sigma == 0.0 || self.pairs == 0 {
             return self.data.denoise(x, level, class);
         }
-        let s = level.a * self.sigma;
+        let s = self.scale(level);
         let mut acc = [0.0f32; 2];
         for m in 0..self.pairs {
             let z = self.direction(i, m);
@@ -147,7 +171,7 @@ impl Smoothed {
                 acc = [acc[0] + d[0], acc[1] + d[1]];
             }
         }
-        let n = (2 * self.pairs) as f32;
+        let n = smoothed_perturbations(self.pairs) as f32;
         [acc[0] / n, acc[1] / n]
     }
 }
@@ -255,6 +279,11 @@ pub struct MlpDenoiser {
     pub params: Vec<f32>,
     /// ᾱ_t of the training schedule, t = 0..T.
     pub alphas_cumprod: Vec<f32>,
+    /// E[x0 | class] for each class input (the last, the "no class" slot: E[x0]):
+    /// the exact posterior mean at pure noise (a = 0), where x says nothing
+    /// about x0 and ε-prediction would divide by √ᾱ = 0. Empty: the origin.
+    /// `build_source` fills it from the run's training points.
+    pub means: Vec<[f32; 2]>,
 }
 
 impl MlpDenoiser {
@@ -318,11 +347,22 @@ impl MlpDenoiser {
             scale,
             alpha_bar,
             time_features,
+            pure_noise: level.a == 0.0,
         }
     }
 
-    /// E[x0 | x] from ε_θ: D = (x_vp − √(1−ᾱ)·ε_θ(x_vp, t, class))/√ᾱ.
+    /// E[x0 | class] (the "no class" slot for `None`): [`MlpDenoiser::means`].
+    pub fn mean(&self, class: Option<u32>) -> [f32; 2] {
+        let slot = class.unwrap_or(self.null_class()) as usize;
+        self.means.get(slot).copied().unwrap_or([0.0; 2])
+    }
+
+    /// E[x0 | x] from ε_θ: D = (x_vp − √(1−ᾱ)·ε_θ(x_vp, t, class))/√ᾱ (Ho et
+    /// al. 2020); at pure noise (a = 0) the exact E[x0 | class] instead.
     pub fn denoise_at(&self, x: [f32; 2], li: &LevelInputs, class: Option<u32>) -> [f32; 2] {
+        if li.pure_noise {
+            return self.mean(class);
+        }
         let xv = [x[0] / li.scale, x[1] / li.scale];
         let mut f = [0.0f32; 2 + DENOISER_TIME_FEATURES + mlp::MAX_CLASS_INPUTS];
         let f = &mut f[..self.spec.feature_dim()];
@@ -348,6 +388,8 @@ pub struct LevelInputs {
     pub scale: f32,
     pub alpha_bar: f32,
     pub time_features: [f32; DENOISER_TIME_FEATURES],
+    /// a = 0: x carries no information about x0.
+    pub pure_noise: bool,
 }
 
 /// The training schedule every shipped denoiser uses: cosine, T = 1000.
@@ -380,21 +422,92 @@ impl Source {
     }
 }
 
+/// APG's knobs (Sadat, Hilliges & Weber, "Eliminating Oversaturation and
+/// Artifacts of High Guidance Scales in Diffusion Models", ICLR 2025, Algorithm 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ApgParams {
+    /// η: the weight of Δ's part parallel to D_c (0 drops it, 1 keeps it as CFG does).
+    pub eta: f32,
+    /// r: Δ is rescaled to norm ≤ r (`f32::INFINITY`: no rescaling).
+    pub r: f32,
+    /// β: reverse momentum of Δ's running average (the paper's default is −0.75).
+    pub beta: f32,
+}
+
+/// ‖v‖ scaled by the larger |component| first, so it neither overflows nor
+/// underflows in f32 (the same in the WGSL twin).
+pub fn norm2(v: [f32; 2]) -> f32 {
+    let m = v[0].abs().max(v[1].abs());
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    let (x, y) = (v[0] / m, v[1] / m);
+    m * (x * x + y * y).sqrt()
+}
+
+/// One APG evaluation (Sadat et al. 2025, Algorithm 1, as in the reference
+/// `apg_forward` of public diffusion codebases, e.g. ACE-Step's
+/// `apg_guidance.py`): Δ = D_c − D_u; the running average
+/// R ← Δ + β·R (`running`, per trajectory, updated at every guided
+/// evaluation); Δ' = R·min(1, r/‖R‖); split Δ' into Δ'∥ (along D_c) and Δ'⊥;
+/// D̃ = D_c + (w − 1)(Δ'⊥ + η·Δ'∥). With η = 1, r = ∞, β = 0 it is CFG.
+pub fn apg(
+    cond: [f32; 2],
+    uncond: [f32; 2],
+    w: f32,
+    p: ApgParams,
+    running: &mut [f32; 2],
+) -> [f32; 2] {
+    let delta = [cond[0] - uncond[0], cond[1] - uncond[1]];
+    *running = [
+        delta[0] + p.beta * running[0],
+        delta[1] + p.beta * running[1],
+    ];
+    let n = norm2(*running);
+    let scale = if n > p.r { p.r / n } else { 1.0 };
+    let d = [running[0] * scale, running[1] * scale];
+    let nn = cond[0] * cond[0] + cond[1] * cond[1];
+    let par = if nn > 0.0 {
+        (d[0] * cond[0] + d[1] * cond[1]) / nn
+    } else {
+        0.0
+    };
+    let parallel = [par * cond[0], par * cond[1]];
+    let update = [
+        d[0] - parallel[0] + p.eta * parallel[0],
+        d[1] - parallel[1] + p.eta * parallel[1],
+    ];
+    let k = w - 1.0;
+    [cond[0] + k * update[0], cond[1] + k * update[1]]
+}
+
 /// A source under classifier-free guidance (Ho & Salimans, "Classifier-Free
 /// Diffusion Guidance", 2022), written on the posterior mean (the same as on ε
 /// at a fixed level): D̃ = D_u + w·(D_c − D_u); w = 0 samples unconditionally.
-/// With `project` the update follows Sadat et al. ("Eliminating
-/// Oversaturation and Artifacts of High Guidance Scales", ICLR 2025) with η = 0:
-/// D̃ = D_c + (w − 1)·Δ⊥, where Δ⊥ is the part of Δ = D_c − D_u orthogonal to D_c.
+/// With `apg` the update is adaptive projected guidance ([`apg`]); its momentum
+/// is one particle's (`running`): a `Guided` serves one trajectory at a time,
+/// and the caller keeps each particle's running average between steps.
 /// Particle i is guided towards class i mod `classes`.
 pub struct Guided<'a> {
     pub source: &'a Source,
     pub scale: f32,
-    pub project: bool,
+    pub apg: Option<ApgParams>,
     pub classes: u32,
+    /// APG's running average of Δ for the particle being stepped.
+    pub running: Cell<[f32; 2]>,
 }
 
-impl Guided<'_> {
+impl<'a> Guided<'a> {
+    pub fn new(source: &'a Source, scale: f32, apg: Option<ApgParams>, classes: u32) -> Self {
+        Self {
+            source,
+            scale,
+            apg,
+            classes,
+            running: Cell::new([0.0; 2]),
+        }
+    }
+
     /// Score evaluations per denoiser call.
     pub fn evaluations(&self) -> usize {
         if self.active() { 2 } else { 1 }
@@ -412,22 +525,17 @@ impl Denoiser for Guided<'_> {
             return uncond;
         }
         let cond = self.source.denoise(x, level, Some(i % self.classes), i);
-        let delta = [cond[0] - uncond[0], cond[1] - uncond[1]];
-        if self.project {
-            let nn = cond[0] * cond[0] + cond[1] * cond[1];
-            let par = if nn > 0.0 {
-                (delta[0] * cond[0] + delta[1] * cond[1]) / nn
-            } else {
-                0.0
-            };
-            let perp = [delta[0] - par * cond[0], delta[1] - par * cond[1]];
-            let k = self.scale - 1.0;
-            [cond[0] + k * perp[0], cond[1] + k * perp[1]]
-        } else {
-            [
-                uncond[0] + self.scale * delta[0],
-                uncond[1] + self.scale * delta[1],
-            ]
+        match self.apg {
+            Some(p) => {
+                let mut r = self.running.get();
+                let out = apg(cond, uncond, self.scale, p, &mut r);
+                self.running.set(r);
+                out
+            }
+            None => [
+                uncond[0] + self.scale * (cond[0] - uncond[0]),
+                uncond[1] + self.scale * (cond[1] - uncond[1]),
+            ],
         }
     }
 }

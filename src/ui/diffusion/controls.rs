@@ -38,7 +38,10 @@ pub(super) fn DiffusionControls(
         <div class="controls diffusion-controls">
             {select("dataset", "data set", datasets, |c| c.dataset.render())}
             {select("score", "score source", scores, |c| c.score.render())}
-            {move || (cfg.with(|c| c.score) == ScoreKind::Smoothed).then(|| slider("smoothing", "smoothing σ", (0.0, 0.3, 0.005), |c| c.smoothing))}
+            {move || (cfg.with(|c| c.score) == ScoreKind::Smoothed).then(|| view! {
+                {slider("smoothing", "smoothing σ", (0.0, 0.3, 0.005), |c| c.smoothing)}
+                <p class="muted" data-testid="smoothing-note">{smoothing_note()}</p>
+            })}
             {select("sampler", "sampler", samplers, |c| c.sampler.render())}
             {move || (cfg.with(|c| c.sampler) == SamplerKind::Ddim).then(|| slider("eta", "η", (0.0, 1.0, 0.05), |c| c.eta))}
             {move || (cfg.with(|c| c.sampler) == SamplerKind::Langevin).then(|| view! {
@@ -49,7 +52,13 @@ pub(super) fn DiffusionControls(
             {number("steps", "steps", |c| c.steps.render())}
             {number("n", "particles", |c| c.n.render())}
             {slider("guidance", "guidance w", (0.0, 15.0, 0.25), |c| c.guidance)}
-            {controls::checkbox(cfg, set_field, "project", "drop the parallel part (APG)", |c| c.project)}
+            {controls::checkbox(cfg, set_field, "project", "adaptive projected guidance (APG)", |c| c.project)}
+            {move || cfg.with(|c| c.project).then(|| view! {
+                {slider("apg-eta", "APG parallel weight η", (0.0, 1.0, 0.05), |c| c.apg_eta)}
+                {slider("apg-r", "APG rescaling r (0 = off)", (0.0, 5.0, 0.1), |c| c.apg_r)}
+                {slider("apg-beta", "APG momentum β", (-0.95, 0.95, 0.05), |c| c.apg_beta)}
+                <p class="muted" data-testid="apg-note">{APG_NOTE}</p>
+            })}
             {number("train", "training points", |c| c.train.render())}
             {number("seed", "seed", |c| c.seed.render())}
             {move || (cfg.with(|c| c.dataset) == DiffusionData::Custom).then(|| slider("gmm-std", "component std", (0.01, 0.5, 0.01), |c| c.gmm_std))}
@@ -59,6 +68,18 @@ pub(super) fn DiffusionControls(
         </div>
     }
 }
+
+/// What the smoothing σ means, and how many perturbations average it.
+fn smoothing_note() -> String {
+    let n = crate::experiments::diffusion::SMOOTH_PAIRS;
+    format!(
+        "σ is the paper's: it perturbs the noisy point x_t on the path x_t = t·x₁ + (1 − t)·x₀, so σ/t in data units (large at high noise, σ at the data). The average uses {} perturbations ({n} antithetic pairs ±z), drawn once per particle and fixed for its whole trajectory.",
+        2 * n
+    )
+}
+
+/// What APG does, in the widget's units.
+const APG_NOTE: &str = "APG (Sadat et al.): Δ = D_c − D_u, averaged with reverse momentum β along each particle's trajectory, rescaled to ‖Δ‖ ≤ r, and its part parallel to D_c weighted by η: D_c + (w − 1)(Δ⊥ + ηΔ∥). The paper measures r on the denoised image (all its pixels); here on the 2-D denoised point, in data units (the data span about 2 units). In 2-D, parallel to D_c means radial about the origin. η = 1, r = 0 (off), β = 0 is CFG. The paper's claim: high guidance scales without oversaturation.";
 
 /// Play/pause, restart, the trails and score-field toggles, and the
 /// timeline that scrubs back through the run's steps.

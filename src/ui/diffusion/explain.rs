@@ -12,7 +12,7 @@ pub(super) fn explain_score(s: ScoreKind) -> &'static str {
             "The exact score of the training points themselves: optimal for the training set, so with small noise every particle lands on a training point — memorisation."
         }
         ScoreKind::Smoothed => {
-            "The closed-form score averaged over a small Gaussian smoothing: particles settle between nearby training points and produce new samples without any training."
+            "The closed-form score averaged over Gaussian perturbations of the noisy point (Scarvelis et al.): particles settle between nearby training points and produce new samples without any training."
         }
         ScoreKind::Gaussian => {
             "The score of one Gaussian with the data's mean and covariance: exact at high noise, blurry at low noise, yet it sets the early layout."

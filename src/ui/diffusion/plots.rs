@@ -81,6 +81,8 @@ fn MetricsTable(
                 <tr><th>"sliced Wasserstein to fresh data"</th><td data-testid="swd">{move || metrics.get().map(|m| short(m.swd)).unwrap_or_else(|| "—".into())}</td></tr>
                 <tr><th>"memorised (within δ of a training point)"</th><td data-testid="memorized">{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized)).unwrap_or_else(|| "—".into())}</td></tr>
                 <tr><th>"… fresh data, for comparison"</th><td>{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized_fresh)).unwrap_or_else(|| "—".into())}</td></tr>
+                <tr><th>"memorised (nearest training point < ⅓ of the second nearest, Gu et al.)"</th><td data-testid="memorized-ratio">{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized_ratio)).unwrap_or_else(|| "—".into())}</td></tr>
+                <tr><th>"… fresh data, for comparison"</th><td>{move || metrics.get().map(|m| format!("{:.1} %", 100.0 * m.memorized_ratio_fresh)).unwrap_or_else(|| "—".into())}</td></tr>
                 <tr><th>"score evaluations per particle"</th><td data-testid="nfe">{move || nfe.get().to_string()}</td></tr>
                 <tr><th>"computed on"</th><td>
                     <span data-testid="diffusion-backend">{move || frame.get().map(|f| match f.backend { Backend::Gpu => "WebGPU", Backend::Cpu => "CPU" }).unwrap_or("—")}</span>
