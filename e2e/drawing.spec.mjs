@@ -30,6 +30,9 @@ const stored = (page) => page.evaluate((k) => JSON.parse(localStorage.getItem(k)
 // 0.04 data units), more than the 0.03 minimum spacing, so every position is a
 // point. Returns how many points the drawing gained.
 async function stroke(page, fx, fy) {
+  // The reader draws in the tab in front (input to a background tab waits on
+  // its throttled frames).
+  await page.bringToFront();
   const before = await drawn(page);
   const box = await page.getByTestId('particles').boundingBox();
   await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy);
