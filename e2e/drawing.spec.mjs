@@ -190,7 +190,7 @@ test('storage full: the note offers the export, which downloads the drawing', as
   });
   await page.goto(DRAWN);
   const n = (await stroke(page, 0.2, 0.2)) + (await stroke(page, 0.4, 0.5));
-  await expect(page.getByTestId('drawing-note')).toContainText('storage full');
+  await expect(page.getByTestId('drawing-note')).toContainText('Your drawing is not stored: the browser refused to store the drawing (storage full?)');
   const file = await download(page, 'drawing-note-export');
   const exported = JSON.parse(file.text);
   expect(exported.points.length).toBe(n);

@@ -159,7 +159,7 @@ pub(super) fn DrawingNote(store: DrawingStore) -> impl IntoView {
                             href=move || export_href(store.drawing)>
                             "Export the drawing"
                         </a>
-                        " to keep it: it lasts only until you leave this page."
+                        " to keep it: until then it lasts only as long as this page."
                     })}
                 </p>
             }
