@@ -11,7 +11,9 @@ use crate::gpu::diffusion::{DiffusionGpu, DiffusionKernel, RunSetup, read_partic
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::diffusion::data::{CustomMixture, FRESH_OFFSET};
 /// The data, score and sampler types the widget names, from the kernels.
-pub use crate::kernels::diffusion::data::{DiffusionData, PointSet, sanitize_drawn};
+pub use crate::kernels::diffusion::data::{
+    DiffusionData, MAX_DRAWN_POINTS, PointSet, sanitize_drawn,
+};
 use crate::kernels::diffusion::metrics::{
     memorized_fraction, memorized_fraction_ratio, sliced_wasserstein,
 };

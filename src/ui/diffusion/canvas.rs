@@ -7,8 +7,9 @@ use web_sys::CanvasRenderingContext2d;
 
 use super::drawing::add_stroke;
 use super::run::{Frame, RunState, Runner};
+use super::store::DrawingStore;
 use crate::experiments::diffusion::{
-    self as dexp, DiffusionConfig, DiffusionData, Drawing, PointSet, ScoreArrows,
+    self as dexp, DiffusionConfig, DiffusionData, PointSet, ScoreArrows,
 };
 use crate::ui::charts::{canvas_context, category_color};
 use crate::ui::export::PlotExport;
@@ -204,9 +205,8 @@ pub(super) fn ParticleCanvas(
     frame: RwSignal<Option<Frame>>,
     scrub: RwSignal<Option<usize>>,
     field: Memo<Option<ScoreArrows>>,
-    drawing: RwSignal<Drawing>,
+    store: DrawingStore,
     train_set: StoredValue<PointSet, LocalStorage>,
-    drawing_note: RwSignal<Option<String>>,
     /// Moves the custom mixture's components to these means.
     set_gmm: Callback<Vec<[f32; 2]>>,
 ) -> impl IntoView {
@@ -254,7 +254,7 @@ pub(super) fn ParticleCanvas(
         draft_means.set(None);
         dragging.set_value(None);
         if let Some(s) = stroke.get_untracked() {
-            add_stroke(drawing, drawing_note, s);
+            add_stroke(store, s);
         }
         stroke.set(None);
     };
@@ -268,7 +268,7 @@ pub(super) fn ParticleCanvas(
                 data-testid="particles"
                 data-step=move || frame.with(|f| f.as_ref().map_or(0, |f| f.step)).to_string()
                 data-points=move || { frame.track(); runner.with_value(|r| r.as_ref().map_or(0, |r| r.particles.len())).to_string() }
-                data-drawn=move || drawing.with(|d| d.points.len()).to_string()
+                data-drawn=move || store.drawing.with(|d| d.points.len()).to_string()
                 on:pointerdown=move |ev| {
                     let Some(p) = at(&ev) else { return };
                     let c = cfg.get_untracked();

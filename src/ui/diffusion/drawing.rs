@@ -1,78 +1,46 @@
 //! The reader's own data: the drawn points and the custom mixture, kept in
-//! the browser's local storage, and the tools to clear, export and import them.
+//! the browser's local storage ([`super::store`]), and the tools to clear,
+//! export, import and undo them.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
-use crate::experiments::diffusion::{DiffusionConfig, DiffusionData, Drawing, sanitize_drawn};
-
-/// Where the reader's drawing lives in local storage (versioned).
-const DRAWING_KEY: &str = "gradlab.diffusion.drawing.v1";
-
-/// The stored drawing (empty when there is none), and a note when it could
-/// not be read whole.
-pub(super) fn read_drawing() -> (Drawing, Option<String>) {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    let Some(text) = storage
-        .as_ref()
-        .and_then(|s| s.get_item(DRAWING_KEY).ok().flatten())
-    else {
-        return (Drawing::new(Vec::new()), None);
-    };
-    match Drawing::parse(&text) {
-        Ok((d, 0)) => (d, None),
-        Ok((d, dropped)) => (
-            d,
-            Some(format!(
-                "{dropped} stored points were outside the canvas and were left out."
-            )),
-        ),
-        Err(e) => {
-            // Keep the unreadable text where the reader can still recover it.
-            if let Some(s) = storage {
-                let _ = s.set_item(&format!("{DRAWING_KEY}.unreadable"), &text);
-            }
-            (
-                Drawing::new(Vec::new()),
-                Some(format!(
-                    "Your stored drawing could not be read ({e}); it was kept under \"{DRAWING_KEY}.unreadable\"."
-                )),
-            )
-        }
-    }
-}
-
-/// Stores the drawing; the error says why it could not be.
-pub(super) fn write_drawing(d: &Drawing) -> Result<(), String> {
-    let storage = web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .ok_or("this browser has no local storage; the drawing lasts until you leave")?;
-    storage
-        .set_item(DRAWING_KEY, &d.to_json())
-        .map_err(|_| "the browser refused to store the drawing (storage full?)".to_string())
-}
+use super::store::{DrawingStore, thousands};
+use crate::experiments::diffusion::{
+    DiffusionConfig, DiffusionData, Drawing, MAX_DRAWN_POINTS, sanitize_drawn,
+};
 
 /// Keeps the reader's custom mixture in the browser (with the drawing).
-pub(super) fn keep_mixture(
-    drawing: RwSignal<Drawing>,
-    drawing_note: RwSignal<Option<String>>,
-    c: &DiffusionConfig,
-) {
-    drawing.update(|d| d.mixture = Some(c.stored_mixture()));
-    drawing_note.set(drawing.with_untracked(write_drawing).err());
+pub(super) fn keep_mixture(store: DrawingStore, c: &DiffusionConfig) {
+    let m = c.stored_mixture();
+    store.change(|d| {
+        d.mixture = Some(m);
+        None
+    });
 }
 
-/// Adds a drawn stroke to the drawing, and stores it.
-pub(super) fn add_stroke(
-    drawing: RwSignal<Drawing>,
-    drawing_note: RwSignal<Option<String>>,
-    stroke: Vec<[f32; 2]>,
-) {
-    let mut d = drawing.get_untracked();
-    d.points.extend(stroke);
-    let (points, _) = sanitize_drawn(&d.points);
-    let d = Drawing::new(points);
-    drawing_note.set(write_drawing(&d).err());
-    drawing.set(d);
+/// Adds a drawn stroke to the drawing (its mixture and other tabs' strokes
+/// stay), and stores it; says how many points did not fit.
+pub(super) fn add_stroke(store: DrawingStore, stroke: Vec<[f32; 2]>) {
+    store.change(|d| {
+        let (stroke, outside) = sanitize_drawn(&stroke);
+        d.points.extend(stroke);
+        let (points, over) = sanitize_drawn(&d.points);
+        d.points = points;
+        let mut notes = Vec::new();
+        if over > 0 {
+            notes.push(format!(
+                "A drawing holds at most {} points: {over} points of this stroke were not added.",
+                thousands(MAX_DRAWN_POINTS)
+            ));
+        }
+        if outside > 0 {
+            notes.push(format!(
+                "{outside} points of this stroke were outside the canvas and were not added."
+            ));
+        }
+        (!notes.is_empty()).then(|| notes.join(" "))
+    });
 }
 
 /// A bare `?dataset=custom` link opens the reader's own stored mixture.
@@ -94,8 +62,113 @@ pub(super) fn open_stored_mixture(
     }
 }
 
-/// The drawing tools: how much is drawn, and buttons to clear, export and
-/// import the drawing (and mixture) as JSON.
+/// The drawing as a JSON file to download.
+fn export_href(drawing: RwSignal<Drawing>) -> String {
+    format!(
+        "data:application/json;charset=utf-8,{}",
+        String::from(js_sys::encode_uri_component(
+            &drawing.with(Drawing::to_json)
+        ))
+    )
+}
+
+/// Imports a drawing (JSON text): it replaces the stored one, which one
+/// undo brings back; its mixture, if any, becomes the config's.
+fn import(
+    store: DrawingStore,
+    cfg: Memo<DiffusionConfig>,
+    apply_config: Callback<DiffusionConfig>,
+    text: &str,
+) {
+    match Drawing::parse(text) {
+        Ok((d, dropped)) => {
+            let note = (dropped > 0).then(|| format!(
+                "{dropped} points were outside the canvas or beyond the {} points a drawing holds, and were left out.",
+                thousands(MAX_DRAWN_POINTS)
+            ));
+            apply_mixture(&d, cfg, apply_config);
+            store.replace("import", d, note);
+        }
+        Err(e) => store.note.set(Some(format!(
+            "Import failed: {e}. Your drawing is unchanged."
+        ))),
+    }
+}
+
+/// Makes a drawing's mixture the config's (an import, an undo).
+fn apply_mixture(d: &Drawing, cfg: Memo<DiffusionConfig>, apply_config: Callback<DiffusionConfig>) {
+    if let Some(m) = &d.mixture {
+        let mut c = cfg.get_untracked();
+        if c.set_mixture(m).is_ok() && c != cfg.get_untracked() {
+            apply_config.run(c);
+        }
+    }
+}
+
+/// Reads a chosen file as text and imports it.
+fn import_file(
+    store: DrawingStore,
+    cfg: Memo<DiffusionConfig>,
+    apply_config: Callback<DiffusionConfig>,
+    ev: &web_sys::Event,
+) {
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    // The same file can be chosen again.
+    input.set_value("");
+    if file.size() > f64::from(1 << 20) {
+        store.note.set(Some(
+            "Import failed: the file is larger than 1 MB. Your drawing is unchanged.".into(),
+        ));
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+            Ok(text) => import(
+                store,
+                cfg,
+                apply_config,
+                &text.as_string().unwrap_or_default(),
+            ),
+            Err(_) => store.note.set(Some(
+                "Import failed: the file could not be read. Your drawing is unchanged.".into(),
+            )),
+        }
+    });
+}
+
+/// The note under the canvas about the drawing; while the drawing could not
+/// be stored, it offers the export right there.
+#[component]
+pub(super) fn DrawingNote(store: DrawingStore) -> impl IntoView {
+    move || {
+        store.note.get().map(|m| {
+            view! {
+                <p class="notes" role="status" data-testid="drawing-note">
+                    {m}
+                    {move || (!store.saved.get()).then(|| view! {
+                        " "
+                        <a class="button" download="gradlab-drawing.json" data-testid="drawing-note-export"
+                            href=move || export_href(store.drawing)>
+                            "Export the drawing"
+                        </a>
+                        " to keep it: until then it lasts only as long as this page."
+                    })}
+                </p>
+            }
+        })
+    }
+}
+
+/// The drawing tools: how much is drawn, and buttons to clear, export,
+/// import (a file or typed JSON) and undo the drawing (and mixture).
 #[component]
 pub(super) fn DrawingTools(
     cfg: Memo<DiffusionConfig>,
@@ -106,44 +179,51 @@ pub(super) fn DrawingTools(
     /// The JSON typed for import (kept while the tools are hidden).
     import_text: RwSignal<String>,
 ) -> impl IntoView {
+    let store = DrawingStore {
+        drawing,
+        note: drawing_note,
+        ..expect_context::<DrawingStore>()
+    };
     view! {
         <div class="drawing-tools">
-            <p class="muted">{move || format!(
-                "{} drawn points{}; both are kept in this browser. Drag on the canvas to add points or move a component.",
-                drawing.with(|d| d.points.len()),
-                if drawing.with(|d| d.mixture.is_some()) { " and your mixture" } else { "" },
-            )}</p>
+            <p class="muted" data-testid="drawing-count">{move || {
+                let n = drawing.with(|d| d.points.len());
+                format!(
+                    "{} drawn points{}{}; both are kept in this browser. Drag on the canvas to add points or move a component.",
+                    thousands(n),
+                    if n >= MAX_DRAWN_POINTS { " (the most a drawing holds: further strokes are not added)" } else { "" },
+                    if drawing.with(|d| d.mixture.is_some()) { " and your mixture" } else { "" },
+                )
+            }}</p>
             <div class="buttons">
                 <button data-testid="clear-drawing" on:click=move |_| {
                     let d = Drawing { points: Vec::new(), ..drawing.get_untracked() };
-                    drawing_note.set(write_drawing(&d).err());
-                    drawing.set(d);
+                    store.replace("clear", d, None);
                 }>"Clear"</button>
                 <a class="button" download="gradlab-drawing.json" data-testid="export-drawing"
-                    href=move || format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&drawing.with(Drawing::to_json))))>
+                    href=move || export_href(drawing)>
                     "Export JSON"
                 </a>
+                {move || store.undo.get().map(|u| view! {
+                    <button data-testid="undo-drawing" title="Bring back the drawing this replaced" on:click=move |_| {
+                        if let Some(d) = store.undo() {
+                            apply_mixture(&d, cfg, apply_config);
+                        }
+                    }>{u.label()}</button>
+                })}
             </div>
+            <label>
+                <span>"Import a file"</span>
+                <input type="file" accept=".json,application/json" data-testid="import-drawing-file"
+                    on:change=move |ev| import_file(store, cfg, apply_config, &ev) />
+            </label>
             <label>
                 <span>"Import JSON"</span>
                 <textarea rows="2" data-testid="import-drawing" placeholder="{\"version\":1,\"points\":[[x,y],…]}"
                     on:input=move |ev| import_text.set(event_target_value(&ev))></textarea>
             </label>
             <button data-testid="import-drawing-go" on:click=move |_| {
-                match Drawing::parse(&import_text.get_untracked()) {
-                    Ok((d, dropped)) => {
-                        let note = write_drawing(&d).err().or((dropped > 0).then(|| format!("{dropped} points outside the canvas were left out.")));
-                        drawing_note.set(note);
-                        if let Some(m) = &d.mixture {
-                            let mut c = cfg.get_untracked();
-                            if c.set_mixture(m).is_ok() {
-                                apply_config.run(c);
-                            }
-                        }
-                        drawing.set(d);
-                    }
-                    Err(e) => drawing_note.set(Some(format!("Import failed: {e}. Your drawing is unchanged."))),
-                }
+                import(store, cfg, apply_config, &import_text.get_untracked());
             }>"Import"</button>
         </div>
     }

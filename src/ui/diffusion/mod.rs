@@ -10,6 +10,7 @@ mod drawing;
 mod explain;
 mod plots;
 mod run;
+mod store;
 
 use leptos::prelude::*;
 
@@ -24,10 +25,11 @@ use crate::experiments::diffusion::{Diffusion, DiffusionConfig, Drawing, ScoreAr
 use crate::experiments::registry::Experiment;
 use canvas::{ParticleCanvas, score_field};
 use controls::{DiffusionControls, PlaybackControls};
-use drawing::{keep_mixture, open_stored_mixture, read_drawing};
+use drawing::{DrawingNote, keep_mixture, open_stored_mixture};
 use explain::{explain_sampler, explain_score};
 use plots::{MetricsPanel, SchedulePanel};
 use run::RunState;
+use store::DrawingStore;
 
 #[component]
 pub fn DiffusionWidget() -> impl IntoView {
@@ -36,9 +38,14 @@ pub fn DiffusionWidget() -> impl IntoView {
     let set_config = use_set_config::<DiffusionConfig>();
     let backend = use_active_backend();
 
-    let (stored, stored_note) = read_drawing();
-    let drawing = RwSignal::new(stored);
-    let drawing_note = RwSignal::new(stored_note);
+    let store = DrawingStore::open();
+    // The drawing tools (in the settings panel) find the whole store here.
+    provide_context(store);
+    let DrawingStore {
+        drawing,
+        note: drawing_note,
+        ..
+    } = store;
     // Runs restart when the drawn points change, not when a stored mixture does.
     let drawn_points = Memo::new(move |_| drawing.with(Drawing::point_set));
 
@@ -52,7 +59,7 @@ pub fn DiffusionWidget() -> impl IntoView {
             let c = with_field(&cfg.get_untracked(), key, &value);
             set_config(&c);
             if key == "gmm-std" {
-                keep_mixture(drawing, drawing_note, &c);
+                keep_mixture(store, &c);
             }
         })
     };
@@ -76,7 +83,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                 .collect();
             let _ = c.reconcile();
             set_config(&c);
-            keep_mixture(drawing, drawing_note, &c);
+            keep_mixture(store, &c);
         })
     };
 
@@ -98,7 +105,7 @@ pub fn DiffusionWidget() -> impl IntoView {
                 }
             />
             <div class="panels two diffusion-layout">
-                <ParticlesPanel cfg run set_field field drawing drawing_note set_gmm />
+                <ParticlesPanel cfg run set_field field store set_gmm />
                 <section class="panel">
                     <h2>"Settings"</h2>
                     <DiffusionControls cfg set_field apply_config drawing drawing_note />
@@ -126,8 +133,7 @@ fn ParticlesPanel(
     run: RunState,
     set_field: SetField,
     field: Memo<Option<ScoreArrows>>,
-    drawing: RwSignal<Drawing>,
-    drawing_note: RwSignal<Option<String>>,
+    store: DrawingStore,
     /// Moves the custom mixture's components to these means.
     set_gmm: Callback<Vec<[f32; 2]>>,
 ) -> impl IntoView {
@@ -153,9 +159,9 @@ fn ParticlesPanel(
                     None => "Particles".into(),
                 })
             }}</h2>
-            <ParticleCanvas cfg runner frame scrub field drawing train_set drawing_note set_gmm />
+            <ParticleCanvas cfg runner frame scrub field store train_set set_gmm />
             {move || message.get().map(|m| view! { <p class="notes" role="status" data-testid="diffusion-message">{m}</p> })}
-            {move || drawing_note.get().map(|m| view! { <p class="notes" role="status" data-testid="drawing-note">{m}</p> })}
+            <DrawingNote store />
             <PlaybackControls cfg set_field run />
             <p class="explain">
                 {move || explain_score(cfg.with(|c| c.score))}
