@@ -81,7 +81,6 @@ fn worst(m: f64, d: f64) -> f64 {
 }
 
 /// The Gumbel-Softmax moments on `gpu` against its CPU twin.
-
 pub async fn gumbel(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
     let mut out = Vec::new();
     // Gumbel-Softmax estimators: identical hard samples; moments to 1e-5.

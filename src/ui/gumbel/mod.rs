@@ -126,7 +126,7 @@ pub fn GumbelWidget() -> impl IntoView {
                     Some((points, n, b)) => view! { <SweepPlots points n backend=b tau=tau_now.get() /> }.into_any(),
                 }}
                 <p class="explain">
-                    "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators (no baseline, oracle, leave-one-out) sit at the Monte Carlo noise floor whatever τ; Gumbel-Softmax's bias falls as τ falls while its variance climbs, roughly as 1/τ. Straight-through (dashed) lies on Gumbel-Softmax's curves only for the linear f."
+                    "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators (no baseline, oracle, leave-one-out) sit at the Monte Carlo noise floor whatever τ. Gumbel-Softmax's bias shrinks towards 0 as τ → 0 (not always steadily: the bias is a vector, and with the quadratic f its length can dip at a moderate τ) while its variance climbs, roughly as 1/τ. Straight-through (dashed) lies on Gumbel-Softmax's curves only for the linear f; for the quadratic f compare the two: neither is unbiased at τ > 0."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
             </section>
