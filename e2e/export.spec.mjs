@@ -38,7 +38,8 @@ test('SVG and PNG export of an SVG plot and of a canvas plot', async ({ page }) 
       legend: doc.documentElement.textContent.includes('REINFORCE'),
     };
   }, text);
-  expect(parsed).toEqual({ error: null, root: 'svg', lines: 5, legend: true });
+  // Five estimators (REINFORCE, oracle baseline, RLOO, Gumbel-Softmax, straight-through) and the MC noise floor.
+  expect(parsed).toEqual({ error: null, root: 'svg', lines: 6, legend: true });
 
   const png = await download(page, bias.getByTestId('export-png'));
   expect(png.name).toBe('gradlab-gumbel-bias.png');

@@ -66,12 +66,14 @@ test('dragging a logit bar changes that logit in the URL', async ({ page }) => {
 
 test('a hostile Gumbel link is fixed with named notes and still renders', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto('/gumbel?logits=1e99,NaN,2&weights=1&tau=-4&samples=1e30&steps=0');
+  await page.goto('/gumbel?logits=1e99,NaN,2&weights=1&tau=-4&samples=1e30&steps=0&objective=cubic&batch=1');
   const notes = page.getByTestId('config-notes');
-  for (const field of ['logits', 'weights', 'tau', 'samples', 'steps']) {
+  for (const field of ['logits', 'weights', 'tau', 'samples', 'steps', 'objective', 'batch']) {
     await expect(notes).toContainText(`\`${field}\``);
   }
   await expect(page.getByTestId('estimators')).toBeVisible();
+  // Leave no 2^20-sample sweep running on a software GPU for the next test.
+  await expect(page.getByTestId('sweep-meta')).toBeVisible({ timeout: 120_000 });
   expect(errors).toEqual([]);
 });
 
@@ -80,7 +82,8 @@ test('copy link, open it elsewhere: same controls and same numbers; reset and ex
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.goto('/gumbel?logits=1,0,-1&weights=3,1,2&tau=0.2&samples=50000&seed=5');
   const table = page.getByTestId('estimators');
-  await expect(page.getByTestId('estimates-meta')).toContainText('50000 samples');
+  // (A software GPU may still be busy with an earlier page's work: generous timeout.)
+  await expect(page.getByTestId('estimates-meta')).toContainText('50000 samples', { timeout: 120_000 });
   const numbers = await table.textContent();
   await page.getByTestId('copy-link').click();
   await expect(page.getByRole('status').filter({ hasText: /Link copied|Copy this link/ })).toBeVisible();
@@ -93,9 +96,26 @@ test('copy link, open it elsewhere: same controls and same numbers; reset and ex
   // Export: the CLI's JSON for this view.
   const href = await page.getByTestId('export-json').getAttribute('href');
   const json = JSON.parse(decodeURIComponent(href.replace(/^data:application\/json;charset=utf-8,/, '')));
-  expect(Object.keys(json.grad)).toEqual(['exact', 'reinforce', 'reinforce_baseline', 'gumbel_softmax', 'straight_through']);
+  expect(Object.keys(json.grad)).toEqual(['exact', 'reinforce', 'reinforce_baseline', 'reinforce_loo', 'gumbel_softmax', 'straight_through']);
   await page.getByTestId('reset').click();
   await expect(page).toHaveURL(/logits=0.5,1,-1,2/);
   await expect(page.getByLabel('weight 1')).toHaveValue('1');
+  expect(errors).toEqual([]);
+});
+
+test('straight-through differs from Gumbel-Softmax under the quadratic objective, equals it under the linear', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/gumbel?samples=20000');
+  const table = page.getByTestId('estimators');
+  const row = (name) => table.locator('tr', { hasText: name }).locator('td');
+  const cells = async (name) => (await row(name).allTextContents()).join(' | ');
+  await expect(page.getByTestId('estimates-meta')).toContainText('quadratic objective', { timeout: 120_000 });
+  await expect(table.locator('tr', { hasText: 'leave-one-out (RLOO)' })).toBeVisible();
+  await expect(table.locator('tr', { hasText: 'oracle baseline' })).toBeVisible();
+  expect(await cells('Straight-through')).not.toEqual(await cells('Gumbel-Softmax'));
+  await page.getByTestId('objective').selectOption('linear');
+  await expect(page).toHaveURL(/objective=linear/);
+  await expect(page.getByTestId('estimates-meta')).toContainText('linear objective');
+  expect(await cells('Straight-through')).toEqual(await cells('Gumbel-Softmax'));
   expect(errors).toEqual([]);
 });

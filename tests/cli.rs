@@ -169,6 +169,7 @@ fn gumbel_prints_the_documented_object_on_both_backends() {
         for e in [
             "reinforce",
             "reinforce_baseline",
+            "reinforce_loo",
             "gumbel_softmax",
             "straight_through",
         ] {
@@ -178,6 +179,19 @@ fn gumbel_prints_the_documented_object_on_both_backends() {
         }
     }
     assert_eq!(cpu["hard_freq"], gpu["hard_freq"]);
+    // The default objective is quadratic, where straight-through is its own
+    // estimator; under --objective linear it is Gumbel-Softmax's gradient.
+    assert_ne!(
+        cpu["grad"]["straight_through"],
+        cpu["grad"]["gumbel_softmax"]
+    );
+    let linear = stdout_json(&gradlab(
+        &[&args[..], &["--objective", "linear", "--backend", "cpu"]].concat(),
+    ));
+    assert_eq!(
+        linear["grad"]["straight_through"],
+        linear["grad"]["gumbel_softmax"]
+    );
     // The exact gradient p ⊙ (w − Σ p w), computed here from the printed probs.
     let p: Vec<f64> = cpu["probs"]
         .as_array()
@@ -249,6 +263,13 @@ fn bad_input_exits_2_with_a_named_one_line_error() {
         (vec!["gumbel", "--logits", "1"], "--logits"),
         (vec!["gumbel", "--tau", "0"], "--tau"),
         (vec!["gumbel", "--logits", "1,NaN"], "--logits"),
+        (vec!["gumbel", "--objective", "cubic"], "--objective"),
+        // RLOO needs two samples per batch, and two batches.
+        (vec!["gumbel", "--batch", "1"], "--batch"),
+        (
+            vec!["gumbel", "--samples", "10", "--batch", "8"],
+            "--samples",
+        ),
         (vec!["bench", "gumbel", "--k", "17"], "--k"),
         (vec!["train-mlp", "--hidden", "8,8,8,8,8"], "--hidden"),
         (vec!["train-mlp", "--lr", "inf"], "--lr"),

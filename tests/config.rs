@@ -103,7 +103,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 100_000, ..ProptestConfig::default() })]
 
     #[test]
-    fn gumbel_links_stay_valid(pairs in any_pairs(&["logits", "weights", "tau", "samples", "seed", "anneal", "tau_min", "lr", "steps", "batch"])) {
+    fn gumbel_links_stay_valid(pairs in any_pairs(&["logits", "weights", "objective", "tau", "samples", "seed", "anneal", "tau_min", "lr", "steps", "batch"])) {
         lenient_output_is_strictly_valid::<gradlab::experiments::gumbel::GumbelConfig>(&pairs);
     }
 

@@ -39,6 +39,33 @@ const CASES: &[(&str, &[&str])] = &[
             "8",
         ],
     ),
+    // The same run under the linear objective: every estimator but RLOO (new)
+    // is byte-identical to the numbers recorded before the objective existed,
+    // straight-through equal to Gumbel-Softmax.
+    (
+        "gumbel-linear",
+        &[
+            "gumbel",
+            "--logits",
+            "0.5,1,-1,2",
+            "--weights",
+            "1,2,3,4",
+            "--tau",
+            "0.5",
+            "--samples",
+            "4096",
+            "--seed",
+            "3",
+            "--tau_min",
+            "0.2",
+            "--steps",
+            "20",
+            "--batch",
+            "8",
+            "--objective",
+            "linear",
+        ],
+    ),
     (
         "clipping",
         &[

@@ -2,7 +2,7 @@
 
 mod common;
 
-use gradlab::experiments::gumbel::{self, GumbelConfig};
+use gradlab::experiments::gumbel::{self, GumbelConfig, Objective};
 use gradlab::gpu::gumbel::GumbelMoments;
 
 /// Hard samples are bit-identical (the same Gumbel draws, the same f32 sums
@@ -12,6 +12,10 @@ use gradlab::gpu::gumbel::GumbelMoments;
 /// (rounding ≲ 256 · 6e-8 ≈ 1.5e-5 relative in the worst case, ~1e-6 typically).
 /// Variances come from Σx² − n·mean², whose cancellation multiplies that
 /// error by E[x²]/Var[x] (≈ 4 here), so they are held to 1e-4.
+/// Every estimator, both objectives, and RLOO batches of 2, 7 (which does not
+/// divide the 256 samples of a thread, nor 50 001: a partial batch is left
+/// out on both) and 1024. Any non-finite value fails (checked before the
+/// difference, so a NaN cannot pass).
 #[test]
 fn gpu_estimates_equal_cpu_estimates() {
     let gpu = common::gpu();
@@ -22,11 +26,28 @@ fn gpu_estimates_equal_cpu_estimates() {
             ..GumbelConfig::default()
         },
         GumbelConfig {
+            samples: 100_000,
+            objective: Objective::Linear,
+            batch: 2,
+            ..GumbelConfig::default()
+        },
+        GumbelConfig {
             logits: (0..16).map(|i| f64::from(i) * 0.3 - 2.0).collect(),
             weights: (0..16).map(|i| f64::from(i % 5) - 2.0).collect(),
             tau: 0.05,
             samples: 50_001,
             seed: 9,
+            batch: 7,
+            ..GumbelConfig::default()
+        },
+        GumbelConfig {
+            logits: (0..16).map(|i| f64::from(i) * 0.3 - 2.0).collect(),
+            weights: (0..16).map(|i| f64::from(i % 5) - 2.0).collect(),
+            tau: 0.3,
+            samples: 50_001,
+            seed: 9,
+            batch: 1024,
+            objective: Objective::Linear,
             ..GumbelConfig::default()
         },
         GumbelConfig {
@@ -61,6 +82,7 @@ fn gpu_estimates_equal_cpu_estimates() {
                 &g.reinforce_baseline,
                 "reinforce_baseline",
             ),
+            (&c.reinforce_loo, &g.reinforce_loo, "reinforce_loo"),
             (&c.gumbel_softmax, &g.gumbel_softmax, "gumbel_softmax"),
             (&c.straight_through, &g.straight_through, "straight_through"),
         ] {
@@ -80,7 +102,12 @@ fn gpu_sweep_equals_cpu_sweep() {
     let on_gpu = pollster::block_on(gumbel::sweep_gpu(&gpu, &kernel, &cfg, 20_000)).unwrap();
     assert_eq!(cpu.len(), 13);
     for (a, b) in cpu.iter().zip(&on_gpu) {
-        for e in 0..4 {
+        for e in 0..gumbel::ESTIMATORS.len() {
+            assert!(a.var[e].is_finite() && b.var[e].is_finite(), "{a:?} {b:?}");
+            assert!(
+                a.bias[e].is_finite() && b.bias[e].is_finite(),
+                "{a:?} {b:?}"
+            );
             assert!(
                 (a.var[e] - b.var[e]).abs() <= 1e-5 * a.var[e].max(0.1),
                 "{a:?} {b:?}"

@@ -1,12 +1,12 @@
 //! The Gumbel-Softmax experiment (Jang, Gu & Poole, ICLR 2017): sampling,
-//! temperature, and five estimators of ∇_θ E[f(z)] side by side.
+//! temperature, and six estimators of ∇_θ E[f(z)] side by side.
 
 use super::config::{ConfigError, ListBound, Range};
 use crate::gpu::gumbel::GumbelMoments;
 use crate::gpu::{Gpu, GpuError};
-use crate::kernels::gumbel::{self, GUMBEL_STREAM, Problem};
+use crate::kernels::gumbel::{self, GUMBEL_STREAM, MAX_BATCH, Problem};
 /// The report of a run, and the softmax the widget draws probabilities with.
-pub use crate::kernels::gumbel::{Estimates, softmax};
+pub use crate::kernels::gumbel::{Estimates, Objective, softmax};
 use crate::kernels::rng::RngKey;
 use std::sync::Arc;
 
@@ -21,8 +21,10 @@ crate::define_config! {
     pub struct GumbelConfig {
         /// Category logits θ; K is their number (2 to 16).
         logits: Vec<f64> = vec![0.5, 1.0, -1.0, 2.0], ListBound { min_len: 2, max_len: 16, each: Range::new(-1e4, 1e4) };
-        /// Weights w of the objective f(z) = Σ_k w_k z_k, one per category.
+        /// Weights w of the objective, one per category.
         weights: Vec<f64> = vec![1.0, 2.0, 3.0, 4.0], ListBound { min_len: 2, max_len: 16, each: Range::new(-100.0, 100.0) };
+        /// The objective: linear f(z) = Σ w_k z_k, or quadratic f(z) = Σ w_k z_k² (equal on one-hot z; straight-through differs from Gumbel-Softmax only for the quadratic).
+        objective: Objective = Objective::Quadratic, ();
         /// Temperature τ of the relaxation.
         tau: f64 = 0.5, Range::new(0.05, 10.0);
         /// Monte Carlo samples of the gradient estimates.
@@ -37,13 +39,36 @@ crate::define_config! {
         lr: f64 = 0.5, Range::new(1e-4, 10.0);
         /// Steps of the mini optimisation.
         steps: u32 = 200, Range::new(1, 5000);
-        /// Samples per step of the mini optimisation.
-        batch: u32 = 8, Range::new(1, 1024);
+        /// Samples per batch: the mini optimisation's samples per step, and the leave-one-out (RLOO) batch, which needs at least 2.
+        batch: u32 = 8, Range::new(2, MAX_BATCH);
     }
-    reconcile = GumbelConfig::match_weights;
+    reconcile = GumbelConfig::reconcile_fields;
 }
 
 impl GumbelConfig {
+    fn reconcile_fields(&mut self) -> Vec<ConfigError> {
+        let mut out = self.match_weights();
+        out.extend(self.whole_batches());
+        out
+    }
+
+    /// At least two RLOO batches, so that their variance is defined.
+    fn whole_batches(&mut self) -> Vec<ConfigError> {
+        let least = 2 * self.batch;
+        if self.samples >= least {
+            return Vec::new();
+        }
+        let had = self.samples;
+        self.samples = least;
+        vec![ConfigError {
+            field: "samples".into(),
+            message: format!(
+                "is {had}, fewer than two leave-one-out batches of {} (`batch`); using {least}",
+                self.batch
+            ),
+        }]
+    }
+
     /// One weight per logit: extra weights are dropped, missing ones are 0.
     fn match_weights(&mut self) -> Vec<ConfigError> {
         let k = self.logits.len();
@@ -62,9 +87,14 @@ impl GumbelConfig {
         self.logits.len()
     }
 
+    /// The problem at logits `logits` and temperature `tau`.
+    pub fn problem_at(&self, logits: &[f64], tau: f64) -> Problem {
+        Problem::new(logits, &self.weights, tau, self.objective, self.batch)
+    }
+
     /// The problem at temperature `tau`.
     pub fn problem(&self, tau: f64) -> Problem {
-        Problem::new(&self.logits, &self.weights, tau)
+        self.problem_at(&self.logits, tau)
     }
 
     /// The noise of the Monte Carlo estimates.
@@ -85,7 +115,13 @@ impl GumbelConfig {
 /// Estimates at the config's τ, on the CPU.
 pub fn estimate_cpu(cfg: &GumbelConfig) -> Estimates {
     let sums = gumbel::moment_sums(&cfg.problem(cfg.tau), cfg.key(), 0, cfg.samples);
-    gumbel::estimates(&cfg.logits, &cfg.weights, &sums, u64::from(cfg.samples))
+    gumbel::estimates(
+        &cfg.logits,
+        &cfg.weights,
+        &sums,
+        u64::from(cfg.samples),
+        cfg.batch,
+    )
 }
 
 /// Estimates at the config's τ, on the GPU.
@@ -102,37 +138,45 @@ pub async fn estimate_gpu(
         &cfg.weights,
         &sums[0],
         u64::from(cfg.samples),
+        cfg.batch,
     ))
 }
 
 /// The sampled estimators, in chart order.
-pub const ESTIMATORS: [&str; 4] = [
+pub const ESTIMATORS: [&str; 5] = [
     "REINFORCE",
-    "REINFORCE + baseline",
+    "REINFORCE + oracle baseline",
+    "REINFORCE + leave-one-out (RLOO)",
     "Gumbel-Softmax",
     "Straight-through",
 ];
+
+/// Each sampled estimator's statistics, in [`ESTIMATORS`] order.
+pub fn in_chart_order(g: &gumbel::Gradients) -> [&gumbel::EstimatorStats; 5] {
+    [
+        &g.reinforce,
+        &g.reinforce_baseline,
+        &g.reinforce_loo,
+        &g.gumbel_softmax,
+        &g.straight_through,
+    ]
+}
 
 /// Bias and variance of each sampled estimator at one temperature.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SweepPoint {
     pub tau: f64,
     /// ‖E[ĝ] − ∇‖₂ per estimator ([`ESTIMATORS`] order), up to Monte Carlo error.
-    pub bias: [f64; 4],
+    pub bias: [f64; 5],
     /// Standard error of that bias estimate: sqrt(Σ_k Var[ĝ_k] / n).
-    pub bias_se: [f64; 4],
+    pub bias_se: [f64; 5],
     /// Σ_k Var[ĝ_k], the per-sample variance.
-    pub var: [f64; 4],
+    pub var: [f64; 5],
 }
 
 fn sweep_point(tau: f64, e: &Estimates, n: u32) -> SweepPoint {
     let g = &e.grad;
-    let all = [
-        &g.reinforce,
-        &g.reinforce_baseline,
-        &g.gumbel_softmax,
-        &g.straight_through,
-    ];
+    let all = in_chart_order(g);
     SweepPoint {
         tau,
         bias: all.map(|s| s.bias(&g.exact)),
@@ -157,7 +201,7 @@ pub fn sweep_cpu(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {
             let sums = gumbel::moment_sums(&cfg.problem(tau), cfg.key(), 0, n);
             sweep_point(
                 tau,
-                &gumbel::estimates(&cfg.logits, &cfg.weights, &sums, u64::from(n)),
+                &gumbel::estimates(&cfg.logits, &cfg.weights, &sums, u64::from(n), cfg.batch),
                 n,
             )
         })
@@ -180,7 +224,7 @@ pub async fn sweep_gpu(
         .map(|(&tau, s)| {
             sweep_point(
                 tau,
-                &gumbel::estimates(&cfg.logits, &cfg.weights, s, u64::from(n)),
+                &gumbel::estimates(&cfg.logits, &cfg.weights, s, u64::from(n), cfg.batch),
                 n,
             )
         })
@@ -215,11 +259,41 @@ pub struct Optimisation {
     pub optimum: f64,
 }
 
+/// The gradient estimate of curve `e` ([`curve_names`] order, 1..) from the
+/// `batch` samples of step `t`: the mean of the per-sample estimates, or
+/// RLOO on the step's batch.
+fn step_estimate(cfg: &GumbelConfig, theta: &[f64], e: usize, t: u32) -> Vec<f64> {
+    let key = RngKey::new(cfg.seed, OPTIMISE_STREAM);
+    let p = cfg.problem_at(theta, cfg.tau_at(f64::from(t)));
+    let mut g = vec![0.0; theta.len()];
+    let mut counts = vec![0.0f32; theta.len()];
+    for j in 0..cfg.batch {
+        let s = gumbel::sample(&p, key, t * cfg.batch + j);
+        counts[s.hard] += 1.0;
+        let est = match e {
+            1 => &s.reinforce,
+            2 => &s.reinforce_baseline,
+            4 => &s.gumbel_softmax,
+            5 => &s.straight_through,
+            _ => continue,
+        };
+        for (gi, v) in g.iter_mut().zip(est) {
+            *gi += f64::from(*v) / f64::from(cfg.batch);
+        }
+    }
+    if e == 3 {
+        g = gumbel::rloo(&p.weights, &counts, p.batch)
+            .into_iter()
+            .map(f64::from)
+            .collect();
+    }
+    g
+}
+
 /// Gradient descent on θ to minimise E[f(z)] with each estimator from the
 /// same start and the same noise (common random numbers): step t uses
 /// samples t·batch .. (t+1)·batch at temperature τ(t).
 pub fn optimise(cfg: &GumbelConfig) -> Optimisation {
-    let key = RngKey::new(cfg.seed, OPTIMISE_STREAM);
     let names = curve_names();
     let curves = (0..names.len())
         .map(|e| {
@@ -229,20 +303,7 @@ pub fn optimise(cfg: &GumbelConfig) -> Optimisation {
                 let grad: Vec<f64> = if e == 0 {
                     gumbel::exact_grad(&theta, &cfg.weights)
                 } else {
-                    let p = Problem::new(&theta, &cfg.weights, cfg.tau_at(f64::from(t)));
-                    let mut g = vec![0.0; theta.len()];
-                    for j in 0..cfg.batch {
-                        let s = gumbel::sample(&p, key, t * cfg.batch + j);
-                        let est = match e {
-                            1 => &s.reinforce,
-                            2 => &s.reinforce_baseline,
-                            _ => &s.gumbel_softmax,
-                        };
-                        for (gi, v) in g.iter_mut().zip(est) {
-                            *gi += f64::from(*v) / f64::from(cfg.batch);
-                        }
-                    }
-                    g
+                    step_estimate(cfg, &theta, e, t)
                 };
                 for (th, g) in theta.iter_mut().zip(&grad) {
                     *th = (*th - cfg.lr * g).clamp(-1e4, 1e4);
@@ -355,7 +416,7 @@ impl Experiment for Gumbel {
         id: "gumbel",
         title: "Gumbel-Softmax",
         claim: "A temperature makes categorical sampling differentiable, trading bias for variance.",
-        papers: &[papers::JANG_2017, papers::MADDISON_2017],
+        papers: &[papers::JANG_2017, papers::MADDISON_2017, papers::KOOL_2019],
     };
     type Config = GumbelConfig;
     type Report = Estimates;
@@ -382,14 +443,14 @@ impl Experiment for Gumbel {
 
     const WORKLOADS: &'static [Workload] = &[Workload {
         name: "gumbel",
-        about: "moments of all five estimators over 2^20 samples",
+        about: "moments of all six estimators over 2^20 samples",
         fields: BenchGumbelConfig::fields,
         prepare: |pairs, on| prepare_with(pairs, on, GumbelBench::new),
     }];
 }
 
 crate::define_config! {
-    /// Size of a Gumbel-Softmax estimator benchmark run (all five estimators, moments).
+    /// Size of a Gumbel-Softmax estimator benchmark run (all six estimators, moments).
     pub struct BenchGumbelConfig {
         /// Samples per iteration.
         samples: u32 = 1 << 20, Range::new(1, 1 << 24);
@@ -414,7 +475,7 @@ impl GumbelBench {
         let kernel = on.kernel::<GumbelMoments>().await?;
         Ok(Self {
             samples: cfg.samples,
-            problem: Problem::new(&logits, &weights, 0.5),
+            problem: Problem::new(&logits, &weights, 0.5, Objective::Quadratic, 8),
             on,
             kernel,
         })

@@ -42,6 +42,14 @@ pub const MADDISON_2017: Paper = Paper {
     url: "https://arxiv.org/abs/1611.00712",
 };
 
+/// REINFORCE with the leave-one-out baseline (RLOO).
+pub const KOOL_2019: Paper = Paper {
+    title: "Buy 4 REINFORCE Samples, Get a Baseline for Free!",
+    authors: "Kool, van Hoof, Welling",
+    venue: "ICLR 2019 workshop DeepRLStructPred",
+    url: "https://openreview.net/forum?id=r1lgTGL5DE",
+};
+
 /// Label smoothing: calibration and tighter clusters.
 pub const MULLER_2019: Paper = Paper {
     title: "When Does Label Smoothing Help?",

@@ -9,7 +9,7 @@ use crate::kernels::rng::RngKey;
 
 const GUMBEL_WGSL: &str = include_str!("shaders/gumbel.wgsl");
 const WORKGROUP: u32 = 64;
-/// Threads per problem at most: bounds the partial sums to 8192 × 128 floats (4 MiB).
+/// Threads per problem at most: bounds the partial sums to 8192 × 192 floats (6 MiB).
 const MAX_THREADS: u32 = 8192;
 
 #[repr(C)]
@@ -23,6 +23,9 @@ struct Params {
     stream: u32,
     tau: f32,
     baseline: f32,
+    objective: u32,
+    batch: u32,
+    pad: [u32; 2],
 }
 
 /// The compiled kernel.
@@ -43,7 +46,8 @@ impl super::Kernel for GumbelMoments {
 
 impl GumbelMoments {
     /// Moment sums (in f64, `GROUPS · K` columns) of samples `start..start + count`
-    /// for each problem, from one submission and one read-back.
+    /// for each problem, from one submission and one read-back. All problems
+    /// share one RLOO batch (each thread's samples are whole batches).
     pub async fn sums(
         &self,
         gpu: &Gpu,
@@ -53,7 +57,12 @@ impl GumbelMoments {
         count: u32,
     ) -> Result<Vec<Vec<f64>>, GpuError> {
         gpu.check_alive()?;
-        let per_thread = count.div_ceil(MAX_THREADS).max(256);
+        let batch = problems.first().map_or(2, |p| p.batch);
+        assert!(
+            problems.iter().all(|p| p.batch == batch),
+            "one RLOO batch per submission"
+        );
+        let per_thread = count.div_ceil(MAX_THREADS).max(256).next_multiple_of(batch);
         let threads = count.div_ceil(per_thread).max(1);
         let mut encoder = gpu
             .device
@@ -73,6 +82,9 @@ impl GumbelMoments {
                     stream: key.stream,
                     tau: p.tau,
                     baseline: p.baseline,
+                    objective: p.objective.code(),
+                    batch: p.batch,
+                    pad: [0; 2],
                 },
             );
             let mut vals = [0.0f32; 3 * MAX_K];

@@ -339,8 +339,8 @@ pub(super) fn OptimisationControls(cfg: Memo<GumbelConfig>, set_field: SetField)
             </Control>
             <Control name="batch">
             <label>
-                <span>"samples per step"</span>
-                <input type="number" min="1" max="1024" prop:value=move || cfg.get().batch.to_string()
+                <span>"samples per step (RLOO batch, ≥ 2)"</span>
+                <input type="number" min="2" max="1024" prop:value=move || cfg.get().batch.to_string()
                     on:change=move |ev| set_field.run(("batch", event_target_value(&ev))) />
             </label>
             </Control>

@@ -1,5 +1,5 @@
 //! The Gumbel-Softmax widget: draggable logits, a temperature with optional
-//! annealing, live samples, five gradient estimators, their bias and
+//! annealing, live samples, six gradient estimators, their bias and
 //! variance against τ, and a mini optimisation with each.
 
 mod controls;
@@ -9,10 +9,12 @@ mod run;
 use leptos::prelude::*;
 
 use super::backend::{BackendCtx, use_active_backend};
+use super::controls::select;
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, Control, use_config, use_set_config};
 use super::share::ShareBar;
-use crate::experiments::gumbel::GumbelConfig;
+use crate::experiments::config::Param;
+use crate::experiments::gumbel::{GumbelConfig, Objective};
 use crate::experiments::papers;
 use controls::{CategoryTable, LogitBars, OptimisationControls, TemperatureControls};
 use plots::{EstimatorTable, LiveSimplex, OptimisationPlot, SampleBars, SweepPlots};
@@ -35,7 +37,7 @@ pub fn GumbelWidget() -> impl IntoView {
     let shown = run::estimates(ctx, cfg, tau_now, backend);
     // Bias–variance sweep: independent of τ and of the annealing.
     let swept = run::bias_variance_sweep(ctx, cfg, backend);
-    // Mini optimisation (CPU: 5 × steps × batch samples), in the compute
+    // Mini optimisation (CPU: steps × batch samples per estimator), in the compute
     // worker; a newer config replaces the pending one.
     let optimised = run::optimisation(cfg);
 
@@ -47,7 +49,7 @@ pub fn GumbelWidget() -> impl IntoView {
             <header class="widget-head">
                 <h1>"Gumbel-Softmax"</h1>
                 <p class="claim">
-                    "Adding Gumbel noise to logits and taking the argmax samples a category exactly; replacing the argmax by a softmax at temperature τ makes the sample differentiable. The price is bias, which shrinks as τ → 0 while the variance of the gradient grows."
+                    "Adding Gumbel noise to logits and taking the argmax samples a category exactly; replacing the argmax by a softmax at temperature τ makes the sample differentiable. The price is bias at every τ > 0, which shrinks as τ → 0 while the variance of the gradient grows. Straight-through, which keeps the hard sample in the forward pass, is biased too, and differs from Gumbel-Softmax once the objective is not linear."
                 </p>
             </header>
             <ConfigNotes notes />
@@ -66,8 +68,15 @@ pub fn GumbelWidget() -> impl IntoView {
                     <Control name="logits,weights">
                         <CategoryTable cfg set_field update />
                     </Control>
-                    <p class="explain">
-                        "Drag a bar to change a logit; the dots above are the category probabilities softmax(θ). The objective is f(z) = Σ w_k z_k, so its expectation under the categorical is Σ p_k w_k, and the estimators below try to find its gradient from samples."
+                    <div class="controls">
+                        {select(cfg, set_field, "objective", "objective f(z)", Objective::ALL.iter().map(|o| o.as_str()).collect(), |c| c.objective.render())}
+                    </div>
+                    <p class="explain" data-testid="objective-explain">
+                        {move || match cfg.with(|c| c.objective) {
+                            Objective::Quadratic => "The objective is f(z) = Σ w_k z_k² (quadratic). ",
+                            Objective::Linear => "The objective is f(z) = Σ w_k z_k (linear). ",
+                        }}
+                        "Drag a bar to change a logit; the dots above are the category probabilities softmax(θ). The linear and the quadratic f agree on one-hot z, so under the categorical both have expectation Σ p_k w_k and the same gradient, which the estimators below try to find from samples; on a relaxed sample they differ, and so do the estimators that differentiate f there."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
                 </section>
@@ -105,8 +114,9 @@ pub fn GumbelWidget() -> impl IntoView {
                     Some(s) => view! { <EstimatorTable s /> }.into_any(),
                 }}
                 <p class="explain">
-                    "REINFORCE multiplies the reward by the score e_h − p and is unbiased but noisy; subtracting a baseline (here the mean reward Σ p w) keeps it unbiased and cuts the noise. Gumbel-Softmax differentiates the relaxed sample: low variance but biased at τ > 0. Straight-through uses the hard sample forward and the relaxed gradient backward; for a linear f its gradient is exactly Gumbel-Softmax's, since ∂f/∂z = w everywhere."
-                    " " {paper_anchor(papers::JANG_2017)}
+                    "REINFORCE multiplies the reward f(h) = w_h by the score e_h − p: unbiased but noisy. The oracle baseline subtracts the exact mean reward Σ p w: still unbiased, much less noisy, but it is the expectation being differentiated, which no practitioner has. The practical baseline is leave-one-out (RLOO): the samples are taken in consecutive batches of B = `batch`, and each sample's baseline is the mean reward of the other B − 1 in its batch; it stays unbiased. "
+                    "Gumbel-Softmax differentiates f at the relaxed sample y, J_y(θ)ᵀ∇f(y): low variance, biased at τ > 0. Straight-through evaluates f at the hard sample and backpropagates through y, J_y(θ)ᵀ∇f(h): biased as well. For the linear f, ∇f = w everywhere and the two are identical; for the quadratic f, ∇f(z) = 2 w ⊙ z, and they differ."
+                    " " {paper_anchor(papers::JANG_2017)} " " {paper_anchor(papers::KOOL_2019)}
                 </p>
             </section>
             <section class="panel">
@@ -116,7 +126,7 @@ pub fn GumbelWidget() -> impl IntoView {
                     Some((points, n, b)) => view! { <SweepPlots points n backend=b tau=tau_now.get() /> }.into_any(),
                 }}
                 <p class="explain">
-                    "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators sit at the Monte Carlo noise floor whatever τ; Gumbel-Softmax's bias falls as τ falls while its variance climbs, roughly as 1/τ."
+                    "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators (no baseline, oracle, leave-one-out) sit at the Monte Carlo noise floor whatever τ. Gumbel-Softmax's bias shrinks towards 0 as τ → 0 (not always steadily: the bias is a vector, and with the quadratic f its length can dip at a moderate τ) while its variance climbs, roughly as 1/τ. Straight-through (dashed) lies on Gumbel-Softmax's curves only for the linear f; for the quadratic f compare the two: neither is unbiased at τ > 0."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
             </section>
@@ -125,12 +135,12 @@ pub fn GumbelWidget() -> impl IntoView {
                 {move || optimised.get().map(|o| view! { <OptimisationPlot o=o cfg=cfg.get_untracked() /> })}
                 <OptimisationControls cfg set_field />
                 <p class="explain">
-                    "Every run starts from the same logits and sees the same Gumbel noise, so the curves differ only by the estimator. The objective drawn is the exact E[f(z)] = Σ p w at the current logits; the best attainable value is min w."
+                    "Every run starts from the same logits and sees the same Gumbel noise, so the curves differ only by the estimator; a step's samples are RLOO's leave-one-out batch. The objective drawn is the exact E[f(z)] = Σ p w at the current logits; the best attainable value is min w."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
             </section>
             <section class="explain">
-                <p class="papers-inline">{paper_anchor(papers::JANG_2017)} {paper_anchor(papers::MADDISON_2017)}</p>
+                <p class="papers-inline">{paper_anchor(papers::JANG_2017)} {paper_anchor(papers::MADDISON_2017)} {paper_anchor(papers::KOOL_2019)}</p>
             </section>
         </article>
     }

@@ -7,11 +7,22 @@ use leptos::prelude::*;
 use super::run::Shown;
 use crate::experiments::Backend;
 use crate::experiments::gumbel::{
-    ESTIMATORS, GumbelConfig, LiveSampler, Optimisation, SweepPoint, softmax,
+    ESTIMATORS, GumbelConfig, LiveSampler, Optimisation, SweepPoint, in_chart_order, softmax,
 };
 use crate::ui::charts::{BarPlot, LinePlot, Series, SimplexPlot, short};
 
-const ESTIMATOR_COLORS: [&str; 5] = ["var(--ink)", "#D55E00", "#E69F00", "#0072B2", "#009E73"];
+/// Exact, then [`ESTIMATORS`] (Okabe–Ito colours).
+const ESTIMATOR_COLORS: [&str; 6] = [
+    "var(--ink)",
+    "#D55E00",
+    "#E69F00",
+    "#CC79A7",
+    "#0072B2",
+    "#009E73",
+];
+/// Straight-through's index in [`ESTIMATORS`], drawn dashed: it shares
+/// Gumbel-Softmax's backward pass, and for a linear f its whole gradient.
+const STRAIGHT_THROUGH: usize = 4;
 
 /// Relaxed samples on the simplex where K = 3, and a note otherwise.
 #[component]
@@ -85,12 +96,7 @@ pub(super) fn EstimatorTable(s: Shown) -> impl IntoView {
         .iter()
         .map(|v| view! { <td>{format!("{v:+.4}")}</td> })
         .collect_view();
-    let rows = [
-        &g.reinforce,
-        &g.reinforce_baseline,
-        &g.gumbel_softmax,
-        &g.straight_through,
-    ]
+    let rows = in_chart_order(g)
     .into_iter()
     .zip(ESTIMATORS)
     .enumerate()
@@ -135,10 +141,14 @@ pub(super) fn EstimatorTable(s: Shown) -> impl IntoView {
         </div>
         <p class="meta" data-testid="estimates-meta">
             {format!(
-                "Mean ± standard error over {} samples on {} at τ = {}.",
+                "Mean ± standard error over {} samples on {} at τ = {}, {} objective; RLOO over {} batches of {} (its Σ var is {} × the variance of a batch's estimate).",
                 s.samples,
                 match s.backend { Backend::Gpu => "WebGPU", Backend::Cpu => "the CPU" },
                 short(s.tau),
+                s.objective,
+                s.samples / s.batch,
+                s.batch,
+                s.batch,
             )}
         </p>
     }
@@ -153,11 +163,11 @@ pub(super) fn SweepPlots(
     tau: f64,
 ) -> impl IntoView {
     let series = |f: &dyn Fn(&SweepPoint, usize) -> f64| -> Vec<Series> {
-        (0..4)
+        (0..ESTIMATORS.len())
             .map(|e| Series {
                 name: ESTIMATORS[e],
                 color: ESTIMATOR_COLORS[e + 1],
-                dashed: e == 3,
+                dashed: e == STRAIGHT_THROUGH,
                 points: points.iter().map(|p| (p.tau, f(p, e))).collect(),
                 ..Series::default()
             })
@@ -199,7 +209,7 @@ pub(super) fn OptimisationPlot(o: Optimisation, cfg: GumbelConfig) -> impl IntoV
         .map(|(e, (name, curve))| Series {
             name,
             color: ESTIMATOR_COLORS[e],
-            dashed: e == 4,
+            dashed: e == STRAIGHT_THROUGH + 1,
             points: curve
                 .iter()
                 .enumerate()

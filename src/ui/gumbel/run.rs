@@ -26,6 +26,8 @@ pub(super) struct Shown {
     pub(super) backend: Backend,
     pub(super) samples: u32,
     pub(super) tau: f64,
+    pub(super) batch: u32,
+    pub(super) objective: gumbel::Objective,
 }
 
 /// The sweep's points, the samples per τ, and the backend it ran on.
@@ -38,6 +40,8 @@ async fn estimate(cfg: GumbelConfig, backend: Backend) -> Result<Shown, RunError
         backend,
         samples: cfg.samples,
         tau: cfg.tau,
+        batch: cfg.batch,
+        objective: cfg.objective,
     })
 }
 
@@ -132,7 +136,8 @@ pub(super) fn estimates(
     shown
 }
 
-/// Bias–variance sweep: independent of τ and of the annealing; the latest config wins.
+/// Bias–variance sweep: independent of τ and of the annealing (not of
+/// `batch`, the RLOO batch); the latest config wins.
 pub(super) fn bias_variance_sweep(
     ctx: BackendCtx,
     cfg: Memo<GumbelConfig>,
@@ -146,7 +151,6 @@ pub(super) fn bias_variance_sweep(
             anneal: d.anneal,
             lr: d.lr,
             steps: d.steps,
-            batch: d.batch,
             samples: d.samples,
             ..c.clone()
         })
@@ -172,7 +176,7 @@ pub(super) fn bias_variance_sweep(
     swept
 }
 
-/// Mini optimisation (CPU: 5 × steps × batch samples), in the compute
+/// Mini optimisation (CPU: steps × batch samples per estimator), in the compute
 /// worker; a newer config replaces the pending one.
 pub(super) fn optimisation(cfg: Memo<GumbelConfig>) -> LocalResource<Optimisation> {
     LocalResource::new(move || {
