@@ -101,7 +101,7 @@ fn gpu_estimate(
     c: f32,
     n: Norm,
 ) -> Vec<f32> {
-    pollster::block_on(k.estimate(gpu, m, flat, d, c, 3, n)).expect("estimate")
+    pollster::block_on(k.estimate(gpu, m, Rows::new(flat, d), c, 3, n)).expect("estimate")
 }
 
 fn cpu_estimate(m: Method, flat: &[f32], d: usize, c: f32, n: Norm) -> Vec<f32> {
@@ -227,7 +227,7 @@ fn gpu_estimates_match_exact_values() {
     assert!(err <= 1e-4, "{got:?}");
     let d = 100usize;
     let a = (1.0 - ((d + 1) as f64).sqrt()) / d as f64;
-    let o = |k: usize| if k % 2 == 0 { 0.5 } else { -1.0 };
+    let o = |k: usize| if k.is_multiple_of(2) { 0.5 } else { -1.0 };
     let mut flat = Vec::new();
     for i in 0..=d {
         for k in 0..d {

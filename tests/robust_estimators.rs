@@ -1295,6 +1295,7 @@ fn random_rows(seed: u32, n: usize, d: usize) -> Vec<f32> {
 /// group sums of ≤ 10 values round by ≤ 10·6e-8 relative of the outlier-sized
 /// terms).
 #[test]
+#[allow(clippy::needless_range_loop)] // component indices, as in the formulas
 fn medians_in_many_dimensions_match_brute_force() {
     for (seed, n, d) in [(1u32, 7usize, 5usize), (2, 8, 5), (3, 9, 100), (4, 40, 100)] {
         let flat = random_rows(seed, n, d);
@@ -1348,11 +1349,12 @@ fn medians_in_many_dimensions_match_brute_force() {
 /// d − 1 zeros and 3a, shifted), not c. Tolerance 1e-4·(1 + ‖c‖): linear
 /// convergence stopped at a step < 1e-6·(1 + ‖y‖) (observed error printed).
 #[test]
+#[allow(clippy::needless_range_loop)] // component indices, as in the formulas
 fn geometric_median_of_a_regular_simplex_is_its_centre() {
     for d in [3usize, 10, 100] {
         let a = (1.0 - ((d + 1) as f64).sqrt()) / d as f64;
         let o: Vec<f64> = (0..d)
-            .map(|k| if k % 2 == 0 { 0.5 } else { -1.0 })
+            .map(|k| if k.is_multiple_of(2) { 0.5 } else { -1.0 })
             .collect();
         let mut flat = Vec::new();
         for i in 0..=d {
@@ -1393,6 +1395,7 @@ fn geometric_median_of_a_regular_simplex_is_its_centre() {
 /// recursion m ← m + (g − m)·min(1, c/(‖g − m‖ + 1e-6)) in f64 (1e-4
 /// relative: 9 to 40 recursive f32 steps).
 #[test]
+#[allow(clippy::needless_range_loop)] // component indices, as in the formulas
 fn clipping_and_means_in_many_dimensions() {
     for (seed, n, d) in [(5u32, 9usize, 3usize), (6, 40, 100)] {
         let flat = random_rows(seed, n, d);

@@ -439,12 +439,12 @@ pub fn robust_estimate(cfg: &RobustConfig) -> Vec<f32> {
 /// The same estimate on the GPU (`robust_estimate` in robust.wgsl).
 pub async fn robust_estimate_gpu(gpu: &Gpu, cfg: &RobustConfig) -> Result<Vec<f32>, GpuError> {
     let kernel = gpu.kernel::<RobustEstimate>().await?;
+    let flat = cfg.grads.flat_f32();
     kernel
         .estimate(
             gpu,
             cfg.method,
-            &cfg.grads.flat_f32(),
-            cfg.grads.dim(),
+            robust::Rows::new(&flat, cfg.grads.dim()),
             cfg.threshold as f32,
             cfg.groups,
             cfg.norm,

@@ -8,7 +8,7 @@
 use super::rng::RNG_WGSL;
 use super::{Gpu, GpuError};
 use crate::kernels::robust::{
-    self, MAX_DIM, MAX_ROWS, Method, Noise, Norm, Objective, RunSpec, logistic_data,
+    self, MAX_DIM, MAX_ROWS, Method, Noise, Norm, Objective, Rows, RunSpec, logistic_data,
 };
 
 const ROBUST_WGSL: &str = include_str!("shaders/robust.wgsl");
@@ -236,26 +236,24 @@ impl super::Kernel for RobustEstimate {
 }
 
 impl RobustEstimate {
-    /// The estimate of `method` from `data`: rows of `d` components,
-    /// row-major (1 ≤ d ≤ [`MAX_DIM`], 1 to [`MAX_ROWS`] rows; the caller
-    /// checks). `median-iter` is the running median from 0, as on the CPU.
+    /// The estimate of `method` from the rows `g` (1 ≤ d ≤ [`MAX_DIM`]
+    /// components, 1 to [`MAX_ROWS`] rows; the caller checks). `median-iter` is the running median from 0, as on the CPU.
     pub async fn estimate(
         &self,
         gpu: &Gpu,
         method: Method,
-        data: &[f32],
-        d: usize,
+        g: Rows<'_>,
         threshold: f32,
         groups: u32,
         norm: Norm,
     ) -> Result<Vec<f32>, GpuError> {
         gpu.check_alive()?;
-        let n = data.len() / d.max(1);
+        let (n, d) = (g.n(), g.d());
         assert!(
-            (1..=MAX_DIM).contains(&d) && (1..=MAX_ROWS).contains(&n) && n * d == data.len(),
+            (1..=MAX_DIM).contains(&d) && (1..=MAX_ROWS).contains(&n),
             "robust_estimate: {n} rows of {d} components"
         );
-        let rows = gpu.storage_buffer_init("robust_estimate rows", bytemuck::cast_slice(data));
+        let rows = gpu.storage_buffer_init("robust_estimate rows", bytemuck::cast_slice(g.data()));
         // Zeroed by wgpu: median-iter starts from m = 0.
         let work = gpu.storage_buffer("robust_estimate work", (work_len(n, d) * 4) as u64);
         let list = phases(method);

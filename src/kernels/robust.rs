@@ -91,7 +91,10 @@ pub struct Rows<'a> {
 impl<'a> Rows<'a> {
     /// Panics unless `d ≥ 1` and `data` holds whole rows.
     pub fn new(data: &'a [f32], d: usize) -> Self {
-        assert!(d >= 1 && data.len() % d == 0, "rows of {d} components");
+        assert!(
+            d >= 1 && data.len().is_multiple_of(d),
+            "rows of {d} components"
+        );
         Self { data, d }
     }
     pub fn n(&self) -> usize {
@@ -99,6 +102,10 @@ impl<'a> Rows<'a> {
     }
     pub fn d(&self) -> usize {
         self.d
+    }
+    /// Every component, row after row.
+    pub fn data(&self) -> &'a [f32] {
+        self.data
     }
     pub fn row(&self, i: usize) -> &'a [f32] {
         &self.data[i * self.d..(i + 1) * self.d]
