@@ -83,7 +83,7 @@ fn work_len(n: u32, d: u32) -> u32 {
 const S_SCALE: u32 = 0u;
 const S_DONE: u32 = 1u;
 const S_CLIP: u32 = 2u;
-const F32_MAX: f32 = 3.40282347e38;
+const F32_MAX: f32 = 0x1.fffffep+127f; // the largest finite f32, exactly
 
 // Component k of a vector: src 0 work[a + k]; src 1 row a of g; src 2 row a of g − out.
 fn comp(l: Layout, src: u32, a: u32, k: u32) -> f32 {
