@@ -62,7 +62,7 @@ impl From<RunError> for CliError {
 }
 
 /// The commands that are tools rather than experiments, for `gradlab help`.
-const TOOLS: &str = "       gradlab robust --method M --grads \"1,2;3,4;100,-50\" [--threshold C] [--groups G] [--norm 2|inf]
+const TOOLS: &str = "       gradlab robust --method M --grads \"1,2;3,4;100,-50\" [--threshold C] [--groups G] [--norm 2|inf] [--backend cpu|gpu]
        gradlab selftest                  (every GPU kernel against its CPU twin)
        gradlab experiments               (the registry as JSON: static/experiments.json)
        gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
@@ -132,14 +132,7 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
         "train-denoiser" => diffusion::train_denoiser(rest),
         "train-mlp" => train_mlp(rest),
         "loss" => loss(rest),
-        "robust" => {
-            if wants_help(rest) {
-                return Ok(help::<RobustConfig>("robust", ""));
-            }
-            let (cfg, _, _) = parse_config::<RobustConfig>(rest, &[])?;
-            let e = clipping::robust_estimate(&cfg);
-            Ok(serde_json::json!({ "estimate": e }).to_string())
-        }
+        "robust" => robust(rest),
         "selftest" => {
             no_more_args(rest)?;
             let gpu = request_gpu()?;
@@ -315,6 +308,63 @@ fn bench(rest: &[String]) -> Result<String, CliError> {
     let (backend, pairs) = parse_flags(rest)?;
     let report = bench::run_blocking(workload, &pairs, compute(backend)?)?;
     Ok(serde_json::to_string(&report).expect("report serialises"))
+}
+
+/// Largest `--grads-file` read: 4,096 × 4,096 values of up to 24 characters.
+const GRADS_FILE_MAX_BYTES: u64 = 4096 * 4096 * 24;
+
+/// `gradlab robust`: one estimate from given sample gradients of any
+/// dimension, on the CPU or the GPU; `{"estimate": [one value per component]}`.
+fn robust(rest: &[String]) -> Result<String, CliError> {
+    if wants_help(rest) {
+        return Ok(help::<RobustConfig>(
+            "robust",
+            "  --grads-file read --grads from this file (for rows too long for one argument)\n",
+        ));
+    }
+    let (mut cfg, backend, extras) = parse_config::<RobustConfig>(rest, &["grads-file"])?;
+    match extras.as_slice() {
+        [] => {}
+        [(_, path)] => {
+            if rest
+                .iter()
+                .any(|a| a == "--grads" || a.starts_with("--grads="))
+            {
+                return Err(CliError::Usage(
+                    "give --grads or --grads-file, not both".into(),
+                ));
+            }
+            let bad = |why: String| CliError::Usage(format!("invalid --grads-file: {why}"));
+            let file =
+                std::fs::File::open(path).map_err(|e| bad(format!("cannot read {path:?}: {e}")))?;
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(file, GRADS_FILE_MAX_BYTES + 1),
+                &mut text,
+            )
+            .map_err(|e| bad(format!("cannot read {path:?}: {e}")))?;
+            if text.len() as u64 > GRADS_FILE_MAX_BYTES {
+                return Err(bad(format!("larger than {GRADS_FILE_MAX_BYTES} bytes")));
+            }
+            // Line breaks may separate rows as well as `;`.
+            let text = text.trim().replace(['\n', '\r'], ";").replace(";;", ";");
+            cfg.set("grads", &text, true)
+                .map_err(|e| CliError::Usage(format!("invalid --grads-file: {}", e.message)))?;
+        }
+        _ => {
+            return Err(CliError::Usage(
+                "flag --grads-file given more than once".into(),
+            ));
+        }
+    }
+    let estimate = match backend {
+        Backend::Cpu => clipping::robust_estimate(&cfg),
+        Backend::Gpu => {
+            let gpu = request_gpu()?;
+            pollster::block_on(clipping::robust_estimate_gpu(&gpu, &cfg)).map_err(gpu_fault)?
+        }
+    };
+    Ok(serde_json::json!({ "estimate": estimate }).to_string())
 }
 
 fn gpu_fault(e: GpuError) -> CliError {

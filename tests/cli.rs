@@ -796,3 +796,122 @@ fn bench_robust_names_the_estimator() {
     assert!(v["ms_per_iter"].as_f64().unwrap() > 0.0);
     assert_usage_error(&["bench", "robust", "--method", "trimmed-mean"], "--method");
 }
+
+/// `gradlab robust` in d = 3 on both backends: the mean of (1,2,3), (3,4,5),
+/// (5,0,−2) is (3, 2, 2) exactly (sums of small integers, one exact division
+/// by 3 each, as f32); the coordinate median is (3, 2, 3); clip-norm of
+/// (1e20, 0, 0) at c = 1 is (1, 0, 0) (1e-6: f32 rounding of the factor). And
+/// the CPU and GPU answers are equal (NaN-seeing: a non-number is a failure).
+#[test]
+fn robust_takes_any_dimension_on_both_backends() {
+    for backend in ["cpu", "gpu"] {
+        for (method, grads, want) in [
+            ("mean", "1,2,3;3,4,5;5,0,-2", vec![3.0, 2.0, 2.0]),
+            ("median", "1,2,3;3,4,5;5,0,-2", vec![3.0, 2.0, 3.0]),
+            ("clip-norm", "1e20,0,0", vec![1.0, 0.0, 0.0]),
+            ("geomedian", "0,0;0,0;1e20,0", vec![0.0, 0.0]),
+            ("mean", "7;-1", vec![3.0]),
+        ] {
+            let v = stdout_json(&gradlab(&[
+                "robust",
+                "--method",
+                method,
+                "--grads",
+                grads,
+                "--backend",
+                backend,
+            ]));
+            let got: Vec<f64> = v["estimate"]
+                .as_array()
+                .expect("an array")
+                .iter()
+                .map(|x| x.as_f64().unwrap_or(f64::NAN))
+                .collect();
+            assert_eq!(got.len(), want.len(), "{backend} {method}: {v}");
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g - w).abs() <= 1e-6 * w.abs().max(1.0),
+                    "{backend} {method} {grads}: {v}"
+                );
+            }
+        }
+    }
+}
+
+/// `--grads-file`: rows on lines (or `;`), the same answer as `--grads`.
+#[test]
+fn robust_reads_rows_from_a_file() {
+    let path = std::env::temp_dir().join(format!("gradlab-grads-{}.txt", std::process::id()));
+    std::fs::write(&path, "1,2,3\n3,4,5\n5,0,-2\n").unwrap();
+    let v = stdout_json(&gradlab(&[
+        "robust",
+        "--method",
+        "mean",
+        "--grads-file",
+        path.to_str().unwrap(),
+    ]));
+    assert_eq!(v["estimate"], serde_json::json!([3.0, 2.0, 2.0]));
+    assert_usage_error(
+        &[
+            "robust",
+            "--grads-file",
+            path.to_str().unwrap(),
+            "--grads",
+            "1",
+        ],
+        "not both",
+    );
+    std::fs::remove_file(&path).ok();
+    assert_usage_error(
+        &["robust", "--grads-file", "/nonexistent/gradlab-grads"],
+        "--grads-file",
+    );
+}
+
+/// Bad sample gradients: exit 2 and a message naming --grads and the problem.
+#[test]
+fn robust_rejects_bad_rows() {
+    let many_rows = vec!["1"; 4097].join(";");
+    let wide_row = vec!["1"; 4097].join(",");
+    let widest_ok = vec!["1"; 4096].join(",");
+    let most_rows_ok = vec!["2"; 4096].join(";");
+    for (grads, needle) in [
+        ("1,2;3", "row 1"),
+        ("1,2,3;4,5", "equal length"),
+        ("", "row 0 is empty"),
+        ("1,2;;3,4", "row 1 is empty"),
+        ("1,nan", "not a finite number"),
+        ("1,inf", "not a finite number"),
+        ("1,-inf", "not a finite number"),
+        ("1,x", "not a number"),
+        ("1e31,0", "beyond"),
+        (many_rows.as_str(), "more than 4096 rows"),
+        (wide_row.as_str(), "more than 4096 components"),
+    ] {
+        let out = gradlab(&["robust", "--grads", grads]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {err}",
+            &grads[..grads.len().min(20)]
+        );
+        assert!(err.contains("--grads"), "{err}");
+        assert!(err.contains(needle), "{needle}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    // The limits themselves are accepted.
+    let v = stdout_json(&gradlab(&[
+        "robust", "--method", "median", "--grads", &widest_ok,
+    ]));
+    assert_eq!(v["estimate"].as_array().unwrap().len(), 4096);
+    let v = stdout_json(&gradlab(&[
+        "robust",
+        "--method",
+        "median",
+        "--grads",
+        &most_rows_ok,
+    ]));
+    assert_eq!(v["estimate"], serde_json::json!([2.0]));
+}

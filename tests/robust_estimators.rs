@@ -6,8 +6,9 @@
 
 use gradlab::kernels::rng::RngKey;
 use gradlab::kernels::robust::{
-    self, BOX, Method, Noise, NoiseSpec, Norm, Objective, RUN_STREAM_TAG, RunSpec, WORDS_PER_NOISE,
-    estimate, geometric_median, median, median_iter_update,
+    self, BOX, Method, Noise, NoiseSpec, Norm, Objective, RUN_STREAM_TAG, Rows, RunSpec, Scratch,
+    WORDS_PER_NOISE, Weiszfeld, estimate, estimate_rows, geometric_median, median,
+    median_iter_update, weiszfeld_step,
 };
 use gradlab::kernels::stats::{ks_statistic, mean_var};
 
@@ -60,13 +61,21 @@ const G6: [[f32; 2]; 6] = [
 
 /// Mean of G3 = ((1+3+100)/3, (2+4−50)/3) = (104/3, −44/3) exactly; tolerance
 /// 1e-6 relative (one f32 division after exact integer sums). `MedianIter`
-/// is stateless-estimated as the mean too (its state lives in `run`).
+/// through `estimate` is the running median from 0 over the rows in order,
+/// bit for bit the fold of `median_iter_update`.
 #[test]
 fn mean_matches_hand_values() {
     let want = [104.0 / 3.0, -44.0 / 3.0];
-    for m in [Method::Mean, Method::MedianIter] {
-        assert_close2("mean", estimate(m, &G3, 1.0, 1, Norm::L2), want, F32_REL);
-    }
+    assert_close2(
+        "mean",
+        estimate(Method::Mean, &G3, 1.0, 1, Norm::L2),
+        want,
+        F32_REL,
+    );
+    let fold = G3
+        .iter()
+        .fold([0.0f32; 2], |m, g| median_iter_update(m, *g, 1.0));
+    assert_eq!(estimate(Method::MedianIter, &G3, 1.0, 1, Norm::L2), fold);
     // One sample: the mean is the sample itself, bit for bit.
     assert_eq!(estimate(Method::Mean, &G3[..1], 1.0, 1, Norm::L2), G3[0]);
 }
@@ -1109,6 +1118,366 @@ fn curves_are_recorded_at_the_right_steps() {
         for (j, d) in curve.iter().enumerate().skip(1) {
             let x = path[j * every.max(1) as usize];
             assert_eq!(*d, (x[0] * x[0] + x[1] * x[1]).sqrt());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 5. Overflow-safe norms (issue 16)
+// ---------------------------------------------------------------------------
+
+/// ‖(1e20, 0)‖ = 1e20, but 1e20² = 1e40 is beyond f32 (3.4e38): a plain
+/// √(v₀² + v₁²) is ∞ and clipping returns 0. Scaled by the largest
+/// component, clip-norm at c = 1 gives (1e20·1/(1e20 + 1e-6), 0) = (1, 0)
+/// up to one f32 rounding of the factor (tolerance 1e-6 relative; the bug
+/// gives 0, an error of 1). Also ‖(3e20, 4e20)‖ = 5e20 (1e-6 relative), in
+/// d = 3 the same clip returns (1, 0, 0), and ∞-norm clipping (no squares)
+/// agrees. And the norm of a vector of tiny values (3e-30, 4e-30), whose
+/// squares underflow to 0 in f32, is 5e-30.
+#[test]
+fn norms_and_clipping_do_not_overflow() {
+    for n in [Norm::L2, Norm::Inf] {
+        let got = robust::clip_norm([1e20, 0.0], 1.0, n);
+        println!("clip-norm [1e20, 0] {n}: {got:?}");
+        assert_close2("clip-norm [1e20, 0]", got, [1.0, 0.0], F32_REL);
+        let got = estimate(Method::ClipNorm, &[[1e20, 0.0]], 1.0, 1, n);
+        assert_close2("estimate clip-norm [1e20, 0]", got, [1.0, 0.0], F32_REL);
+        let mut out = [f32::NAN; 3];
+        estimate_rows(
+            Method::ClipNorm,
+            Rows::new(&[1e20, 0.0, 0.0], 3),
+            1.0,
+            1,
+            n,
+            &mut out,
+            &mut Scratch::default(),
+        );
+        assert!(
+            (out[0] - 1.0).abs() <= 1e-6 && out[1] == 0.0 && out[2] == 0.0,
+            "{out:?}"
+        );
+    }
+    let big = robust::norm(&[3e20, 4e20], Norm::L2);
+    assert!((f64::from(big) - 5e20).abs() <= 1e-6 * 5e20, "{big}");
+    let tiny = robust::norm(&[3e-30, 4e-30], Norm::L2);
+    assert!((f64::from(tiny) - 5e-30).abs() <= 1e-6 * 5e-30, "{tiny}");
+    assert!(robust::norm(&[1.0, f32::NAN], Norm::L2).is_nan());
+    assert!(robust::norm(&[f32::NAN, 1.0], Norm::Inf).is_nan());
+}
+
+/// {(0,0), (0,0), (1e20,0)}: the optimum is the doubled point (0, 0) (the
+/// other unit vector has length 1 ≤ η = 2; Vardi & Zhang's test), exactly.
+/// {(0,0), (0,1), (1e20,0)}: all angles of the triangle are < 120° (90°, ~90°,
+/// ~0°), so the optimum is the Fermat point where the three unit vectors sum
+/// to 0; the far point's unit vector is (1, 0) (to 1e-20), so the two near
+/// unit vectors are (−1/2, ∓√3/2) and the point is (1/(2√3), 1/2) =
+/// (0.288675…, 0.5). With the overflowing norm the far point drops out and the
+/// answer is (0, 0.5), off by 0.29. Tolerance 1e-4: Weiszfeld converges
+/// linearly here and stops at a step < 1e-6 (observed error printed).
+#[test]
+fn geometric_median_with_a_point_at_1e20() {
+    assert_eq!(
+        geometric_median(&[[0.0, 0.0], [0.0, 0.0], [1e20, 0.0]]),
+        [0.0, 0.0]
+    );
+    let got = geometric_median(&[[0.0, 0.0], [0.0, 1.0], [1e20, 0.0]]);
+    let want = [1.0 / (2.0 * 3f64.sqrt()), 0.5];
+    let err = norm64([f64::from(got[0]) - want[0], f64::from(got[1]) - want[1]]);
+    println!("Fermat point with a far vertex: {got:?}, error {err:.2e}");
+    assert!(err <= 1e-4, "{got:?} vs {want:?}");
+}
+
+// ---------------------------------------------------------------------------
+// 6. Weiszfeld at a data point: Vardi–Zhang's step
+// ---------------------------------------------------------------------------
+
+/// O = (0,0), P = (−1,10), Q = (10,−1), R = (4,4), S = (−2,−2). The
+/// coordinate medians are median{0,−1,10,4,−2} = 0 in both coordinates, so
+/// Weiszfeld starts exactly on the data point O. O is not optimal: the other
+/// unit vectors sum to (P + Q)/√101 + R/‖R‖ + S/‖S‖ = (9/√101)(1,1) + 0, of
+/// length 9√2/√101 ≈ 1.266 > 1 = η (Vardi–Zhang's test fails), so the
+/// modified step must move. The set is symmetric under (x, y) ↦ (y, x)
+/// (P ↔ Q; O, R, S on the diagonal) and not collinear, so the unique optimum
+/// is (t, t). On 0 < t < 4, F(t) = 2√((t+1)² + (t−10)²) + √2(t + (4 − t) +
+/// (t + 2)); F'(t) = 0 gives 2(2t − 9)/√((t+1)² + (t−10)²) = −√2, i.e.
+/// 6t² − 54t + 61 = 0 with 2t < 9: t* = (27 − 11√3)/6 ≈ 1.324599. The test
+/// checks that value against the independent 2-D reference minimiser too,
+/// then the kernel's answer within 1e-4 (Weiszfeld's linear convergence
+/// stopped at steps < 1e-6·(1 + ‖y‖); observed error printed), and that F
+/// never increases along the iterates of `weiszfeld_step` (tolerance 2e-6
+/// absolute: f32 rounding moves y by ≤ 1.2e-7·(1 + ‖y‖) per coordinate, and
+/// |∇F| ≤ 5; an ascent step would change F by the order of the step).
+#[test]
+fn weiszfeld_from_a_data_point_that_is_not_the_median() {
+    let pts = [
+        [0.0f32, 0.0],
+        [-1.0, 10.0],
+        [10.0, -1.0],
+        [4.0, 4.0],
+        [-2.0, -2.0],
+    ];
+    let p: Vec<[f64; 2]> = pts.iter().map(|&q| to64(q)).collect();
+    let t = (27.0 - 11.0 * 3f64.sqrt()) / 6.0;
+    let (reference, _) = reference_geomedian(&p);
+    assert!(
+        // The reference stops at objective steps of 1e-12 relative, i.e. ~1e-6 in location.
+        norm64([reference[0] - t, reference[1] - t]) < 1e-6,
+        "closed form {t} vs reference {reference:?}"
+    );
+    let got = geometric_median(&pts);
+    let err = norm64([f64::from(got[0]) - t, f64::from(got[1]) - t]);
+    println!("Vardi–Zhang start at O: {got:?} vs ({t}, {t}), error {err:.2e}");
+    assert!(err <= 1e-4, "{got:?}");
+    // The iterates, from the data point O.
+    let flat: Vec<f32> = pts.iter().flatten().copied().collect();
+    let rows = Rows::new(&flat, 2);
+    let mut s = Scratch::default();
+    let mut y = [0.0f32; 2];
+    let mut f = geo_objective(&p, to64(y));
+    let f0 = f;
+    let mut steps = 0;
+    for _ in 0..robust::WEISZFELD_MAX_ITER {
+        let scale = 1.0 + robust::norm(&y, Norm::L2);
+        let r = weiszfeld_step(rows, &mut y, scale, &mut s);
+        let next = geo_objective(&p, to64(y));
+        assert!(
+            next <= f + 2e-6,
+            "step {steps}: F went up from {f} to {next} at {y:?}"
+        );
+        f = next;
+        steps += 1;
+        match r {
+            Weiszfeld::Optimal => break,
+            Weiszfeld::Moved(step) if step <= robust::WEISZFELD_TOL * scale => break,
+            Weiszfeld::Moved(_) => {}
+        }
+    }
+    let fstar = geo_objective(&p, [t, t]);
+    println!("F from {f0} to {f} in {steps} steps; F* = {fstar}");
+    assert!(f0 - fstar > 1e-3, "the start must be clearly suboptimal");
+    assert!((f - fstar) / fstar <= 1e-6, "F {f} vs F* {fstar}");
+}
+
+// ---------------------------------------------------------------------------
+// 7. Every estimator in d > 2 (gradlab robust)
+// ---------------------------------------------------------------------------
+
+fn est_rows(method: Method, flat: &[f32], d: usize, c: f32, groups: usize, n: Norm) -> Vec<f32> {
+    let mut out = vec![f32::NAN; d];
+    estimate_rows(
+        method,
+        Rows::new(flat, d),
+        c,
+        groups,
+        n,
+        &mut out,
+        &mut Scratch::default(),
+    );
+    out
+}
+
+/// Random rows (Philox normals, every fourth row ×1000 as an outlier).
+fn random_rows(seed: u32, n: usize, d: usize) -> Vec<f32> {
+    let key = RngKey::new(seed, 5);
+    (0..n * d)
+        .map(|j| {
+            let v = key.normal_at(j as u32);
+            if (j / d) % 4 == 3 { 1000.0 * v } else { v }
+        })
+        .collect()
+}
+
+/// Coordinate-wise median and median of means in d = 5 and d = 100 against
+/// brute force in f64: each column sorted independently (odd n: the middle
+/// value, exact; even n: the mean of the middle two, one f32 rounding, so
+/// 1e-6 relative); median of means: the f64 group means of contiguous groups
+/// [j·n/k, (j+1)·n/k), their median (tolerance 1e-5 relative + 1e-6: the f32
+/// group sums of ≤ 10 values round by ≤ 10·6e-8 relative of the outlier-sized
+/// terms).
+#[test]
+#[allow(clippy::needless_range_loop)] // component indices, as in the formulas
+fn medians_in_many_dimensions_match_brute_force() {
+    for (seed, n, d) in [(1u32, 7usize, 5usize), (2, 8, 5), (3, 9, 100), (4, 40, 100)] {
+        let flat = random_rows(seed, n, d);
+        let median_f64 = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            let m = v.len();
+            if m % 2 == 1 {
+                v[m / 2]
+            } else {
+                0.5 * (v[m / 2 - 1] + v[m / 2])
+            }
+        };
+        let got = est_rows(Method::Median, &flat, d, 1.0, 1, Norm::L2);
+        for k in 0..d {
+            let want = median_f64((0..n).map(|i| f64::from(flat[i * d + k])).collect());
+            let g = f64::from(got[k]);
+            assert!(
+                (g - want).abs() <= 1e-6 * want.abs(),
+                "median n={n} d={d} k={k}: {g} vs {want}"
+            );
+        }
+        let groups = 3;
+        let got = est_rows(Method::Mom, &flat, d, 1.0, groups, Norm::L2);
+        for k in 0..d {
+            let means: Vec<f64> = (0..groups)
+                .map(|j| {
+                    let (a, b) = (j * n / groups, (j + 1) * n / groups);
+                    (a..b).map(|i| f64::from(flat[i * d + k])).sum::<f64>() / (b - a) as f64
+                })
+                .collect();
+            let scale: f64 = (0..n)
+                .map(|i| f64::from(flat[i * d + k]).abs())
+                .fold(0.0, f64::max);
+            let want = median_f64(means);
+            let g = f64::from(got[k]);
+            assert!(
+                (g - want).abs() <= 1e-5 * scale + 1e-6,
+                "mom n={n} d={d} k={k}: {g} vs {want}"
+            );
+        }
+    }
+}
+
+/// The d + 1 vertices of a regular simplex, e_1, …, e_d and a·(1, …, 1) with
+/// a = (1 − √(d + 1))/d (all pairwise distances √2), scaled by 3 and shifted
+/// by o = (0.5, −1, 0.5, −1, …). Any permutation of the vertices is an
+/// isometry of the set, and the only point all of them fix is the centroid
+/// c = o + 3(1 + a)/(d + 1)·(1, …, 1); the points are affinely independent
+/// (not collinear), so the geometric median is unique, hence = c. The
+/// coordinate-wise median (Weiszfeld's start) is o (each column holds one 3,
+/// d − 1 zeros and 3a, shifted), not c. Tolerance 1e-4·(1 + ‖c‖): linear
+/// convergence stopped at a step < 1e-6·(1 + ‖y‖) (observed error printed).
+#[test]
+#[allow(clippy::needless_range_loop)] // component indices, as in the formulas
+fn geometric_median_of_a_regular_simplex_is_its_centre() {
+    for d in [3usize, 10, 100] {
+        let a = (1.0 - ((d + 1) as f64).sqrt()) / d as f64;
+        let o: Vec<f64> = (0..d)
+            .map(|k| if k.is_multiple_of(2) { 0.5 } else { -1.0 })
+            .collect();
+        let mut flat = Vec::new();
+        for i in 0..=d {
+            for k in 0..d {
+                let v = if i == d {
+                    a
+                } else if i == k {
+                    1.0
+                } else {
+                    0.0
+                };
+                flat.push((o[k] + 3.0 * v) as f32);
+            }
+        }
+        let c: Vec<f64> = o
+            .iter()
+            .map(|ok| ok + 3.0 * (1.0 + a) / (d + 1) as f64)
+            .collect();
+        let got = est_rows(Method::GeoMedian, &flat, d, 1.0, 1, Norm::L2);
+        let err = got
+            .iter()
+            .zip(&c)
+            .map(|(g, w)| (f64::from(*g) - w).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let cn = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+        println!("simplex d={d}: error {err:.2e}");
+        assert!(err <= 1e-4 * (1.0 + cn), "simplex d={d}: error {err}");
+    }
+}
+
+/// In d = 3 and d = 100: clip-norm returns exactly length c (c·‖ḡ‖/(‖ḡ‖ +
+/// 1e-6), relative 1e-6/‖ḡ‖ below c) along ḡ; tolerance 1e-5 relative (f32
+/// sums of ≤ 100 squares round by ≤ 100·6e-8). ∞-norm clipping makes the
+/// largest |component| c. Clip-sample: every row clipped to length c, so the
+/// mean has length ≤ c. Mean and clip-coord against f64 column means
+/// (1e-5 relative of the column's largest value). Median-iter against the
+/// recursion m ← m + (g − m)·min(1, c/(‖g − m‖ + 1e-6)) in f64 (1e-4
+/// relative: 9 to 40 recursive f32 steps).
+#[test]
+#[allow(clippy::needless_range_loop)] // component indices, as in the formulas
+fn clipping_and_means_in_many_dimensions() {
+    for (seed, n, d) in [(5u32, 9usize, 3usize), (6, 40, 100)] {
+        let flat = random_rows(seed, n, d);
+        let col_mean =
+            |k: usize| (0..n).map(|i| f64::from(flat[i * d + k])).sum::<f64>() / n as f64;
+        let col_max = |k: usize| {
+            (0..n)
+                .map(|i| f64::from(flat[i * d + k]).abs())
+                .fold(0.0, f64::max)
+        };
+        let mean: Vec<f64> = (0..d).map(col_mean).collect();
+        let mean_norm = mean.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let c = 0.5f32;
+        let got = est_rows(Method::Mean, &flat, d, c, 1, Norm::L2);
+        let cc = est_rows(Method::ClipCoord, &flat, d, c, 1, Norm::L2);
+        for k in 0..d {
+            assert!(
+                (f64::from(got[k]) - mean[k]).abs() <= 1e-5 * col_max(k),
+                "mean k={k}"
+            );
+            let want = mean[k].clamp(-0.5, 0.5);
+            assert!(
+                (f64::from(cc[k]) - want).abs() <= 1e-5 * col_max(k),
+                "clip-coord k={k}"
+            );
+        }
+        let got = est_rows(Method::ClipNorm, &flat, d, c, 1, Norm::L2);
+        let len = got
+            .iter()
+            .map(|v| f64::from(*v).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(
+            (len - 0.5).abs() <= 1e-5 * 0.5,
+            "clip-norm L2 d={d}: length {len}"
+        );
+        for k in 0..d {
+            let want = mean[k] * 0.5 / mean_norm;
+            assert!(
+                (f64::from(got[k]) - want).abs() <= 1e-5 * 0.5,
+                "clip-norm direction k={k}"
+            );
+        }
+        let got = est_rows(Method::ClipNorm, &flat, d, c, 1, Norm::Inf);
+        let top = got.iter().map(|v| f64::from(v.abs())).fold(0.0, f64::max);
+        assert!(
+            (top - 0.5).abs() <= 1e-5 * 0.5,
+            "clip-norm Inf d={d}: max {top}"
+        );
+        let got = est_rows(Method::ClipSample, &flat, d, c, 1, Norm::L2);
+        let mut want = vec![0.0f64; d];
+        for i in 0..n {
+            let row: Vec<f64> = (0..d).map(|k| f64::from(flat[i * d + k])).collect();
+            let r = row.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let f = (0.5 / (r + 1e-6)).min(1.0);
+            for k in 0..d {
+                want[k] += row[k] * f / n as f64;
+            }
+        }
+        for k in 0..d {
+            assert!(
+                (f64::from(got[k]) - want[k]).abs() <= 1e-5 * 0.5,
+                "clip-sample k={k}"
+            );
+        }
+        let got = est_rows(Method::MedianIter, &flat, d, c, 1, Norm::L2);
+        let mut m = vec![0.0f64; d];
+        for i in 0..n {
+            let diff: Vec<f64> = (0..d).map(|k| f64::from(flat[i * d + k]) - m[k]).collect();
+            let r = diff.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let f = (0.5 / (r + 1e-6)).min(1.0);
+            for k in 0..d {
+                m[k] += diff[k] * f;
+            }
+        }
+        for k in 0..d {
+            assert!(
+                (f64::from(got[k]) - m[k]).abs() <= 1e-4 * (1.0 + m[k].abs()),
+                "median-iter k={k}: {} vs {}",
+                got[k],
+                m[k]
+            );
         }
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::config::Range;
-use crate::gpu::robust::RobustRuns;
+use crate::gpu::robust::{RobustEstimate, RobustRuns};
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::rng::RngKey;
 use crate::kernels::robust::{self, NoiseSpec, RunSpec, WORDS_PER_NOISE};
@@ -237,9 +237,7 @@ pub fn noise_norm_histogram(cfg: &ClippingConfig, n: u32) -> Histogram {
     histogram(
         (0..n).map(|i| {
             let v = robust::noise(&spec, key, i * WORDS_PER_NOISE);
-            f64::from((v[0] * v[0] + v[1] * v[1]).sqrt())
-                .max(1e-12)
-                .log10()
+            f64::from(robust::norm(&v, Norm::L2)).max(1e-12).log10()
         }),
         -3.0,
         7.0,
@@ -314,32 +312,68 @@ pub fn fixed_point_curve(s: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Sample gradients as CLI text: rows `x,y` separated by `;` (e.g. `1,2;3,4`).
+/// Sample gradients as CLI text: rows of comma-separated components
+/// separated by `;` (e.g. `1,2;3,4`): 1 to [`robust::MAX_ROWS`] rows of
+/// equal length, 1 to [`robust::MAX_DIM`] components each, every value finite.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GradRows(pub Vec<[f64; 2]>);
+pub struct GradRows(pub Vec<Vec<f64>>);
+
+impl GradRows {
+    /// Components per row.
+    pub fn dim(&self) -> usize {
+        self.0.first().map_or(0, Vec::len)
+    }
+
+    /// The rows, row-major, in f32.
+    pub fn flat_f32(&self) -> Vec<f32> {
+        self.0.iter().flatten().map(|&v| v as f32).collect()
+    }
+}
 
 impl super::config::Param for GradRows {
     type Bound = Range<usize>;
     fn parse(text: &str) -> Result<Self, String> {
-        text.split(';')
-            .take(1024)
-            .map(|row| {
-                let v = <Vec<f64> as super::config::Param>::parse(row)?;
-                match v.as_slice() {
-                    [a, b] => Ok([*a, *b]),
-                    _ => Err(format!(
-                        "row {} needs exactly 2 numbers",
-                        super::config::echo(row)
-                    )),
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(GradRows)
+        use super::config::echo;
+        // Bounded before parsing, so a huge value costs little.
+        let texts: Vec<&str> = text.split(';').take(robust::MAX_ROWS + 1).collect();
+        if texts.len() > robust::MAX_ROWS {
+            return Err(format!("has more than {} rows", robust::MAX_ROWS));
+        }
+        let mut rows: Vec<Vec<f64>> = Vec::with_capacity(texts.len());
+        for (i, row) in texts.iter().enumerate() {
+            if row.trim().is_empty() {
+                return Err(format!("row {i} is empty"));
+            }
+            let v: Vec<&str> = row.split(',').take(robust::MAX_DIM + 1).collect();
+            if v.len() > robust::MAX_DIM {
+                return Err(format!(
+                    "row {i} has more than {} components",
+                    robust::MAX_DIM
+                ));
+            }
+            let v = v
+                .iter()
+                .map(|t| <f64 as super::config::Param>::parse(t))
+                .collect::<Result<Vec<f64>, String>>()
+                .map_err(|why| format!("row {i}: {why}"))?;
+            if let Some(first) = rows.first()
+                && first.len() != v.len()
+            {
+                return Err(format!(
+                    "row {i} ({}) has {} components, row 0 has {} (rows must have equal length)",
+                    echo(row),
+                    v.len(),
+                    first.len()
+                ));
+            }
+            rows.push(v);
+        }
+        Ok(GradRows(rows))
     }
     fn render(&self) -> String {
         self.0
             .iter()
-            .map(|r| format!("{},{}", r[0], r[1]))
+            .map(|r| r.iter().map(f64::to_string).collect::<Vec<_>>().join(","))
             .collect::<Vec<_>>()
             .join(";")
     }
@@ -359,7 +393,12 @@ impl super::config::Param for GradRows {
         Ok(self)
     }
     fn describe(b: &Range<usize>) -> String {
-        format!("{} to {} rows `x,y` separated by `;`", b.min, b.max)
+        format!(
+            "{} to {} rows of 1 to {} comma-separated finite numbers (all rows the same length), separated by `;`",
+            b.min,
+            b.max,
+            robust::MAX_DIM
+        )
     }
 }
 
@@ -372,29 +411,45 @@ crate::define_config! {
         threshold: f64 = 1.0, Range::new(0.0, 1e12);
         /// Groups of the median-of-means.
         groups: u32 = 3, Range::new(1, 64);
-        /// The sample gradients.
-        grads: GradRows = GradRows(vec![[1.0, 2.0], [3.0, 4.0], [100.0, -50.0]]), Range::new(1, robust::MAX_BATCH);
+        /// The sample gradients, one row each (any dimension up to 4,096).
+        grads: GradRows = GradRows(vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![100.0, -50.0]]), Range::new(1, robust::MAX_ROWS);
         /// The norm of global-norm and per-sample clipping.
         norm: Norm = Norm::L2, ();
     }
 }
 
-/// The estimate of `gradlab robust` (for `median-iter`: the running median
-/// after feeding the rows in order, from 0).
-pub fn robust_estimate(cfg: &RobustConfig) -> [f32; 2] {
-    let g: Vec<[f32; 2]> = cfg
-        .grads
-        .0
-        .iter()
-        .map(|r| [r[0] as f32, r[1] as f32])
-        .collect();
-    let c = cfg.threshold as f32;
-    match cfg.method {
-        Method::MedianIter => g
-            .iter()
-            .fold([0.0; 2], |m, gi| robust::median_iter_update(m, *gi, c)),
-        m => robust::estimate(m, &g, c, cfg.groups as usize, cfg.norm),
-    }
+/// The estimate of `gradlab robust` on the CPU, one value per component (for
+/// `median-iter`: the running median after feeding the rows in order, from 0).
+pub fn robust_estimate(cfg: &RobustConfig) -> Vec<f32> {
+    let flat = cfg.grads.flat_f32();
+    let d = cfg.grads.dim();
+    let mut out = vec![0.0f32; d];
+    robust::estimate_rows(
+        cfg.method,
+        robust::Rows::new(&flat, d),
+        cfg.threshold as f32,
+        cfg.groups as usize,
+        cfg.norm,
+        &mut out,
+        &mut robust::Scratch::default(),
+    );
+    out
+}
+
+/// The same estimate on the GPU (`robust_estimate` in robust.wgsl).
+pub async fn robust_estimate_gpu(gpu: &Gpu, cfg: &RobustConfig) -> Result<Vec<f32>, GpuError> {
+    let kernel = gpu.kernel::<RobustEstimate>().await?;
+    let flat = cfg.grads.flat_f32();
+    kernel
+        .estimate(
+            gpu,
+            cfg.method,
+            robust::Rows::new(&flat, cfg.grads.dim()),
+            cfg.threshold as f32,
+            cfg.groups,
+            cfg.norm,
+        )
+        .await
 }
 
 /// Runs of the Monte Carlo on the page's CPU.

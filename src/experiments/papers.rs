@@ -98,6 +98,14 @@ pub const KOLOSKOVA_2023: Paper = Paper {
     url: "https://arxiv.org/abs/2305.01588",
 };
 
+/// The modified Weiszfeld step of the geometric median, which descends at data points.
+pub const VARDI_ZHANG_2000: Paper = Paper {
+    title: "The multivariate L1-median and associated data depth",
+    authors: "Vardi, Zhang",
+    venue: "PNAS 2000",
+    url: "https://doi.org/10.1073/pnas.97.4.1423",
+};
+
 /// Gradient-norm clipping.
 pub const PASCANU_2013: Paper = Paper {
     title: "On the difficulty of training Recurrent Neural Networks",

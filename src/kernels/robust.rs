@@ -76,31 +76,105 @@ crate::param_enum! {
     }
 }
 
-fn norm(v: [f32; 2], n: Norm) -> f32 {
-    match n {
-        Norm::L2 => (v[0] * v[0] + v[1] * v[1]).sqrt(),
-        Norm::Inf => v[0].abs().max(v[1].abs()),
+/// Largest number of components of one sample gradient (`gradlab robust`).
+pub const MAX_DIM: usize = 4096;
+/// Largest number of sample gradients `gradlab robust` combines.
+pub const MAX_ROWS: usize = 4096;
+
+/// `n` sample gradients of `d` components each, row-major.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    data: &'a [f32],
+    d: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// Panics unless `d ≥ 1` and `data` holds whole rows.
+    pub fn new(data: &'a [f32], d: usize) -> Self {
+        assert!(
+            d >= 1 && data.len().is_multiple_of(d),
+            "rows of {d} components"
+        );
+        Self { data, d }
     }
+    pub fn n(&self) -> usize {
+        self.data.len() / self.d
+    }
+    pub fn d(&self) -> usize {
+        self.d
+    }
+    /// Every component, row after row.
+    pub fn data(&self) -> &'a [f32] {
+        self.data
+    }
+    pub fn row(&self, i: usize) -> &'a [f32] {
+        &self.data[i * self.d..(i + 1) * self.d]
+    }
+    fn at(&self, i: usize, k: usize) -> f32 {
+        self.data[i * self.d + k]
+    }
+}
+
+/// Buffers the estimators reuse between calls (so an SGD run allocates once).
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    col: Vec<f32>,
+    dist: Vec<f32>,
+    unit: Vec<f32>,
+    mean: Vec<f32>,
+}
+
+/// ‖v‖ of the vector with components v(0), …, v(d − 1). L2 is computed as
+/// m·√Σ(v_k/m)² with m = max_k |v_k| (the scaling of `hypot`): the plain
+/// √Σv_k² overflows f32 once ‖v‖ > 1.8e19 (v_k² > 3.4e38) and would turn a
+/// finite norm into ∞. A NaN component gives NaN. The one norm of the
+/// estimators; its WGSL twin is `norm_of` in `robust.wgsl`.
+pub fn norm_with(d: usize, v: impl Fn(usize) -> f32, n: Norm) -> f32 {
+    let mut m = 0.0f32;
+    for k in 0..d {
+        let a = v(k).abs();
+        if a.is_nan() {
+            return a;
+        }
+        if a > m {
+            m = a;
+        }
+    }
+    if n == Norm::Inf || m == 0.0 || m == f32::INFINITY {
+        return m;
+    }
+    let mut s = 0.0f32;
+    for k in 0..d {
+        let q = v(k) / m;
+        s += q * q;
+    }
+    m * s.sqrt()
+}
+
+/// ‖v‖ of a stored vector (see [`norm_with`]).
+pub fn norm(v: &[f32], n: Norm) -> f32 {
+    norm_with(v.len(), |k| v[k], n)
+}
+
+/// The factor min(1, c / (‖v‖ + 1e-6)) of global-norm clipping, as
+/// frameworks compute it (Pascanu et al. 2013, [`crate::experiments::papers::PASCANU_2013`]).
+pub fn clip_factor(norm: f32, c: f32) -> f32 {
+    (c / (norm + 1e-6)).min(1.0)
 }
 
 /// v · min(1, c / (‖v‖ + 1e-6)), as frameworks' global-norm clipping computes it.
 pub fn clip_norm(v: [f32; 2], c: f32, n: Norm) -> [f32; 2] {
-    let s = (c / (norm(v, n) + 1e-6)).min(1.0);
+    let s = clip_factor(norm(&v, n), c);
     [v[0] * s, v[1] * s]
 }
 
-/// Median of a few values (insertion sort; the mean of the middle two for an even count).
+/// Median of a few values (the mean of the middle two for an even count).
+/// The order statistic does not depend on the sort: the WGSL twin heap-sorts.
 pub fn median(values: &mut [f32]) -> f32 {
     if values.is_empty() {
         return 0.0;
     }
-    for i in 1..values.len() {
-        let mut j = i;
-        while j > 0 && values[j - 1] > values[j] {
-            values.swap(j - 1, j);
-            j -= 1;
-        }
-    }
+    values.sort_unstable_by(f32::total_cmp);
     let n = values.len();
     if n % 2 == 1 {
         values[n / 2]
@@ -109,115 +183,206 @@ pub fn median(values: &mut [f32]) -> f32 {
     }
 }
 
-fn coordinate_median(points: &[[f32; 2]]) -> [f32; 2] {
-    let mut buf = [0.0f32; MAX_BATCH];
-    let n = points.len().min(MAX_BATCH);
-    let mut out = [0.0; 2];
-    for (d, o) in out.iter_mut().enumerate() {
-        for (b, p) in buf.iter_mut().zip(points) {
-            *b = p[d];
-        }
-        *o = median(&mut buf[..n]);
+/// Mean of component k over rows a..b.
+fn col_mean(g: Rows, k: usize, a: usize, b: usize) -> f32 {
+    let mut s = 0.0f32;
+    for i in a..b {
+        s += g.at(i, k);
     }
-    out
+    s / (b - a).max(1) as f32
 }
 
-fn mean(points: &[[f32; 2]]) -> [f32; 2] {
-    let mut s = [0.0f32; 2];
-    for p in points {
-        s[0] += p[0];
-        s[1] += p[1];
+/// Coordinate-wise median of the rows, into `out`.
+fn coordinate_median(g: Rows, out: &mut [f32], s: &mut Scratch) {
+    for (k, o) in out.iter_mut().enumerate() {
+        s.col.clear();
+        s.col.extend((0..g.n()).map(|i| g.at(i, k)));
+        *o = median(&mut s.col);
     }
-    let n = points.len().max(1) as f32;
-    [s[0] / n, s[1] / n]
 }
 
-/// The geometric median argmin_y Σ‖p_i − y‖₂ by Weiszfeld's algorithm
-/// (Weiszfeld 1937), started at the coordinate-wise median. Stopping rule:
-/// a step shorter than [`WEISZFELD_TOL`]·(1 + ‖y‖), or [`WEISZFELD_MAX_ITER`]
-/// steps. If y lands on sample points (η copies within 1e-12·(1 + ‖y‖)), y is
-/// optimal iff ‖Σ_{p_i ≠ y} (p_i − y)/‖p_i − y‖‖ ≤ η and is returned;
-/// otherwise the step is taken over the other points (Vardi & Zhang, PNAS 2000).
-pub fn geometric_median(points: &[[f32; 2]]) -> [f32; 2] {
-    let mut y = coordinate_median(points);
-    for _ in 0..WEISZFELD_MAX_ITER {
-        let scale = 1.0 + (y[0] * y[0] + y[1] * y[1]).sqrt();
-        let (mut num, mut den) = ([0.0f32; 2], 0.0f32);
-        let mut unit_sum = [0.0f32; 2];
-        let mut on_point = 0.0f32;
-        for p in points {
-            let d = [p[0] - y[0], p[1] - y[1]];
-            let r = (d[0] * d[0] + d[1] * d[1]).sqrt();
-            if r < 1e-12 * scale {
-                on_point += 1.0;
-                continue;
+/// The outcome of one [`weiszfeld_step`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Weiszfeld {
+    /// y is a geometric median (Vardi–Zhang's test at a data point), or every
+    /// point sits at y: y is unchanged.
+    Optimal,
+    /// y moved by this distance.
+    Moved(f32),
+}
+
+/// One step of Weiszfeld's algorithm (Weiszfeld 1937) as modified by Vardi &
+/// Zhang ([`crate::experiments::papers::VARDI_ZHANG_2000`], PNAS 97(4), eqs. for
+/// R̃, r, T̃ and the update), which descends even when y sits on data points.
+/// With unit weights: η = the number of points within 1e-12·`scale` of y
+/// (`scale` = 1 + ‖y‖; those count as "at y"), and over the others
+/// R̃ = Σ (x_i − y)/‖x_i − y‖, r = ‖R̃‖, T̃ = Σ x_i/‖x_i − y‖ / Σ 1/‖x_i − y‖.
+/// If η > 0 and r ≤ η, y is optimal. Otherwise
+/// y ← (1 − η/r)⁺·T̃ + min(1, η/r)·y (η = 0 off the data: plain Weiszfeld).
+/// T̃ is evaluated as y + R̃/Σ 1/‖x_i − y‖ (the same number, without the
+/// cancellation of Σ x_i/‖·‖ when ‖y‖ is large), so the update is
+/// y ← y + (1 − γ)/Σ(1/‖x_i − y‖) · R̃ with γ = min(1, η/r), and the step
+/// length is (1 − γ)·r/Σ(1/‖x_i − y‖). Distances use [`norm_with`].
+pub fn weiszfeld_step(g: Rows, y: &mut [f32], scale: f32, s: &mut Scratch) -> Weiszfeld {
+    let d = g.d();
+    s.dist.clear();
+    for i in 0..g.n() {
+        let x = g.row(i);
+        let r = norm_with(d, |k| x[k] - y[k], Norm::L2);
+        s.dist.push(if r < 1e-12 * scale { 0.0 } else { r });
+    }
+    s.unit.clear();
+    s.unit.resize(d, 0.0);
+    for (i, &r) in s.dist.iter().enumerate() {
+        if r > 0.0 {
+            for (k, u) in s.unit.iter_mut().enumerate() {
+                *u += (g.at(i, k) - y[k]) / r;
             }
-            num[0] += p[0] / r;
-            num[1] += p[1] / r;
-            den += 1.0 / r;
-            unit_sum[0] += d[0] / r;
-            unit_sum[1] += d[1] / r;
-        }
-        if den == 0.0 {
-            return y;
-        }
-        if on_point > 0.0
-            && (unit_sum[0] * unit_sum[0] + unit_sum[1] * unit_sum[1]).sqrt() <= on_point
-        {
-            return y;
-        }
-        let next = [num[0] / den, num[1] / den];
-        let step = ((next[0] - y[0]).powi(2) + (next[1] - y[1]).powi(2)).sqrt();
-        y = next;
-        if step <= WEISZFELD_TOL * scale {
-            break;
         }
     }
+    let (mut den, mut eta) = (0.0f32, 0.0f32);
+    for &r in &s.dist {
+        if r == 0.0 {
+            eta += 1.0;
+        } else {
+            den += 1.0 / r;
+        }
+    }
+    if den == 0.0 {
+        return Weiszfeld::Optimal;
+    }
+    let r = norm(&s.unit, Norm::L2);
+    if eta > 0.0 && r <= eta {
+        return Weiszfeld::Optimal;
+    }
+    let gamma = if eta > 0.0 { (eta / r).min(1.0) } else { 0.0 };
+    let f = (1.0 - gamma) / den;
+    for (yk, u) in y.iter_mut().zip(&s.unit) {
+        *yk += f * u;
+    }
+    Weiszfeld::Moved(f * r)
+}
+
+/// The geometric median argmin_y Σ‖x_i − y‖₂ into `y`: [`weiszfeld_step`]s
+/// from the coordinate-wise median until y is optimal, a step is shorter than
+/// [`WEISZFELD_TOL`]·(1 + ‖y‖), or after [`WEISZFELD_MAX_ITER`] steps.
+pub fn geometric_median_rows(g: Rows, y: &mut [f32], s: &mut Scratch) {
+    coordinate_median(g, y, s);
+    for _ in 0..WEISZFELD_MAX_ITER {
+        let scale = 1.0 + norm(y, Norm::L2);
+        match weiszfeld_step(g, y, scale, s) {
+            Weiszfeld::Optimal => break,
+            Weiszfeld::Moved(step) if step <= WEISZFELD_TOL * scale => break,
+            Weiszfeld::Moved(_) => {}
+        }
+    }
+}
+
+/// The geometric median of 2-D points (see [`geometric_median_rows`]).
+pub fn geometric_median(points: &[[f32; 2]]) -> [f32; 2] {
+    let flat: Vec<f32> = points.iter().flatten().copied().collect();
+    let mut y = [0.0f32; 2];
+    geometric_median_rows(Rows::new(&flat, 2), &mut y, &mut Scratch::default());
     y
 }
 
-/// A stateless estimate from B sample gradients (every method but `median-iter`,
-/// which needs its running state: see [`median_iter_update`]).
-pub fn estimate(method: Method, g: &[[f32; 2]], c: f32, groups: usize, n: Norm) -> [f32; 2] {
-    match method {
-        Method::Mean | Method::MedianIter => mean(g),
-        Method::ClipNorm => clip_norm(mean(g), c, n),
-        Method::ClipCoord => {
-            let m = mean(g);
-            [m[0].clamp(-c, c), m[1].clamp(-c, c)]
-        }
-        Method::ClipSample => {
-            let mut s = [0.0f32; 2];
-            for v in g {
-                let v = clip_norm(*v, c, n);
-                s[0] += v[0];
-                s[1] += v[1];
-            }
-            let k = g.len().max(1) as f32;
-            [s[0] / k, s[1] / k]
-        }
-        Method::Median => coordinate_median(g),
-        Method::GeoMedian => geometric_median(g),
-        Method::Mom => {
-            let k = groups.clamp(1, g.len().clamp(1, MAX_BATCH));
-            let mut means = [[0.0f32; 2]; MAX_BATCH];
-            for (j, m) in means.iter_mut().enumerate().take(k) {
-                // Group j holds samples [j·B/k, (j+1)·B/k).
-                let (a, b) = (j * g.len() / k, (j + 1) * g.len() / k);
-                *m = mean(&g[a..b]);
-            }
-            coordinate_median(&means[..k])
+/// The running median m ← m + clip_norm(g_i − m, c) (L2) over the rows in
+/// order, from the m given (Schaipp et al. 2024, [`crate::experiments::papers::SCHAIPP_2024`]).
+pub fn median_iter_rows(g: Rows, c: f32, m: &mut [f32]) {
+    for i in 0..g.n() {
+        let x = g.row(i);
+        let s = clip_factor(norm_with(g.d(), |k| x[k] - m[k], Norm::L2), c);
+        for (mk, xk) in m.iter_mut().zip(x) {
+            *mk += (xk - *mk) * s;
         }
     }
+}
+
+/// An estimate from the rows into `out` (d components). `median-iter` is the
+/// running median after feeding the rows in order, from 0 (see [`median_iter_rows`]).
+pub fn estimate_rows(
+    method: Method,
+    g: Rows,
+    c: f32,
+    groups: usize,
+    n: Norm,
+    out: &mut [f32],
+    s: &mut Scratch,
+) {
+    let (rows, d) = (g.n(), g.d());
+    match method {
+        Method::Mean => {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = col_mean(g, k, 0, rows);
+            }
+        }
+        Method::ClipCoord => {
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = col_mean(g, k, 0, rows).clamp(-c, c);
+            }
+        }
+        Method::ClipNorm => {
+            s.mean.clear();
+            s.mean.extend((0..d).map(|k| col_mean(g, k, 0, rows)));
+            let f = clip_factor(norm(&s.mean, n), c);
+            for (o, m) in out.iter_mut().zip(&s.mean) {
+                *o = m * f;
+            }
+        }
+        Method::ClipSample => {
+            s.dist.clear();
+            s.dist
+                .extend((0..rows).map(|i| clip_factor(norm(g.row(i), n), c)));
+            for (k, o) in out.iter_mut().enumerate() {
+                let mut sum = 0.0f32;
+                for (i, f) in s.dist.iter().enumerate() {
+                    sum += g.at(i, k) * f;
+                }
+                *o = sum / rows.max(1) as f32;
+            }
+        }
+        Method::Median => coordinate_median(g, out, s),
+        Method::GeoMedian => geometric_median_rows(g, out, s),
+        Method::Mom => {
+            // Group j holds rows [j·n/k, (j+1)·n/k); the median of the group means, per coordinate.
+            let k = groups.clamp(1, rows.max(1));
+            for (kk, o) in out.iter_mut().enumerate() {
+                s.col.clear();
+                s.col
+                    .extend((0..k).map(|j| col_mean(g, kk, j * rows / k, (j + 1) * rows / k)));
+                *o = median(&mut s.col);
+            }
+        }
+        Method::MedianIter => {
+            out.fill(0.0);
+            median_iter_rows(g, c, out);
+        }
+    }
+}
+
+/// A 2-D estimate (see [`estimate_rows`]).
+pub fn estimate(method: Method, g: &[[f32; 2]], c: f32, groups: usize, n: Norm) -> [f32; 2] {
+    let flat: Vec<f32> = g.iter().flatten().copied().collect();
+    let mut out = [0.0f32; 2];
+    estimate_rows(
+        method,
+        Rows::new(&flat, 2),
+        c,
+        groups,
+        n,
+        &mut out,
+        &mut Scratch::default(),
+    );
+    out
 }
 
 /// One update of the running median estimate: m ← m + clip_norm(g − m, c)
 /// (Schaipp et al., "SGD with Clipping is Secretly Estimating the Median Gradient", 2024).
 pub fn median_iter_update(m: [f32; 2], g: [f32; 2], c: f32) -> [f32; 2] {
-    let d = clip_norm([g[0] - m[0], g[1] - m[1]], c, Norm::L2);
-    [m[0] + d[0], m[1] + d[1]]
+    let mut m = m;
+    median_iter_rows(Rows::new(&g, 2), c, &mut m);
+    m
 }
-
 /// The law of the noise and its parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NoiseSpec {
@@ -437,7 +602,8 @@ pub fn run(spec: &RunSpec, r: u32, keep_path: bool) -> (Vec<[f32; 2]>, Vec<f32>)
     let mut m = [0.0f32; 2];
     let mut path = if keep_path { vec![x] } else { Vec::new() };
     let mut curve = vec![dist(x)];
-    let mut g = [[0.0f32; 2]; MAX_BATCH];
+    let mut g = [0.0f32; 2 * MAX_BATCH];
+    let mut scratch = Scratch::default();
     for t in 0..spec.steps {
         let true_g = gradient(spec.objective, x);
         let factor = if spec.noise.state_dependent {
@@ -445,25 +611,28 @@ pub fn run(spec: &RunSpec, r: u32, keep_path: bool) -> (Vec<[f32; 2]>, Vec<f32>)
         } else {
             1.0
         };
-        for (i, gi) in g.iter_mut().enumerate().take(b) {
+        for (i, gi) in g.chunks_exact_mut(2).enumerate().take(b) {
             let base = (t * b as u32 + i as u32).wrapping_mul(WORDS_PER_NOISE);
             let xi = noise(&spec.noise, key, base);
-            *gi = [true_g[0] + factor * xi[0], true_g[1] + factor * xi[1]];
+            gi[0] = true_g[0] + factor * xi[0];
+            gi[1] = true_g[1] + factor * xi[1];
         }
-        let step = if spec.method == Method::MedianIter {
-            for gi in &g[..b] {
-                m = median_iter_update(m, *gi, spec.threshold);
-            }
-            m
+        let rows = Rows::new(&g[..2 * b], 2);
+        let mut step = [0.0f32; 2];
+        if spec.method == Method::MedianIter {
+            median_iter_rows(rows, spec.threshold, &mut m);
+            step = m;
         } else {
-            estimate(
+            estimate_rows(
                 spec.method,
-                &g[..b],
+                rows,
                 spec.threshold,
                 spec.groups as usize,
                 spec.norm,
-            )
-        };
+                &mut step,
+                &mut scratch,
+            );
+        }
         for k in 0..2 {
             x[k] = (x[k] - spec.lr * step[k]).clamp(-BOX, BOX);
         }
