@@ -46,3 +46,62 @@ for (const e of EXPERIMENTS) {
     expect(errors).toEqual([]);
   });
 }
+
+/** Long tasks (over 50 ms) from the page's start, recorded by an init script. */
+async function watchLongTasks(page) {
+  await page.addInitScript(() => {
+    window.__long = [];
+    new PerformanceObserver((list) => {
+      for (const t of list.getEntries()) window.__long.push({ start: t.startTime, ms: t.duration, name: t.name });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+const NOTES_SHOWN = 20; // src/ui/query.rs, MAX_NOTES
+
+test(`a link with 10,000 distinct keys: linear parsing, no task over ${LIMIT_MS} ms, the notes capped`, async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'the CPU project, where the page does all the work');
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await watchLongTasks(page);
+  const keys = Array.from({ length: 10_000 }, (_, i) => `k${i}=${i}`).join('&');
+  await page.goto(`/rng?count=1024&${keys}&seed=5`);
+  await expect(page.getByTestId('rng-widget')).toBeVisible();
+  const notes = page.getByTestId('config-notes');
+  await expect(notes).toContainText('`k0`');
+  await expect(notes.locator('li')).toHaveCount(NOTES_SHOWN + 1);
+  await expect(notes).toContainText(/and 9,980 more/);
+  // The keys the experiment knows still count, wherever they stand.
+  await expect(page.getByTestId('seed')).toHaveValue('5');
+  await page.waitForTimeout(1000);
+  const long = await page.evaluate(() => window.__long);
+  console.log(`10,000 keys: ${long.length} tasks over 50 ms, worst ${long.reduce((m, t) => Math.max(m, t.ms), 0).toFixed(0)} ms`);
+  expect(long.filter((t) => t.ms > LIMIT_MS)).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test(`a 100 KB embed config attribute: the embed renders with capped notes, no task over ${LIMIT_MS} ms`, async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'the CPU project, where the page does all the work');
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await watchLongTasks(page);
+  await page.goto('/embed-demo.html');
+  let config = 'count=1024';
+  for (let i = 0; config.length < 100_000; i++) config += `&key${i}=${i}`;
+  await page.evaluate((c) => {
+    const w = document.createElement('gradlab-widget');
+    w.setAttribute('experiment', 'rng');
+    w.setAttribute('config', c);
+    w.id = 'big';
+    document.body.prepend(w);
+  }, config);
+  const frame = page.frameLocator('#big iframe');
+  await expect(frame.getByTestId('rng-widget')).toBeVisible({ timeout: 60_000 });
+  await expect(frame.getByTestId('config-notes').locator('li')).toHaveCount(NOTES_SHOWN + 1);
+  await expect(frame.getByTestId('config-notes')).toContainText(/more/);
+  await page.waitForTimeout(1000);
+  for (const f of page.frames()) {
+    const long = await f.evaluate(() => window.__long ?? []);
+    expect(long.filter((t) => t.ms > LIMIT_MS), f.url().slice(0, 80)).toEqual([]);
+  }
+  expect(errors).toEqual([]);
+});
