@@ -85,7 +85,8 @@ test('a job the worker cannot read is answered with an error; one it never answe
   test.skip(info.project.name !== 'cpu', 'the CPU path, on one project');
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto('/label-smoothing?backend=cpu&steps=3000&hidden=16,16&test=256');
+  // A run long enough to be still training when the worker is given up.
+  await page.goto('/label-smoothing?backend=cpu&steps=100000&hidden=64,64&test=256');
   await expect(page.getByTestId('compute-thread')).toHaveText(' · worker thread', { timeout: 30_000 });
   // Unreadable: answered with an error at once (it used to be logged and never answered).
   const unreadable = await page.evaluate(() => window.wasmBindings.gradlab_worker_fault('unreadable', 60_000));

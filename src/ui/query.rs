@@ -49,10 +49,7 @@ pub fn trim_long_query() {
         .collect();
     let (mut kept, mut unknown, mut dropped) = (Vec::new(), 0usize, 0usize);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let raw = pair.split('=').next().unwrap_or_default();
-        let key = js_sys::decode_uri_component(&raw.replace('+', " "))
-            .map(String::from)
-            .unwrap_or_else(|_| raw.to_string());
+        let key = percent_decode(pair.split('=').next().unwrap_or_default());
         if known.contains(canonical_key(&key).as_ref()) {
             kept.push(pair);
         } else if unknown < MAX_NOTES {
@@ -74,6 +71,33 @@ pub fn trim_long_query() {
     {
         TRIMMED.with(|t| *t.borrow_mut() = Some((format!("{sep}{trimmed}"), dropped)));
     }
+}
+
+/// A query key as text: `+` is a space, `%XX` a byte (invalid UTF-8 lossy).
+fn percent_decode(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains(['%', '+']) {
+        return raw.into();
+    }
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                #[allow(clippy::cast_possible_truncation)]
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned().into()
 }
 
 /// How many pairs [`trim_long_query`] dropped from the query the page shows now.
