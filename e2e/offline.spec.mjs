@@ -34,7 +34,7 @@ test('after one visit the lab works offline, served by the service worker', asyn
     expect(r.fromServiceWorker(), path).toBe(true);
     await expect(page.getByTestId(ready), path).toBeVisible({ timeout: 60_000 });
   }
-  // The compute worker starts offline too (worker.js and the wasm are
+  // The compute worker starts offline too (its worker-<hash>.js and the wasm are
   // precached), and so does a shipped denoiser network.
   for (const path of ['/diffusion?backend=cpu&score=mlp&steps=20&n=512', '/label-smoothing?backend=cpu&steps=50&hidden=16&test=256']) {
     const r = await page.goto(path);

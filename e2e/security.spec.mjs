@@ -42,3 +42,38 @@ test('script in a hostile link is shown as text, never run', async ({ page }) =>
   expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
   expect(errors).toEqual([]);
 });
+
+test('one policy: the server sends it as a header (it reaches the compute worker), embed-demo.html carries it too', async ({ page, request }, info) => {
+  test.skip(info.project.name !== 'cpu', 'headers and the CPU worker: one project');
+  const violations = [];
+  const said = [];
+  page.on('console', (m) => said.push(m.text()));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.log(`csp-violation ${e.violatedDirective}: ${e.blockedURI}`));
+  });
+  page.on('console', (m) => m.text().startsWith('csp-violation') && violations.push(m.text()));
+  const home = await request.get('/');
+  const policy = home.headers()['content-security-policy'];
+  expect(policy).toContain("script-src 'self' 'wasm-unsafe-eval' 'sha256-");
+  expect(policy).not.toContain("'unsafe-eval'");
+  const meta = (html) => html.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)?.[1];
+  expect(meta(await home.text())).toBe(policy);
+  const demo = await request.get('/embed-demo.html');
+  expect(demo.headers()['content-security-policy']).toBe(policy);
+  expect(meta(await demo.text())).toBe(policy);
+
+  // The compute worker's script is served with the same header.
+  await page.goto('/label-smoothing?backend=cpu&steps=300&hidden=16,16&test=256');
+  await expect(page.getByTestId('compute-thread')).toHaveText(' · worker thread', { timeout: 30_000 });
+  const workerUrl = page.workers()[0].url();
+  expect((await request.get(workerUrl)).headers()['content-security-policy']).toBe(policy);
+  // In normal use nothing is blocked: the page, the worker's wasm, the embeds.
+  await expect.poll(() => page.getByTestId('ls-metrics').getAttribute('data-step'), { timeout: 60_000 }).toBe('300');
+  await page.goto('/embed-demo.html');
+  await expect(page.locator('iframe')).toHaveCount(6);
+  await expect(page.locator('iframe').nth(1).contentFrame().getByTestId('gumbel-widget')).toBeVisible({ timeout: 60_000 });
+  await page.waitForTimeout(1000);
+  expect(violations).toEqual([]);
+  expect(said.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
+});

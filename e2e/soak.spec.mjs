@@ -30,7 +30,7 @@ async function memory(page, cdp) {
   }
   const wasm = await page.evaluate(() => window.__wasmMemory?.buffer.byteLength ?? 0);
   // The compute worker's own wasm instance, where the CPU work runs.
-  const worker = page.workers().find((w) => w.url().endsWith('/worker.js'));
+  const worker = page.workers().find((w) => /\/worker-[0-9a-f]+\.js$/.test(w.url()));
   const workerWasm = worker ? await worker.evaluate(() => self.gradlabWasmMemory?.buffer.byteLength ?? 0) : 0;
   return { js: usedSize, wasm, workerWasm };
 }

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 
 const serve = fileURLToPath(new URL('./serve.mjs', import.meta.url));
 
-export function startServer(dir, port, prefix = '/') {
+// `more`: further [dir, prefix] pairs served on the same origin.
+export function startServer(dir, port, prefix = '/', more = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [serve, dir, String(port), prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = [serve, dir, String(port), prefix, ...more.flat()];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => reject(new Error(`serve.mjs on ${port} did not start`)), 10_000);
     child.on('error', reject);
     child.stdout.on('data', (d) => {

@@ -38,7 +38,7 @@ for (const run of runs) {
     const errors = watchErrors(page);
     await page.goto(run.url);
     await expect(page.getByTestId('compute-thread')).toHaveText(' · worker thread', { timeout: 30_000 });
-    expect(page.workers().map((w) => new URL(w.url()).pathname)).toContain('/worker.js');
+    expect(page.workers().map((w) => new URL(w.url()).pathname)).toEqual([expect.stringMatching(/^\/worker-[0-9a-f]{16}\.js$/)]);
     const shown = run.shown ?? run.step;
     await expect.poll(() => shown(page), { timeout: 120_000 }).toBe(run.steps);
     const inWorker = await exported(page);
@@ -78,5 +78,27 @@ test('one-shot jobs (Gumbel-Softmax, clipping) give the same numbers in the work
     await setSeed(seed);
     await expect.poll(() => exported(page), { timeout: 60_000 }).toEqual(inWorker);
   }
+  expect(errors).toEqual([]);
+});
+
+test('a job the worker cannot read is answered with an error; one it never answers times out, and the run goes on on the main thread saying why', async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'the CPU path, on one project');
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // A run long enough to be still training when the worker is given up.
+  await page.goto('/label-smoothing?backend=cpu&steps=100000&hidden=64,64&test=256');
+  await expect(page.getByTestId('compute-thread')).toHaveText(' · worker thread', { timeout: 30_000 });
+  // Unreadable: answered with an error at once (it used to be logged and never answered).
+  const unreadable = await page.evaluate(() => window.wasmBindings.gradlab_worker_fault('unreadable', 60_000));
+  expect(unreadable).toMatch(/^answered: the compute worker could not read the job/);
+  // The worker is still up: the run goes on there.
+  await expect(page.getByTestId('compute-thread')).toHaveText(' · worker thread');
+  // Never answered: after its timeout (here 1.5 s) the page gives the worker
+  // up; the training starts again on the main thread and says why.
+  const stalled = await page.evaluate(() => window.wasmBindings.gradlab_worker_fault('stall', 1500));
+  expect(stalled).toBe('stopped: it did not answer a job (stall) within 1.5 s');
+  await expect(page.getByTestId('compute-thread')).toHaveText(
+    ' · main thread; no compute worker: it did not answer a job (stall) within 1.5 s', { timeout: 30_000 });
+  await expect.poll(() => page.getByTestId('label-smoothing-widget').getAttribute('data-step').then(Number), { timeout: 60_000 }).toBeGreaterThan(0);
   expect(errors).toEqual([]);
 });

@@ -3,6 +3,12 @@
 // scripts, styles, images and connections, wasm compilation
 // ('wasm-unsafe-eval', no eval), and the one inline script Trunk writes to
 // start the wasm, by its SHA-256 hash (computed here from the built file).
+// The one policy goes three ways: a <meta> in index.html (and so 404.html)
+// and in embed-demo.html, and the file csp.txt in the build, which the
+// servers (e2e/serve.mjs, scripts/serve.sh) send as a Content-Security-Policy
+// header on every response: a <meta> does not reach the compute worker's
+// script, a header does. Static hosts that send no headers (GitHub Pages)
+// get the <meta> policies only.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,8 +36,12 @@ const policy = [
   "form-action 'none'",
 ].join('; ');
 const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}" />`;
-if (!html.includes('http-equiv="Content-Security-Policy"')) {
-  html = html.replace(/<meta charset="utf-8" \/>/, (m) => `${m}\n    ${meta}`);
-}
-writeFileSync(file, html);
+const withPolicy = (page) =>
+  page.includes('http-equiv="Content-Security-Policy"')
+    ? page
+    : page.replace(/<meta charset="utf-8" \/>/, (m) => `${m}\n    ${meta}`);
+writeFileSync(file, withPolicy(html));
+const demo = join(stage, 'embed-demo.html');
+writeFileSync(demo, withPolicy(readFileSync(demo, 'utf8')));
+writeFileSync(join(stage, 'csp.txt'), `${policy}\n`);
 console.log(`csp: ${hashes.length} inline script(s) hashed`);

@@ -4,7 +4,7 @@
 // under the build's public URL (--public-url, e.g. /gradlab/ on GitHub
 // Pages), and writes 404.html, a copy of index.html, which static hosts such
 // as GitHub Pages serve for every unknown path: the single-page app's routes.
-// It also writes worker.js (see below).
+// It also writes this build's worker script, worker-<hash>.js (see below).
 // index.html gets its Content-Security-Policy first, so 404.html and the
 // precached build carry it too.
 import './csp.mjs';
@@ -23,14 +23,17 @@ function walk(dir) {
   });
 }
 
-// worker.js: the compute worker (src/ui/worker.rs) runs this build's own wasm.
+// worker-<hash>.js: the compute worker (src/ui/worker.rs) runs this build's
+// own wasm. Its name is per build, and index.html names it
+// (<meta name="gradlab-worker">): after an update another tab of the old
+// build, whose worker starts later, asks for its own build's worker (from
+// the old cache or the server, else none: it computes on the main thread),
+// never for a fixed name that now holds the new build's wasm.
 // Messages that arrive while the wasm loads are kept and handed over.
 const wasm = readdirSync(stage).find((f) => /^gradlab-[0-9a-f]+_bg\.wasm$/.test(f));
 if (!wasm) throw new Error(`no gradlab-<hash>_bg.wasm in ${stage}`);
 const glue = wasm.replace(/_bg\.wasm$/, '.js');
-writeFileSync(
-  join(stage, 'worker.js'),
-  `// Written by scripts/precache.mjs for this build: the compute worker.
+const workerSource = `// Written by scripts/precache.mjs for this build: the compute worker.
 import init, { gradlab_worker_main } from './${glue}';
 const early = [];
 self.onmessage = (e) => early.push(e);
@@ -40,12 +43,21 @@ init({ module_or_path: new URL('./${wasm}', import.meta.url) })
     gradlab_worker_main(early);
   })
   .catch((e) => self.postMessage({ fatal: String(e) }));
-`,
-);
+`;
+const workerName = `worker-${createHash('sha256').update(workerSource).digest('hex').slice(0, 16)}.js`;
+writeFileSync(join(stage, workerName), workerSource);
+{
+  const index = join(stage, 'index.html');
+  const html = readFileSync(index, 'utf8');
+  const meta = `<meta name="gradlab-worker" content="${workerName}" />`;
+  if (!html.includes('name="gradlab-worker"')) {
+    writeFileSync(index, html.replace(/<meta charset="utf-8" \/>/, (m) => `${m}\n    ${meta}`));
+  }
+}
 
 const files = walk(stage)
   .map((p) => relative(stage, p).split('\\').join('/'))
-  .filter((f) => f !== 'sw.js' && f !== '404.html' && !f.startsWith('.'))
+  .filter((f) => f !== 'sw.js' && f !== '404.html' && f !== 'csp.txt' && !f.startsWith('.'))
   .sort();
 const hash = createHash('sha256');
 for (const f of files) hash.update(f).update(readFileSync(join(stage, f)));

@@ -42,8 +42,9 @@ echo "$gpu_log" | grep -q "GPU tests run on: llvmpipe" \
 step "trunk build --release"
 trunk build --release
 
-step "trunk build --release --public-url /sub/path/ (e2e: hosting under a sub-path)"
+step "trunk build --release --public-url /sub/path/ and /sub/other/ (e2e: sub-paths, two sites on one origin)"
 trunk build --release --public-url /sub/path/ --dist dist-sub
+trunk build --release --public-url /sub/other/ --dist dist-sub2
 
 step "e2e in headless Chromium (software WebGPU and CPU fallback)"
 rm -f e2e/results/budgets.json # this run's budgets only

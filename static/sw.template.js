@@ -3,7 +3,15 @@
 const VERSION = '__VERSION__';
 const BASE = '__BASE__';
 const PRECACHE = __PRECACHE__;
-const CACHE = `gradlab-${VERSION}`;
+// Caches are named by the site's base path as well as the build: several
+// labs can live under one origin (GitHub Pages serves every project site of
+// a user under user.github.io), and each deletes only its own old builds.
+// (The "gradlab:" prefix is one older workers' "gradlab-" clean-up misses.)
+const SITE = `gradlab:${BASE}:`;
+const CACHE = `${SITE}${VERSION}`;
+/** A cache of an older worker (named `gradlab-<hash>` whatever the site): ours if it holds our index.html. */
+const ownLegacy = async (key) =>
+  /^gradlab-[0-9a-f]+$/.test(key) && !!(await (await caches.open(key)).match(BASE + 'index.html'));
 
 self.addEventListener('install', (event) => {
   // A new version installs into its own cache (named by the build's hash) and
@@ -18,11 +26,16 @@ self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
 });
 
-// Once active, the old builds' caches go: the switch is all at once.
+// Once active, this site's old builds' caches go: the switch is all at once.
+// Other sites' caches on the same origin stay.
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches.keys().then((keys) =>
-      Promise.all(keys.filter((k) => k.startsWith('gradlab-') && k !== CACHE).map((k) => caches.delete(k))),
+      Promise.all(
+        keys.map(async (k) => {
+          if ((k.startsWith(SITE) && k !== CACHE) || (await ownLegacy(k))) await caches.delete(k);
+        }),
+      ),
     ),
   );
 });

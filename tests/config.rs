@@ -45,6 +45,28 @@ fn repeated_keys_are_named() {
     assert!(RngConfig::from_pairs_strict([("count", "5"), ("count", "6")]).is_err());
 }
 
+/// A link with 100,000 distinct unknown keys (plus a known one at the end)
+/// parses in linear time: each key is checked against the keys seen so far
+/// in a hash set. With a list (the old code) that is 100,000²/2 = 5·10^9
+/// string comparisons, over a minute in a debug build; linear, it takes well
+/// under a second. The 10 s bound leaves a 2-core machine under load ample
+/// room and is still far below the quadratic cost.
+#[test]
+fn many_distinct_keys_parse_in_linear_time() {
+    let keys: Vec<(String, String)> = (0..100_000)
+        .map(|i| (format!("k{i}"), i.to_string()))
+        .chain([("seed".to_string(), "5".to_string())])
+        .collect();
+    let pairs = || keys.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let start = std::time::Instant::now();
+    let (cfg, notes) = RngConfig::from_pairs_lenient(pairs());
+    assert_eq!(cfg.seed, 5);
+    assert_eq!(notes.len(), 100_000, "one note per unknown key");
+    assert!(RngConfig::from_pairs_strict(pairs()).is_err());
+    let took = start.elapsed();
+    assert!(took.as_secs_f64() < 10.0, "100,000 keys took {took:?}");
+}
+
 fn in_range(cfg: &RngConfig) -> bool {
     (1..=MAX_COUNT).contains(&cfg.count)
 }

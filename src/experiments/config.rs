@@ -283,7 +283,8 @@ pub trait Config: Sized + Default + Clone + PartialEq {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, ConfigError> {
         let mut cfg = Self::default();
-        let mut seen = Vec::new();
+        // A set, not a list: a link with 10,000 distinct keys stays linear.
+        let mut seen = std::collections::HashSet::new();
         for (k, v) in pairs {
             let canonical = canonical_key(k);
             if seen.contains(&canonical) {
@@ -292,7 +293,7 @@ pub trait Config: Sized + Default + Clone + PartialEq {
                     message: "given more than once".into(),
                 });
             }
-            seen.push(canonical);
+            seen.insert(canonical);
             cfg.set(k, v, true)?;
         }
         match cfg.reconcile().into_iter().next() {
@@ -308,7 +309,8 @@ pub trait Config: Sized + Default + Clone + PartialEq {
     ) -> (Self, Vec<ConfigError>) {
         let mut cfg = Self::default();
         let mut notes = Vec::new();
-        let mut seen = Vec::new();
+        // A set, not a list: a link with 10,000 distinct keys stays linear.
+        let mut seen = std::collections::HashSet::new();
         for (k, v) in pairs {
             let canonical = canonical_key(k);
             if seen.contains(&canonical) {
@@ -317,7 +319,7 @@ pub trait Config: Sized + Default + Clone + PartialEq {
                     message: "given more than once; the last value is used".into(),
                 });
             } else {
-                seen.push(canonical);
+                seen.insert(canonical);
             }
             if let Err(e) = cfg.set(k, v, false) {
                 notes.push(e);

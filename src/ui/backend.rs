@@ -26,11 +26,41 @@ pub enum GpuStatus {
 #[derive(Clone, Copy)]
 pub struct BackendCtx {
     pub status: RwSignal<GpuStatus>,
+    /// Where the widget last computed a result it shows, and how many it
+    /// has shown: `<main data-computed-on data-computed>`, read by
+    /// e2e/faults.spec.mjs for every experiment (see [`record_computed`]).
+    pub computed: Computed,
+}
+
+/// Where results were last computed, and how many have been shown.
+pub type Computed = RwSignal<(Option<Backend>, u64)>;
+
+/// Fault hooks called before the device exists, applied when it is created.
+#[derive(Default, Clone, Copy)]
+struct Pending {
+    lose: bool,
+    break_shaders: bool,
 }
 
 thread_local! {
     // wgpu's web types are not Send, so the device lives outside the reactive graph.
     static GPU: RefCell<Option<Gpu>> = const { RefCell::new(None) };
+    /// Whether the adapter probe is still running (a device may yet come).
+    static PROBING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static PENDING: std::cell::Cell<Pending> = std::cell::Cell::new(Pending::default());
+    static COMPUTED: std::cell::Cell<Option<Computed>> = const { std::cell::Cell::new(None) };
+}
+
+/// Records that the widget now shows a result computed on `on`; every widget
+/// calls it when a result arrives, so fault tests need no widget-specific code.
+pub fn record_computed(on: Backend) {
+    let Some(computed) = COMPUTED.with(std::cell::Cell::get) else {
+        return;
+    };
+    computed.try_update(|(b, n)| {
+        *b = Some(on);
+        *n += 1;
+    });
 }
 
 /// The shared device, while it is usable.
@@ -62,15 +92,34 @@ pub async fn run_here<E: Experiment>(
     Ok((super::worker::run::<E>(&cfg).await?, cfg, Backend::Cpu))
 }
 
-/// Probes WebGPU once and provides [`BackendCtx`].
+/// Probes WebGPU once and provides [`BackendCtx`]. Fault hooks called
+/// while it probes are applied to the device it makes, before any widget
+/// can use it.
 pub fn provide_backend() {
     let status = RwSignal::new(GpuStatus::Probing);
-    provide_context(BackendCtx { status });
+    let ctx = BackendCtx {
+        status,
+        computed: RwSignal::new((None, 0)),
+    };
+    provide_context(ctx);
+    COMPUTED.with(|c| c.set(Some(ctx.computed)));
+    PROBING.with(|p| p.set(true));
     spawn_local(async move {
-        match Gpu::request().await {
+        let probed = Gpu::request().await;
+        PROBING.with(|p| p.set(false));
+        match probed {
             Ok(gpu) => {
                 let summary = gpu.adapter.clone();
                 gpu.on_device_lost(move |why| status.set(GpuStatus::Lost(why)));
+                let pending = PENDING.with(|p| p.take());
+                if pending.break_shaders {
+                    gpu.force_shader_errors();
+                }
+                if pending.lose {
+                    gpu.force_device_loss();
+                    status.set(GpuStatus::Lost("lost by gradlab_lose_gpu()".into()));
+                    return;
+                }
                 GPU.with(|g| *g.borrow_mut() = Some(gpu));
                 status.set(GpuStatus::Ready(summary));
             }
@@ -79,37 +128,46 @@ pub fn provide_backend() {
     });
 }
 
+/// Applies a fault hook to the device: now if it exists (`true`), when the
+/// probe makes it if it is still probing (`true`), else `false` (no device
+/// is or will be in use: WebGPU is unavailable or already lost).
+fn fault_hook(now: impl FnOnce(&Gpu), later: impl FnOnce(&mut Pending)) -> bool {
+    let applied = GPU.with(|g| g.borrow().as_ref().map(now)).is_some();
+    if applied {
+        return true;
+    }
+    if PROBING.with(std::cell::Cell::get) {
+        PENDING.with(|p| {
+            let mut v = p.get();
+            later(&mut v);
+            p.set(v);
+        });
+        return true;
+    }
+    false
+}
+
 /// Reports a GPU fault met mid-run: the page falls back to the CPU and says so.
 pub fn report_gpu_fault(ctx: BackendCtx, err: &dyn std::fmt::Display) {
     GPU.with(|g| *g.borrow_mut() = None);
     ctx.status.set(GpuStatus::Lost(err.to_string()));
 }
 
-/// Debug hook for tests and curious readers: destroys the GPU device, so the
-/// CPU fallback can be seen working (`window.wasmBindings.gradlab_lose_gpu()`).
+/// Debug hook for tests and curious readers: destroys the GPU device the
+/// page uses (or, called during start-up, the one it is about to use), so
+/// the CPU fallback can be seen working (`window.wasmBindings.gradlab_lose_gpu()`).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn gradlab_lose_gpu() -> bool {
-    GPU.with(|g| match g.borrow().as_ref() {
-        Some(gpu) => {
-            gpu.force_device_loss();
-            true
-        }
-        None => false,
-    })
+    fault_hook(|g| g.force_device_loss(), |p| p.lose = true)
 }
 
-/// Debug hook for tests: every later GPU kernel fails to compile, so the CPU
-/// fallback for a broken pipeline can be seen working
+/// Debug hook for tests: every later GPU kernel fails to compile on the
+/// device the page uses (or, during start-up, the one it is about to use),
+/// so the CPU fallback for a broken pipeline can be seen working
 /// (`window.wasmBindings.gradlab_break_shaders()`).
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn gradlab_break_shaders() -> bool {
-    GPU.with(|g| match g.borrow().as_ref() {
-        Some(gpu) => {
-            gpu.force_shader_errors();
-            true
-        }
-        None => false,
-    })
+    fault_hook(|g| g.force_shader_errors(), |p| p.break_shaders = true)
 }
 
 /// The reader's choice from the URL (`backend=cpu|gpu`); `None` is automatic.

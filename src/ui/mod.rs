@@ -82,6 +82,32 @@ pub fn base_path() -> &'static str {
     })
 }
 
+/// The local-storage key for `name`, scoped by the site's base path, so that
+/// several labs under one origin (GitHub Pages serves every project site of
+/// a user under `user.github.io`) never share or overwrite a key. At the
+/// origin's root the key is `name` itself (what it always was); under
+/// `/gradlab/` it is `/gradlab/name`. Every local- and session-storage key
+/// goes through here.
+pub fn storage_key(name: &str) -> String {
+    scoped_key(base_path(), name)
+}
+
+/// [`storage_key`] for a given base path ("" or "/gradlab").
+pub fn scoped_key(base: &str, name: &str) -> String {
+    if base.is_empty() {
+        name.to_string()
+    } else {
+        format!("{base}/{name}")
+    }
+}
+
+/// Debug hook for tests: the storage key this site uses for `name`
+/// (`window.wasmBindings.gradlab_storage_key("…")`).
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn gradlab_storage_key(name: &str) -> String {
+    storage_key(name)
+}
+
 /// An app route (`/gumbel`, `/`) as a link under [`base_path`].
 pub fn app_href(route: &str) -> String {
     format!("{}{route}", base_path())
@@ -169,6 +195,7 @@ pub fn mount() {
         return;
     }
     console_error_panic_hook::set_once();
+    query::trim_long_query();
     leptos::mount::mount_to_body(App);
 }
 
@@ -186,6 +213,7 @@ pub fn App() -> impl IntoView {
 fn Shell() -> impl IntoView {
     provide_backend();
     provide_hidden();
+    let computed = expect_context::<backend::BackendCtx>().computed;
     let location = use_location();
     // Embeds (`/embed/<id>`) show the widget alone, for iframes in blog posts.
     let embedded = Memo::new(move |_| {
@@ -207,7 +235,11 @@ fn Shell() -> impl IntoView {
             <BackendSwitch />
         </header>
         </Show>
-        <main class:embed=move || embedded.get()>
+        <main
+            class:embed=move || embedded.get()
+            data-computed-on=move || computed.with(|c| c.0.map(|b| b.as_str()))
+            data-computed=move || computed.with(|c| c.1.to_string())
+        >
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/") view=Gallery />
                 <Route path=path!("/about") view=About />

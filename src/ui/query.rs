@@ -6,7 +6,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 
-use crate::experiments::config::{Config, encode_query_value};
+use crate::experiments::config::{Config, canonical_key, encode_query_value};
 
 /// Query keys that belong to the page, not to an experiment's config.
 pub const PAGE_KEYS: &[&str] = &["backend", "hide"];
@@ -14,6 +14,115 @@ pub const PAGE_KEYS: &[&str] = &["backend", "hide"];
 /// Names `hide=` accepts besides a widget's own config keys: every control,
 /// the share bar, the backend switch of an embed.
 pub const HIDE_GROUPS: &[&str] = &["controls", "share", "backend"];
+
+/// Above this many `key=value` pairs a link's query is trimmed before the
+/// router reads it ([`trim_long_query`]): the router's own map looks each
+/// key up linearly, so 10,000 distinct keys would cost 5·10^7 comparisons.
+const MAX_QUERY_PAIRS: usize = 256;
+/// At most this many notes are listed; the rest are counted ("and 9,980 more").
+pub const MAX_NOTES: usize = 20;
+
+thread_local! {
+    /// The query [`trim_long_query`] left, and how many pairs it dropped.
+    static TRIMMED: std::cell::RefCell<Option<(String, usize)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Before the app mounts: a query with more than [`MAX_QUERY_PAIRS`] pairs
+/// keeps the pairs whose key some experiment (or the page) knows, plus the
+/// first [`MAX_NOTES`] others so their notes name them; the rest are dropped
+/// from the URL (in place, no new history entry) and counted in the notes.
+/// Linear in the length of the query.
+pub fn trim_long_query() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let search = window.location().search().unwrap_or_default();
+    let query = search.trim_start_matches('?');
+    if query.bytes().filter(|&b| b == b'&').count() < MAX_QUERY_PAIRS {
+        return;
+    }
+    let known: std::collections::HashSet<String> = crate::experiments::registry::REGISTRY
+        .iter()
+        .flat_map(|e| e.fields())
+        .map(|f| f.name.to_string())
+        .chain(PAGE_KEYS.iter().map(|k| (*k).to_string()))
+        .collect();
+    let (mut kept, mut unknown, mut dropped) = (Vec::new(), 0usize, 0usize);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = percent_decode(pair.split('=').next().unwrap_or_default());
+        if known.contains(canonical_key(&key).as_ref()) {
+            kept.push(pair);
+        } else if unknown < MAX_NOTES {
+            unknown += 1;
+            kept.push(pair);
+        } else {
+            dropped += 1;
+        }
+    }
+    let trimmed = kept.join("&");
+    let path = window.location().pathname().unwrap_or_default();
+    let hash = window.location().hash().unwrap_or_default();
+    let sep = if trimmed.is_empty() { "" } else { "?" };
+    let url = format!("{path}{sep}{trimmed}{hash}");
+    if let Ok(history) = window.history()
+        && history
+            .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+            .is_ok()
+    {
+        TRIMMED.with(|t| *t.borrow_mut() = Some((format!("{sep}{trimmed}"), dropped)));
+    }
+}
+
+/// A query key as text: `+` is a space, `%XX` a byte (invalid UTF-8 lossy).
+fn percent_decode(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains(['%', '+']) {
+        return raw.into();
+    }
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                #[allow(clippy::cast_possible_truncation)]
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned().into()
+}
+
+/// How many pairs [`trim_long_query`] dropped from the query the page shows now.
+fn dropped_pairs() -> usize {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    TRIMMED.with(|t| match &*t.borrow() {
+        Some((q, n)) if *q == search => *n,
+        _ => 0,
+    })
+}
+
+/// `n` with thousands separators: 9980 → "9,980".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// An experiment's config from the URL, and what had to be fixed to get it.
 pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<String>>) {
@@ -50,13 +159,27 @@ pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<Str
                         .join(", ")
                 ));
             }
-            (cfg, notes)
+            (cfg, cap_notes(notes, dropped_pairs()))
         })
     });
     (
         Memo::new(move |_| parsed.with(|p| p.0.clone())),
         Memo::new(move |_| parsed.with(|p| p.1.clone())),
     )
+}
+
+/// The first [`MAX_NOTES`] notes, and one that counts the rest (with
+/// `dropped` keys that never reached the parser).
+fn cap_notes(mut notes: Vec<String>, dropped: usize) -> Vec<String> {
+    let more = notes.len().saturating_sub(MAX_NOTES) + dropped;
+    notes.truncate(MAX_NOTES);
+    if more > 0 {
+        notes.push(format!(
+            "… and {} more keys or values we could not use, ignored",
+            thousands(more)
+        ));
+    }
+    notes
 }
 
 /// Navigates to the current path with `query`, without a new history entry or a scroll.

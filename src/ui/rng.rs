@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{BackendCtx, gpu_compute, report_gpu_fault, use_active_backend};
+use super::backend::{
+    BackendCtx, gpu_compute, record_computed, report_gpu_fault, use_active_backend,
+};
 use super::charts::HistogramPlot;
 use super::now_ms;
 use super::pages::paper_anchor;
@@ -85,7 +87,10 @@ pub fn RngWidget() -> impl IntoView {
                 return; // a newer config superseded this run
             }
             match result {
-                Ok(v) => shown.set(Some(v)),
+                Ok(v) => {
+                    record_computed(v.backend);
+                    shown.set(Some(v));
+                }
                 // The GPU failed mid-run: say so and rerun on the CPU (the status change reruns us).
                 Err(e) => report_gpu_fault(ctx, &e),
             }

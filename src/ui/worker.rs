@@ -1,6 +1,6 @@
 //! CPU compute off the main thread.
 //!
-//! One dedicated module worker (`worker.js`, written for each build by
+//! One dedicated module worker (`worker-<hash>.js`, written for each build by
 //! `scripts/precache.mjs`) loads this same wasm and calls
 //! [`gradlab_worker_main`]. The page sends it jobs and awaits the answers, so
 //! sampling and training on the CPU never block input. Long runs are
@@ -32,6 +32,13 @@ use crate::experiments::wire::{Bytes, Points, f32s};
 const WORKER_SLICE_MS: f64 = 40.0;
 /// Particles a sampling slice advances between clock checks.
 const SAMPLE_CHUNK: usize = 128;
+/// How long the page waits for the answer to a short job (a slice, a
+/// snapshot, metrics) beyond its own budget before it gives the worker up:
+/// 1,500 slices' worth, so a loaded 2-core machine never trips it, yet a
+/// worker that hangs is noticed.
+const SHORT_JOB_TIMEOUT_MS: f64 = 60_000.0;
+/// The same for a whole run (bounded for the page's CPU, seconds at most).
+const RUN_TIMEOUT_MS: f64 = 300_000.0;
 
 /// A config as its canonical `(key, value)` pairs, the URL's own form, which
 /// the host parses strictly: one format for links, the CLI and the worker.
@@ -87,6 +94,32 @@ enum Job {
         points: Vec<f32>,
     },
     End,
+    /// Never answered (a test of the page's timeout, [`gradlab_worker_fault`]).
+    Stall {
+        timeout_ms: f64,
+    },
+}
+
+impl Job {
+    /// How long the page waits for the answer, derived from the job.
+    fn timeout_ms(&self) -> f64 {
+        match self {
+            Job::Sample { budget_ms } | Job::Train { budget_ms } => {
+                budget_ms + SHORT_JOB_TIMEOUT_MS
+            }
+            Job::Stall { timeout_ms } => *timeout_ms,
+            Job::Snapshot | Job::Predict { .. } | Job::End | Job::DiffusionMetrics { .. } => {
+                SHORT_JOB_TIMEOUT_MS
+            }
+            Job::Run { .. }
+            | Job::GumbelSweep(..)
+            | Job::GumbelOptimise(_)
+            | Job::ClippingPaths(_)
+            | Job::ClippingCurves(..)
+            | Job::StartDiffusion { .. }
+            | Job::StartLabelSmoothing(_) => RUN_TIMEOUT_MS,
+        }
+    }
 }
 
 /// What a diffusion slice produced.
@@ -302,10 +335,11 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             take();
             Ok(Done::Ended)
         }
+        Job::Stall { .. } => std::future::pending().await,
     }
 }
 
-/// The worker's entry point, called by `worker.js` once the wasm is loaded,
+/// The worker's entry point, called by the worker script once the wasm is loaded,
 /// with the messages that arrived while it loaded.
 #[wasm_bindgen]
 pub fn gradlab_worker_main(early: js_sys::Array) {
@@ -323,18 +357,42 @@ pub fn gradlab_worker_main(early: js_sys::Array) {
     }
 }
 
-/// Answers one message in the worker.
+/// Answers one message in the worker. A job it cannot read is answered
+/// with an error all the same (the page would otherwise wait for it); a
+/// message without even a readable call id stops the worker
+/// (`{stopped: why}`), which fails every job the page awaits.
 fn serve(data: JsValue) {
-    let call: Call = match serde_wasm_bindgen::from_value(data) {
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let call: Call = match serde_wasm_bindgen::from_value(data.clone()) {
         Ok(c) => c,
         Err(e) => {
-            web_sys::console::error_1(&format!("gradlab worker: unreadable job: {e}").into());
+            let why = format!("the compute worker could not read the job: {e}");
+            web_sys::console::error_1(&format!("gradlab worker: {why}").into());
+            let id = js_sys::Reflect::get(&data, &"id".into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .filter(|id| id.fract() == 0.0 && *id >= 1.0);
+            let reply = match id {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Some(id) => serde_wasm_bindgen::to_value(&Answer {
+                    id: id as u64,
+                    done: Err(why),
+                })
+                .ok(),
+                None => {
+                    let o = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&o, &"stopped".into(), &why.into());
+                    Some(o.into())
+                }
+            };
+            if let Some(v) = reply {
+                let _ = scope.post_message(&v);
+            }
             return;
         }
     };
     wasm_bindgen_futures::spawn_local(async move {
         let done = host(call.session, call.job).await;
-        let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
         let answer = Answer { id: call.id, done };
         let sent = serde_wasm_bindgen::to_value(&answer)
             .map_err(|e| JsValue::from_str(&e.to_string()))
@@ -383,9 +441,15 @@ impl std::fmt::Display for Fault {
     }
 }
 
+/// A job awaiting its answer: where to send it, and its timeout's timer.
+struct Waiting {
+    tx: oneshot::Sender<Result<Done, Fault>>,
+    timer: Option<i32>,
+}
+
 struct Client {
     link: Link,
-    pending: HashMap<u64, oneshot::Sender<Result<Done, Fault>>>,
+    pending: HashMap<u64, Waiting>,
     next_id: u64,
 }
 
@@ -414,10 +478,28 @@ fn worker() -> Option<web_sys::Worker> {
     })
 }
 
+/// This build's worker script, named per build (`worker-<hash>.js`) in the
+/// page's own `<meta name="gradlab-worker">` (written by
+/// `scripts/precache.mjs`): a tab of an older build never loads a newer
+/// build's wasm after an update, it loads its own or none.
+fn worker_script() -> Result<String, String> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector("meta[name=\"gradlab-worker\"]")
+                .ok()
+                .flatten()
+        })
+        .and_then(|m| m.get_attribute("content"))
+        .filter(|n| n.starts_with("worker-") && n.ends_with(".js") && !n.contains('/'))
+        .map(|name| super::app_href(&format!("/{name}")))
+        .ok_or_else(|| "this page names no worker script of its build".to_string())
+}
+
 fn start_worker() -> Result<Link, String> {
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
-    let worker = web_sys::Worker::new_with_options(&super::app_href("/worker.js"), &opts)
+    let worker = web_sys::Worker::new_with_options(&worker_script()?, &opts)
         .map_err(|e| format!("the browser could not start it ({e:?})"))?;
     let onmessage = Closure::<dyn FnMut(JsValue)>::new(|e: JsValue| {
         let data = e
@@ -431,10 +513,18 @@ fn start_worker() -> Result<Link, String> {
             stop(format!("its wasm did not load: {fatal}"));
             return;
         }
+        if let Some(why) = js_sys::Reflect::get(&data, &"stopped".into())
+            .ok()
+            .and_then(|f| f.as_string())
+        {
+            stop(why);
+            return;
+        }
         match serde_wasm_bindgen::from_value::<Answer>(data) {
             Ok(a) => {
-                if let Some(tx) = CLIENT.with(|c| c.borrow_mut().pending.remove(&a.id)) {
-                    let _ = tx.send(a.done.map_err(Fault::Job));
+                if let Some(w) = CLIENT.with(|c| c.borrow_mut().pending.remove(&a.id)) {
+                    clear_timer(w.timer);
+                    let _ = w.tx.send(a.done.map_err(Fault::Job));
                 }
             }
             Err(e) => stop(format!("it sent an unreadable answer: {e}")),
@@ -445,7 +535,7 @@ fn start_worker() -> Result<Link, String> {
             .dyn_ref::<web_sys::ErrorEvent>()
             .map(|e| e.message())
             .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| "worker.js failed to load or crashed".into());
+            .unwrap_or_else(|| "its script (worker-<hash>.js) failed to load or crashed".into());
         stop(why);
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -468,9 +558,32 @@ fn stop(why: String) {
         worker.terminate();
     }
     web_sys::console::warn_1(&format!("gradlab: the compute worker stopped: {why}").into());
-    for (_, tx) in pending {
-        let _ = tx.send(Err(Fault::WorkerStopped(why.clone())));
+    for (_, w) in pending {
+        clear_timer(w.timer);
+        let _ = w.tx.send(Err(Fault::WorkerStopped(why.clone())));
     }
+}
+
+fn clear_timer(timer: Option<i32>) {
+    if let (Some(t), Some(w)) = (timer, web_sys::window()) {
+        w.clear_timeout_with_handle(t);
+    }
+}
+
+/// Gives the worker up when job `id` is still unanswered after `ms`.
+fn start_timer(id: u64, ms: f64, what: &'static str) -> Option<i32> {
+    let fire = Closure::once_into_js(move || {
+        if CLIENT.with(|c| c.borrow().pending.contains_key(&id)) {
+            stop(format!(
+                "it did not answer a job ({what}) within {} s",
+                ms / 1000.0
+            ));
+        }
+    });
+    #[allow(clippy::cast_possible_truncation)]
+    web_sys::window()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), ms as i32)
+        .ok()
 }
 
 /// Why jobs run on the main thread, once the worker has stopped or failed to start.
@@ -491,8 +604,44 @@ pub fn gradlab_stop_worker() -> bool {
     up
 }
 
-/// Sends `job` to the worker and awaits its answer.
+/// Sends `job` to the worker and awaits its answer, at most for the job's
+/// timeout ([`Job::timeout_ms`]): past it the worker is given up ([`stop`])
+/// and the job fails, so the caller goes on on the main thread.
 async fn remote(worker: &web_sys::Worker, session: u64, job: Job) -> Result<Done, Fault> {
+    let timeout = job.timeout_ms();
+    let what = job_name(&job);
+    round_trip(worker, timeout, what, |id| {
+        serde_wasm_bindgen::to_value(&Call { id, session, job }).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// The variant's name, for messages.
+fn job_name(job: &Job) -> &'static str {
+    match job {
+        Job::Run { .. } => "run",
+        Job::GumbelSweep(..) => "sweep",
+        Job::GumbelOptimise(_) => "optimisation",
+        Job::ClippingPaths(_) => "trajectories",
+        Job::ClippingCurves(..) => "Monte Carlo",
+        Job::DiffusionMetrics { .. } => "metrics",
+        Job::StartDiffusion { .. } | Job::StartLabelSmoothing(_) => "start",
+        Job::Sample { .. } => "sampling slice",
+        Job::Train { .. } => "training slice",
+        Job::Snapshot => "snapshot",
+        Job::Predict { .. } => "prediction",
+        Job::End => "end",
+        Job::Stall { .. } => "stall",
+    }
+}
+
+/// Posts the message `make(id)` and awaits the answer to `id`.
+async fn round_trip(
+    worker: &web_sys::Worker,
+    timeout_ms: f64,
+    what: &'static str,
+    make: impl FnOnce(u64) -> Result<JsValue, String>,
+) -> Result<Done, Fault> {
     let (tx, rx) = oneshot::channel();
     let id = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
@@ -502,20 +651,55 @@ async fn remote(worker: &web_sys::Worker, session: u64, job: Job) -> Result<Done
         }
         let id = c.next_id;
         c.next_id += 1;
-        c.pending.insert(id, tx);
+        c.pending.insert(id, Waiting { tx, timer: None });
         Ok(id)
     })?;
-    let posted = serde_wasm_bindgen::to_value(&Call { id, session, job })
-        .map_err(|e| e.to_string())
-        .and_then(|v| worker.post_message(&v).map_err(|e| format!("{e:?}")));
+    let posted = make(id).and_then(|v| worker.post_message(&v).map_err(|e| format!("{e:?}")));
     if let Err(e) = posted {
         CLIENT.with(|c| c.borrow_mut().pending.remove(&id));
         return Err(Fault::Job(format!(
             "the job could not be sent to the compute worker: {e}"
         )));
     }
+    let timer = start_timer(id, timeout_ms, what);
+    CLIENT.with(|c| {
+        if let Some(w) = c.borrow_mut().pending.get_mut(&id) {
+            w.timer = timer;
+        }
+    });
     rx.await
         .unwrap_or_else(|_| Err(Fault::WorkerStopped("it dropped the job".into())))
+}
+
+/// Debug hook for tests: sends the compute worker a job it cannot read
+/// (`"unreadable"`) or one it never answers (`"stall"`, given up after
+/// `timeout_ms`), and resolves to what came of it: `answered: …`,
+/// `stopped: …` or `done`. Where no worker runs it resolves to `no worker: …`.
+#[wasm_bindgen]
+pub fn gradlab_worker_fault(kind: String, timeout_ms: f64) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let Some(w) = worker() else {
+            return Ok(format!("no worker: {}", fault().unwrap_or_default()).into());
+        };
+        let result = if kind == "stall" {
+            remote(&w, 0, Job::Stall { timeout_ms }).await
+        } else {
+            round_trip(&w, timeout_ms, "unreadable", |id| {
+                let o = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&o, &"id".into(), &JsValue::from_f64(id as f64));
+                let _ = js_sys::Reflect::set(&o, &"session".into(), &JsValue::from_f64(0.0));
+                let _ = js_sys::Reflect::set(&o, &"job".into(), &"not a job".into());
+                Ok(o.into())
+            })
+            .await
+        };
+        Ok(match result {
+            Ok(_) => "done".to_string(),
+            Err(Fault::Job(why)) => format!("answered: {why}"),
+            Err(Fault::WorkerStopped(why)) => format!("stopped: {why}"),
+        }
+        .into())
+    })
 }
 
 /// A one-shot job in the worker, or `None` where it could not run there.

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use crate::experiments::Backend;
 use crate::experiments::clipping::{Clipping, ClippingConfig, ClippingReport, Method};
 use crate::experiments::registry::{Experiment, RunError};
-use crate::ui::backend::{BackendCtx, gpu_compute, report_gpu_fault};
+use crate::ui::backend::{BackendCtx, gpu_compute, record_computed, report_gpu_fault};
 
 /// Steps of the drawn trajectories at most.
 const PATH_STEPS: u32 = 1000;
@@ -85,7 +85,10 @@ pub(super) fn monte_carlo_runs(
             }
             pending.set(None);
             match r {
-                Ok(v) => report.set(Some(v)),
+                Ok(v) => {
+                    record_computed(v.1);
+                    report.set(Some(v));
+                }
                 Err(e) => report_gpu_fault(ctx, &e),
             }
         });

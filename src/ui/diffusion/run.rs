@@ -12,7 +12,7 @@ use crate::experiments::diffusion::{
     initial_particles, load_denoiser, shipped_denoiser,
 };
 use crate::experiments::registry::Compute;
-use crate::ui::backend::{BackendCtx, gpu_compute, report_gpu_fault};
+use crate::ui::backend::{BackendCtx, gpu_compute, record_computed, report_gpu_fault};
 use crate::ui::worker::{DiffusionSession, Fault};
 
 /// CPU work per animation tick on the main thread (where no compute worker
@@ -191,6 +191,7 @@ fn publish(run: RunState, r: &Runner, b: Backend) {
         ..
     } = run;
     let step = r.step;
+    record_computed(b);
     let total = levels.with_untracked(Vec::len) - 1;
     let rev = frame.with_untracked(|f| f.as_ref().map_or(0, |f| f.revision + 1));
     frame.set(Some(Frame {

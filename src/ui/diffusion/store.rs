@@ -13,25 +13,29 @@ use crate::experiments::diffusion::{Drawing, MAX_DRAWN_POINTS, sanitize_drawn};
 
 /// Every local-storage key the widget uses, in one place: the drawing's, and
 /// the ones derived from it. (The only place to change to scope them.)
+/// Every key is scoped by the site's base path (`ui::storage_key`), so two
+/// sites on one origin keep separate drawings.
 mod keys {
+    use crate::ui::storage_key;
+
     /// The reader's drawing (versioned).
     pub const DRAWING: &str = "gradlab.diffusion.drawing.v1";
 
     pub fn drawing() -> String {
-        DRAWING.to_string()
+        storage_key(DRAWING)
     }
 
     /// The drawing one undo restores, and the action it undoes.
     pub fn previous() -> String {
-        format!("{DRAWING}.previous")
+        storage_key(&format!("{DRAWING}.previous"))
     }
 
     /// Kept copy `slot` (1-based) of a stored drawing that could not be read.
     pub fn unreadable(slot: usize) -> String {
         if slot == 1 {
-            format!("{DRAWING}.unreadable")
+            storage_key(&format!("{DRAWING}.unreadable"))
         } else {
-            format!("{DRAWING}.unreadable.{slot}")
+            storage_key(&format!("{DRAWING}.unreadable.{slot}"))
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::experiments::gumbel::{
     self, Estimates, Gumbel, GumbelConfig, LiveSampler, Optimisation, SweepPoint,
 };
 use crate::experiments::registry::RunError;
-use crate::ui::backend::{BackendCtx, gpu_compute, report_gpu_fault, run_here};
+use crate::ui::backend::{BackendCtx, gpu_compute, record_computed, report_gpu_fault, run_here};
 
 /// Samples per temperature of the bias–variance sweep.
 const SWEEP_GPU: u32 = 1 << 20;
@@ -107,7 +107,10 @@ fn pump(
     busy.set_value(true);
     spawn_local(async move {
         match estimate(cfg, backend).await {
-            Ok(s) => shown.set(Some(s)),
+            Ok(s) => {
+                record_computed(s.backend);
+                shown.set(Some(s));
+            }
             Err(e) => report_gpu_fault(ctx, &e),
         }
         busy.set_value(false);

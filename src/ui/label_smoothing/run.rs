@@ -11,7 +11,7 @@ use super::canvases::{Region, TestData, View};
 use crate::experiments::Backend;
 use crate::experiments::label_smoothing::{LabelSmoothingConfig, LabelSmoothingRun, Snapshot};
 use crate::experiments::registry::{Compute, GpuError};
-use crate::ui::backend::{BackendCtx, gpu_compute, report_gpu_fault};
+use crate::ui::backend::{BackendCtx, gpu_compute, record_computed, report_gpu_fault};
 use crate::ui::worker::{Fault, LabelSmoothingSession};
 
 /// The animation clock, in milliseconds.
@@ -183,6 +183,7 @@ impl RunState {
     fn put_back(self, this: u64, r: Runner) {
         if self.current(this) {
             self.step.set(r.run.step());
+            record_computed(r.run.backend());
             self.runner.set_value(Some(r));
         }
     }
