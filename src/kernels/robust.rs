@@ -124,12 +124,24 @@ pub struct Scratch {
     mean: Vec<f32>,
 }
 
-/// ‖v‖ of the vector with components v(0), …, v(d − 1). L2 is computed as
-/// m·√Σ(v_k/m)² with m = max_k |v_k| (the scaling of `hypot`): the plain
-/// √Σv_k² overflows f32 once ‖v‖ > 1.8e19 (v_k² > 3.4e38) and would turn a
-/// finite norm into ∞. A NaN component gives NaN. The one norm of the
-/// estimators; its WGSL twin is `norm_of` in `robust.wgsl`.
+/// ‖v‖ of the vector with components v(0), …, v(d − 1). L2: √Σv_k² where
+/// that sum is finite and ≥ 1e-30 (no overflow, no underflow), otherwise
+/// m·√Σ(v_k/m)² with m = max_k |v_k| (the scaling of `hypot`): the plain sum
+/// overflows f32 once ‖v‖ > 1.8e19 (v_k² > 3.4e38) and would turn a finite
+/// norm into ∞, and underflows to 0 for ‖v‖ < 1e-19. A NaN component gives
+/// NaN. The one norm of the estimators; its WGSL twin is `norm_of` in
+/// `robust.wgsl`.
 pub fn norm_with(d: usize, v: impl Fn(usize) -> f32, n: Norm) -> f32 {
+    if n == Norm::L2 {
+        let mut s = 0.0f32;
+        for k in 0..d {
+            let x = v(k);
+            s += x * x;
+        }
+        if s.is_finite() && s >= 1e-30 {
+            return s.sqrt();
+        }
+    }
     let mut m = 0.0f32;
     for k in 0..d {
         let a = v(k).abs();
@@ -225,27 +237,21 @@ pub enum Weiszfeld {
 /// length is (1 − γ)·r/Σ(1/‖x_i − y‖). Distances use [`norm_with`].
 pub fn weiszfeld_step(g: Rows, y: &mut [f32], scale: f32, s: &mut Scratch) -> Weiszfeld {
     let d = g.d();
-    s.dist.clear();
+    s.unit.clear();
+    s.unit.resize(d, 0.0);
+    // One pass over the rows; per component the sums run in row order, as in
+    // the WGSL passes (GM_DIST, GM_SUM, GM_FINISH).
+    let (mut den, mut eta) = (0.0f32, 0.0f32);
     for i in 0..g.n() {
         let x = g.row(i);
         let r = norm_with(d, |k| x[k] - y[k], Norm::L2);
-        s.dist.push(if r < 1e-12 * scale { 0.0 } else { r });
-    }
-    s.unit.clear();
-    s.unit.resize(d, 0.0);
-    for (i, &r) in s.dist.iter().enumerate() {
-        if r > 0.0 {
-            for (k, u) in s.unit.iter_mut().enumerate() {
-                *u += (g.at(i, k) - y[k]) / r;
-            }
-        }
-    }
-    let (mut den, mut eta) = (0.0f32, 0.0f32);
-    for &r in &s.dist {
-        if r == 0.0 {
+        if r < 1e-12 * scale {
             eta += 1.0;
-        } else {
-            den += 1.0 / r;
+            continue;
+        }
+        den += 1.0 / r;
+        for (k, u) in s.unit.iter_mut().enumerate() {
+            *u += (x[k] - y[k]) / r;
         }
     }
     if den == 0.0 {

@@ -94,9 +94,20 @@ fn comp(l: Layout, src: u32, a: u32, k: u32) -> f32 {
     }
 }
 
-// ‖v‖ (kind 0: L2, 1: ∞) of the vector comp(l, src, a, ·): L2 as m·√Σ(v_k/m)²,
-// m = max |v_k| (no overflow for ‖v‖ > 1.8e19). Twin: kernels::robust::norm_with.
+// ‖v‖ (kind 0: L2, 1: ∞) of the vector comp(l, src, a, ·): L2 as √Σv_k² where
+// that is finite and ≥ 1e-30, else m·√Σ(v_k/m)², m = max |v_k| (no overflow
+// for ‖v‖ > 1.8e19, no underflow). Twin: kernels::robust::norm_with.
 fn norm_of(l: Layout, src: u32, a: u32, kind: u32) -> f32 {
+    if (kind == 0u) {
+        var s = 0.0;
+        for (var k = 0u; k < l.d; k = k + 1u) {
+            let x = comp(l, src, a, k);
+            s = s + x * x;
+        }
+        if (s <= F32_MAX && s >= 1e-30) {
+            return sqrt(s);
+        }
+    }
     var m = 0.0;
     for (var k = 0u; k < l.d; k = k + 1u) {
         let x = abs(comp(l, src, a, k));
