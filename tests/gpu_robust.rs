@@ -89,6 +89,7 @@ fn gpu_monte_carlo_equals_cpu_monte_carlo() {
 
 use gradlab::gpu::Gpu;
 use gradlab::gpu::robust::RobustEstimate;
+use gradlab::kernels::agree;
 use gradlab::kernels::rng::RngKey;
 use gradlab::kernels::robust::{Method, Norm, Rows, Scratch};
 
@@ -118,35 +119,9 @@ fn cpu_estimate(m: Method, flat: &[f32], d: usize, c: f32, n: Norm) -> Vec<f32> 
     out
 }
 
-/// Largest |a − b| / (1 + |a|) over components; a non-finite value on either
-/// side is an infinite difference (no NaN can slip through a `max`).
-fn worst_scaled_diff(a: &[f32], b: &[f32]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| {
-            if !(x.is_finite() && y.is_finite()) {
-                f64::INFINITY
-            } else {
-                (f64::from(*x) - f64::from(*y)).abs() / (1.0 + f64::from(x.abs()))
-            }
-        })
-        .fold(0.0, |m, d| if d > m || d.is_nan() { d } else { m })
-}
-
-#[test]
-fn worst_scaled_diff_sees_nan() {
-    assert_eq!(
-        worst_scaled_diff(&[1.0, 2.0], &[1.0, f32::NAN]),
-        f64::INFINITY
-    );
-    assert_eq!(worst_scaled_diff(&[f32::NAN], &[0.0]), f64::INFINITY);
-    assert_eq!(worst_scaled_diff(&[1.0], &[1.0]), 0.0);
-}
-
 /// Every estimator, both norms, d = 1, 3 and 100, on rows with outliers
 /// (Philox normals, every fourth row ×1000): the GPU equals the CPU to 1e-4
-/// relative (of 1 + |value|). Both run the same f32 operations in the same
+/// scaled (|a − b| / max(1, |a|), `kernels::agree`, which sees NaN). Both run the same f32 operations in the same
 /// order; WGSL's division and sqrt may differ by an ulp or two, and the
 /// geometric median's iterations can carry that to ~1e-6 (observed worst
 /// printed); a wrong pass (a missing row, a wrong group) is ≥ 1e-2.
@@ -166,7 +141,7 @@ fn gpu_estimates_equal_cpu_estimates_in_any_dimension() {
             for norm in [Norm::L2, Norm::Inf] {
                 let cpu = cpu_estimate(m, &flat, d, 0.7, norm);
                 let on_gpu = gpu_estimate(&gpu, &kernel, m, &flat, d, 0.7, norm);
-                let worst = worst_scaled_diff(&cpu, &on_gpu);
+                let worst = agree::worst_scaled(&cpu, &on_gpu, 1.0);
                 println!("n={n} d={d} {m} {norm}: worst scaled difference {worst:.2e}");
                 assert!(
                     worst <= 1e-4,

@@ -444,7 +444,15 @@ impl std::fmt::Display for Fault {
 /// A job awaiting its answer: where to send it, and its timeout's timer.
 struct Waiting {
     tx: oneshot::Sender<Result<Done, Fault>>,
-    timer: Option<i32>,
+    timer: Option<Timer>,
+}
+
+/// A pending `setTimeout` and its callback, owned so that clearing it frees
+/// the callback (a `Closure::once_into_js` that never fires leaks, one per
+/// round trip: the memory soak saw the JS heap grow).
+struct Timer {
+    handle: i32,
+    _fire: Closure<dyn FnMut()>,
 }
 
 struct Client {
@@ -564,26 +572,38 @@ fn stop(why: String) {
     }
 }
 
-fn clear_timer(timer: Option<i32>) {
+/// Clears the timer and drops its callback.
+fn clear_timer(timer: Option<Timer>) {
     if let (Some(t), Some(w)) = (timer, web_sys::window()) {
-        w.clear_timeout_with_handle(t);
+        w.clear_timeout_with_handle(t.handle);
     }
 }
 
 /// Gives the worker up when job `id` is still unanswered after `ms`.
-fn start_timer(id: u64, ms: f64, what: &'static str) -> Option<i32> {
-    let fire = Closure::once_into_js(move || {
-        if CLIENT.with(|c| c.borrow().pending.contains_key(&id)) {
-            stop(format!(
-                "it did not answer a job ({what}) within {} s",
-                ms / 1000.0
-            ));
-        }
+fn start_timer(id: u64, ms: f64, what: &'static str) -> Option<Timer> {
+    let fire = Closure::<dyn FnMut()>::new(move || {
+        // Deferred: `stop` drops this callback with its job, which must not
+        // happen while the callback runs.
+        wasm_bindgen_futures::spawn_local(async move {
+            if CLIENT.with(|c| c.borrow().pending.contains_key(&id)) {
+                stop(format!(
+                    "it did not answer a job ({what}) within {} s",
+                    ms / 1000.0
+                ));
+            }
+        });
     });
     #[allow(clippy::cast_possible_truncation)]
-    web_sys::window()?
-        .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), ms as i32)
-        .ok()
+    let handle = web_sys::window()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            fire.as_ref().unchecked_ref(),
+            ms as i32,
+        )
+        .ok()?;
+    Some(Timer {
+        handle,
+        _fire: fire,
+    })
 }
 
 /// Why jobs run on the main thread, once the worker has stopped or failed to start.
