@@ -12,6 +12,9 @@ test('renders every panel, with estimates from the active backend', async ({ pag
   const errors = watchErrors(page);
   await page.goto('/gumbel');
   await expect(page.getByTestId('estimators')).toBeVisible();
+  // The simplex panel is drawn at the default K = 4 too (corners on a square).
+  await expect(page.getByTestId('simplex')).toHaveAttribute('data-points', '1500', { timeout: 30_000 });
+  await expect(page.getByRole('img', { name: /projected onto its 4 corners/ })).toBeVisible();
   const where = info.project.name === 'webgpu' ? 'WebGPU' : 'the CPU';
   await expect(page.getByTestId('estimates-meta')).toContainText(`on ${where}`);
   await expect(page.getByTestId('sweep-meta')).toContainText(`on ${where}`, { timeout: 120_000 });

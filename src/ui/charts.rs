@@ -379,30 +379,50 @@ pub fn context_2d(el: &web_sys::HtmlCanvasElement) -> Option<web_sys::CanvasRend
         .ok()
 }
 
-/// Corners of the simplex triangle in a `W × H` box.
-fn simplex_corners() -> [(f64, f64); 3] {
-    let side = (H - 40.0) / (3f64.sqrt() / 2.0);
-    let (x0, y0) = ((W - side) / 2.0, H - 22.0);
-    [
-        (x0, y0),
-        (x0 + side, y0),
-        (x0 + side / 2.0, y0 - side * 3f64.sqrt() / 2.0),
-    ]
-}
-
-/// Barycentric coordinates to the plane.
-fn simplex_xy(y: &[f64]) -> (f64, f64) {
-    let s: f64 = y.iter().sum::<f64>().max(1e-12);
-    simplex_corners()
-        .iter()
-        .zip(y)
-        .fold((0.0, 0.0), |(x, yy), (v, c)| {
-            (x + c / s * v.0, yy + c / s * v.1)
+/// The K corners of the simplex drawn as a regular K-gon (K = 3: its
+/// triangle; K = 2: a segment), bottom edge level, scaled to fit the canvas
+/// with room for the corner labels.
+fn simplex_corners(k: usize) -> Vec<(f64, f64)> {
+    use std::f64::consts::{FRAC_PI_2, PI, TAU};
+    let k = k.max(2);
+    let unit: Vec<(f64, f64)> = (0..k)
+        .map(|i| {
+            let a = -FRAC_PI_2 - PI / k as f64 + TAU * i as f64 / k as f64;
+            (a.cos(), -a.sin())
         })
+        .collect();
+    let (lo_x, hi_x, lo_y, hi_y) = unit.iter().fold(
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
+    );
+    let (bw, bh) = (W - 80.0, H - 44.0);
+    let scale = (bw / (hi_x - lo_x).max(1e-9)).min(bh / (hi_y - lo_y).max(1e-9));
+    let (cx, cy) = (
+        W / 2.0 - scale * (lo_x + hi_x) / 2.0,
+        H / 2.0 - scale * (lo_y + hi_y) / 2.0,
+    );
+    unit.iter()
+        .map(|&(x, y)| (cx + scale * x, cy + scale * y))
+        .collect()
 }
 
-/// Relaxed samples on the probability simplex (K = 3), coloured by their hard
-/// category: a canvas, since it redraws 1,500 points several times a second.
+/// A point of the simplex in the plane: Σ_k y_k v_k over the corners v_k
+/// (barycentric for K = 3, a linear projection for K > 3).
+fn simplex_xy(corners: &[(f64, f64)], y: &[f64]) -> (f64, f64) {
+    let s: f64 = y.iter().sum::<f64>().max(1e-12);
+    corners.iter().zip(y).fold((0.0, 0.0), |(x, yy), (v, c)| {
+        (x + c / s * v.0, yy + c / s * v.1)
+    })
+}
+
+/// Relaxed samples on the probability simplex, its K corners drawn as a
+/// regular K-gon, coloured by their hard category: a canvas, since it redraws
+/// 1,500 points several times a second.
 #[component]
 pub fn SimplexPlot(
     points: Signal<Vec<(Vec<f32>, usize)>>,
@@ -422,22 +442,25 @@ pub fn SimplexPlot(
         let Some(ctx) = canvas_context(&el, W, H) else {
             return;
         };
-        let v = simplex_corners();
+        let k = p.len();
+        let v = simplex_corners(k);
         ctx.set_stroke_style_str("rgba(128,128,140,0.8)");
         ctx.set_line_width(1.0);
         ctx.begin_path();
         ctx.move_to(v[0].0, v[0].1);
-        ctx.line_to(v[1].0, v[1].1);
-        ctx.line_to(v[2].0, v[2].1);
+        for c in &v[1..] {
+            ctx.line_to(c.0, c.1);
+        }
         ctx.close_path();
         ctx.stroke();
-        for (y, hard) in pts.iter().filter(|(y, _)| y.len() == 3) {
-            let (x, yy) = simplex_xy(&y.iter().map(|&c| f64::from(c)).collect::<Vec<_>>());
+        for (y, hard) in pts.iter().filter(|(y, _)| y.len() == k) {
+            let y: Vec<f64> = y.iter().map(|&c| f64::from(c)).collect();
+            let (x, yy) = simplex_xy(&v, &y);
             ctx.set_fill_style_str(category_color(*hard));
             ctx.fill_rect(x - 1.2, yy - 1.2, 2.4, 2.4);
         }
-        if p.len() == 3 {
-            let (x, yy) = simplex_xy(&p);
+        if k >= 2 {
+            let (x, yy) = simplex_xy(&v, &p);
             ctx.set_stroke_style_str("rgba(128,128,140,1)");
             ctx.set_line_width(2.0);
             ctx.begin_path();
@@ -447,9 +470,20 @@ pub fn SimplexPlot(
         ctx.set_fill_style_str("rgba(128,128,140,1)");
         ctx.set_font("11px system-ui, sans-serif");
         ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        let (cx, cy) = (
+            v.iter().map(|c| c.0).sum::<f64>() / k.max(1) as f64,
+            v.iter().map(|c| c.1).sum::<f64>() / k.max(1) as f64,
+        );
         for (i, (x, y)) in v.iter().enumerate() {
-            let dy = if i == 2 { -6.0 } else { 15.0 };
-            let _ = ctx.fill_text(&format!("k = {}", i + 1), *x, y + dy);
+            // Each label just outside its corner, away from the centre.
+            let (dx, dy) = (x - cx, y - cy);
+            let d = dx.hypot(dy).max(1e-9);
+            let _ = ctx.fill_text(
+                &format!("k = {}", i + 1),
+                x + 20.0 * dx / d,
+                y + 11.0 * dy / d,
+            );
         }
     });
     view! {

@@ -24,7 +24,7 @@ const ESTIMATOR_COLORS: [&str; 6] = [
 /// Gumbel-Softmax's backward pass, and for a linear f its whole gradient.
 const STRAIGHT_THROUGH: usize = 4;
 
-/// Relaxed samples on the simplex where K = 3, and a note otherwise.
+/// Relaxed samples on the simplex, its K corners drawn as a regular K-gon.
 #[component]
 pub(super) fn LiveSimplex(
     cfg: Memo<GumbelConfig>,
@@ -32,23 +32,19 @@ pub(super) fn LiveSimplex(
     tau_now: Memo<f64>,
 ) -> impl IntoView {
     move || {
-        if cfg.with(|c| c.k()) == 3 {
-            view! {
-                <SimplexPlot
-                    points=Signal::derive(move || live.with(|l| l.recent.iter().cloned().collect()))
-                    probs=Signal::derive(move || cfg.with(|c| softmax(&c.logits)))
-                    sharpness=Signal::derive(move || live.with(LiveSampler::corner_sharpness))
-                    title=format!("Relaxed samples on the simplex (τ = {})", short(tau_now.get()))
-                />
-            }
-            .into_any()
+        let k = cfg.with(|c| c.k());
+        let what = if k <= 3 {
+            "Relaxed samples on the simplex".to_string()
         } else {
-            view! {
-                <p class="muted simplex-note">
-                    "The simplex view needs K = 3 categories; remove or add categories to see it."
-                </p>
-            }
-            .into_any()
+            format!("Relaxed samples on the simplex, projected onto its {k} corners")
+        };
+        view! {
+            <SimplexPlot
+                points=Signal::derive(move || live.with(|l| l.recent.iter().cloned().collect()))
+                probs=Signal::derive(move || cfg.with(|c| softmax(&c.logits)))
+                sharpness=Signal::derive(move || live.with(LiveSampler::corner_sharpness))
+                title=format!("{what} (τ = {})", short(tau_now.get()))
+            />
         }
     }
 }
