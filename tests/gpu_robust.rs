@@ -201,25 +201,8 @@ fn gpu_estimates_match_exact_values() {
     println!("GPU Vardi–Zhang from a data point: {got:?}, error {err:.2e}");
     assert!(err <= 1e-4, "{got:?}");
     let d = 100usize;
-    let a = (1.0 - ((d + 1) as f64).sqrt()) / d as f64;
-    let o = |k: usize| if k.is_multiple_of(2) { 0.5 } else { -1.0 };
-    let mut flat = Vec::new();
-    for i in 0..=d {
-        for k in 0..d {
-            let v = if i == d {
-                a
-            } else if i == k {
-                1.0
-            } else {
-                0.0
-            };
-            flat.push((o(k) + 3.0 * v) as f32);
-        }
-    }
+    let (flat, c) = common::shifted_regular_simplex(d);
     let got = gm(&flat, d);
-    let c: Vec<f64> = (0..d)
-        .map(|k| o(k) + 3.0 * (1.0 + a) / (d + 1) as f64)
-        .collect();
     let err = got
         .iter()
         .zip(&c)

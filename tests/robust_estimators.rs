@@ -4,6 +4,8 @@
 //! distributions, the objectives' gradients against finite differences, and
 //! the SGD runs' orderings under heavy-tailed and Gaussian noise.
 
+mod common;
+
 use gradlab::kernels::rng::RngKey;
 use gradlab::kernels::robust::{
     self, BOX, Method, Noise, NoiseSpec, Norm, Objective, RUN_STREAM_TAG, Rows, RunSpec, Scratch,
@@ -1339,40 +1341,15 @@ fn medians_in_many_dimensions_match_brute_force() {
     }
 }
 
-/// The d + 1 vertices of a regular simplex, e_1, …, e_d and a·(1, …, 1) with
-/// a = (1 − √(d + 1))/d (all pairwise distances √2), scaled by 3 and shifted
-/// by o = (0.5, −1, 0.5, −1, …). Any permutation of the vertices is an
-/// isometry of the set, and the only point all of them fix is the centroid
-/// c = o + 3(1 + a)/(d + 1)·(1, …, 1); the points are affinely independent
-/// (not collinear), so the geometric median is unique, hence = c. The
-/// coordinate-wise median (Weiszfeld's start) is o (each column holds one 3,
-/// d − 1 zeros and 3a, shifted), not c. Tolerance 1e-4·(1 + ‖c‖): linear
-/// convergence stopped at a step < 1e-6·(1 + ‖y‖) (observed error printed).
+/// The shifted regular simplex of `common::shifted_regular_simplex`: its
+/// points are affinely independent (not collinear), so the geometric median
+/// is unique, hence its centroid c. Weiszfeld starts at the coordinate-wise
+/// median o, not c. Tolerance 1e-4·(1 + ‖c‖): linear convergence stopped at a
+/// step < 1e-6·(1 + ‖y‖) (observed error printed).
 #[test]
-#[allow(clippy::needless_range_loop)] // component indices, as in the formulas
 fn geometric_median_of_a_regular_simplex_is_its_centre() {
     for d in [3usize, 10, 100] {
-        let a = (1.0 - ((d + 1) as f64).sqrt()) / d as f64;
-        let o: Vec<f64> = (0..d)
-            .map(|k| if k.is_multiple_of(2) { 0.5 } else { -1.0 })
-            .collect();
-        let mut flat = Vec::new();
-        for i in 0..=d {
-            for k in 0..d {
-                let v = if i == d {
-                    a
-                } else if i == k {
-                    1.0
-                } else {
-                    0.0
-                };
-                flat.push((o[k] + 3.0 * v) as f32);
-            }
-        }
-        let c: Vec<f64> = o
-            .iter()
-            .map(|ok| ok + 3.0 * (1.0 + a) / (d + 1) as f64)
-            .collect();
+        let (flat, c) = common::shifted_regular_simplex(d);
         let got = est_rows(Method::GeoMedian, &flat, d, 1.0, 1, Norm::L2);
         let err = got
             .iter()
