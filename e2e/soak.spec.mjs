@@ -20,10 +20,12 @@ const LONG = {
 const ROUTES = EXPERIMENTS.map((e) => e.route + (LONG[e.id] ?? ''));
 
 async function memory(page, cdp) {
-  // The smaller of two readings 250 ms apart, each after a forced GC: a
-  // worker answer in flight (a snapshot is ~0.4 MB) is not a leak.
+  // The smallest of four readings 250 ms apart, each after a forced GC: a
+  // worker answer in flight (a snapshot is ~0.4 MB) is not a leak. Two
+  // readings were not enough under load: one clean run caught a snapshot in
+  // both (label smoothing, +0.4 MB in one sample, flat before and after).
   let usedSize = Infinity;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 4; i++) {
     if (i) await page.waitForTimeout(250);
     await cdp.send('HeapProfiler.collectGarbage');
     usedSize = Math.min(usedSize, (await cdp.send('Runtime.getHeapUsage')).usedSize);
