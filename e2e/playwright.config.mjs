@@ -3,7 +3,8 @@
 // and the CPU fallback (the same Chromium without that flag).
 import { defineConfig } from '@playwright/test';
 
-const PORT = 4173;
+// E2E_PORT lets parallel checkouts run their own specs side by side (default 4173).
+const PORT = Number(process.env.E2E_PORT || 4173);
 const chromium = '/usr/bin/chromium';
 const quiet = [
   '--disable-background-networking',
