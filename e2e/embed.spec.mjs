@@ -1,21 +1,25 @@
-// Embeds: a blog page with three widgets as custom elements and three as
-// iframes, each sized to its content; the embed route shows the widget alone.
+// Embeds: a blog post with figure embeds (two custom elements, two iframes),
+// each sized to its content; whole-widget embeds and the Embed button.
 import { test, expect } from '@playwright/test';
 
-test('the demo blog page shows six embeds, sized to their content with no scrollbars', async ({ page }) => {
+test('the demo blog post shows four figure embeds, each sized to its content with no scrollbars', async ({ page }) => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  await page.setViewportSize({ width: 760, height: 900 });
   await page.goto('/embed-demo.html');
   const frames = page.locator('iframe');
-  await expect(frames).toHaveCount(6);
-  for (let i = 0; i < 6; i++) {
+  await expect(frames).toHaveCount(4);
+  for (let i = 0; i < 4; i++) {
     const frame = frames.nth(i);
     await frame.scrollIntoViewIfNeeded();
-    // Height reported by the embed and applied by embed.js: well above the 150 px default.
-    await expect.poll(async () => (await frame.boundingBox()).height, { timeout: 60_000 }).toBeGreaterThan(400);
     const inner = frame.contentFrame();
-    await expect(inner.locator('.embed-bar a')).toHaveText(/open in gradlab/);
+    // One figure, its caption with the paper and "open in gradlab", no page header.
+    await expect(inner.locator('[data-panel]')).toHaveCount(1, { timeout: 60_000 });
+    await expect(inner.locator('.figure-caption a').last()).toHaveText(/open in gradlab/);
     await expect(inner.locator('header.site')).toHaveCount(0);
+    // Height reported by the embed and applied by embed.js: above the 150 px
+    // default, and about as tall as a figure.
+    await expect.poll(async () => (await frame.boundingBox()).height, { timeout: 60_000 }).toBeGreaterThan(200);
     // No scrollbar: the frame is as tall as its document (allow a frame of settling).
     await expect
       .poll(async () => {
@@ -24,6 +28,7 @@ test('the demo blog page shows six embeds, sized to their content with no scroll
         return h - box.height;
       }, { timeout: 30_000 })
       .toBeLessThanOrEqual(2);
+    expect((await frame.boundingBox()).height).toBeLessThan(900);
   }
   // A height message that does not come from an embed's own window is ignored.
   const before = (await frames.first().boundingBox()).height;

@@ -47,7 +47,7 @@ trunk build --release --public-url /sub/path/ --dist dist-sub
 trunk build --release --public-url /sub/other/ --dist dist-sub2
 
 step "e2e in headless Chromium (software WebGPU and CPU fallback)"
-rm -f e2e/results/budgets.json # this run's budgets only
+rm -f e2e/results/budgets.json e2e/results/figures.json # this run's figures only
 # The memory soak runs 20 s per experiment here; SOAK_SECONDS=300 for a long one.
 export SOAK_SECONDS="${SOAK_SECONDS:-20}"
 playwright test --config e2e/playwright.config.mjs
@@ -57,3 +57,6 @@ scripts/sizes.sh
 
 step "performance budgets (reported, not asserted; see e2e/budgets.spec.mjs)"
 cat e2e/results/budgets.json 2>/dev/null || echo "(no budgets recorded)"
+
+step "figure embeds: the tallest at 700 px wide (asserted under 900 px by e2e/figure.spec.mjs)"
+head -n 12 e2e/results/figures.json 2>/dev/null || echo "(no figures recorded)"

@@ -1,6 +1,10 @@
-// gradlab embeds for any page: <gradlab-widget experiment="gumbel" config="tau=0.3"
-// hide="tau,seed"> (hide: controls to leave out, or "controls" for all of them)
-// and plain <iframe src=".../embed/<id>?..."> elements, both sized to their
+// gradlab embeds for any page: one figure, <gradlab-widget experiment="gumbel"
+// panels="bias-variance" controls="tau" config="tau=0.3"> (panels: the figures
+// to show, by their ids in experiments.json; controls: the config keys to
+// offer, plus "share" and "backend"), or the whole widget, <gradlab-widget
+// experiment="gumbel" config="tau=0.3" hide="tau,seed"> (hide: controls to
+// leave out, or "controls" for all of them), and plain
+// <iframe src=".../embed/<id>?..."> elements, all sized to their
 // content. Embed pages are found next to this script, so a lab served under a
 // sub-path (e.g. GitHub Pages' /gradlab/) embeds from there. The iframe reports its height with postMessage; only messages
 // from gradlab's own origin and from the iframe itself are accepted.
@@ -48,13 +52,16 @@
           }
           // The config is a query string; URLSearchParams re-encodes it safely.
           const params = new URLSearchParams(this.getAttribute('config') || '');
-          const hide = (this.getAttribute('hide') || '').trim();
-          if (hide) params.set('hide', hide);
+          // The embed page checks these names and says which it cannot use.
+          for (const key of ['panels', 'controls', 'hide']) {
+            const value = (this.getAttribute(key) || '').trim();
+            if (value) params.set(key, value);
+          }
           const iframe = document.createElement('iframe');
           iframe.src = new URL(`embed/${id}?${params}`, base).href;
           iframe.title = `gradlab: ${id}`;
           iframe.loading = 'lazy';
-          iframe.style.cssText = 'width:100%;border:0;height:480px;display:block';
+          iframe.style.cssText = `width:100%;border:0;height:${params.has('panels') ? 360 : 480}px;display:block`;
           track(iframe);
           this.append(iframe);
         },

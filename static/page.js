@@ -46,15 +46,20 @@
     });
   }
 
-  // Embedded in another page: report the content height so the iframe never scrolls.
+  // Embedded in another page: report the content height so the iframe never
+  // scrolls, and again whenever it changes, growing or shrinking (the root
+  // element's own height, not the document's scroll height, which never
+  // drops below the frame's).
   if (window.parent !== window && location.pathname.includes('/embed/')) {
     let last = 0;
-    setInterval(() => {
-      const h = document.documentElement.scrollHeight;
-      if (h !== last) {
+    const report = () => {
+      const h = Math.ceil(document.documentElement.getBoundingClientRect().height);
+      if (h > 0 && h !== last) {
         last = h;
         window.parent.postMessage({ type: 'gradlab:height', height: h }, '*');
       }
-    }, 250);
+    };
+    new ResizeObserver(report).observe(document.documentElement);
+    report();
   }
 })();

@@ -138,6 +138,66 @@ fn ids_are_unique_and_papers_are_cited() {
 }
 
 #[test]
+fn every_experiment_lists_its_figures_with_unique_kebab_ids() {
+    for e in REGISTRY {
+        let i = e.info();
+        assert!(
+            !i.panels.is_empty(),
+            "{}: lists its panels (figure embeds)",
+            i.id
+        );
+        let mut ids: Vec<_> = i.panels.iter().map(|p| p.id).collect();
+        for p in i.panels {
+            assert!(
+                !p.id.is_empty()
+                    && p.id
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}/{}: panel ids are kebab-case (they go in `panels=`)",
+                i.id,
+                p.id
+            );
+            assert!(!p.title.is_empty(), "{}/{}: has a title", i.id, p.id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), i.panels.len(), "{}: panel ids are unique", i.id);
+    }
+}
+
+#[test]
+fn every_field_names_a_control_that_can_set_its_default() {
+    use gradlab::experiments::config::FieldInput;
+    for e in REGISTRY {
+        for f in e.fields() {
+            match &f.input {
+                FieldInput::Range { min, max, integer } => {
+                    let d: f64 = f
+                        .default
+                        .parse()
+                        .expect("a range field's default is a number");
+                    assert!(
+                        min <= max && (*min..=*max).contains(&d),
+                        "{}: default in range",
+                        f.name
+                    );
+                    assert!(!integer || d.fract() == 0.0, "{}: integer default", f.name);
+                }
+                FieldInput::Choice { options } => {
+                    assert!(
+                        options.contains(&f.default.as_str()),
+                        "{}: default is an option",
+                        f.name
+                    );
+                }
+                FieldInput::Switch => assert!(["true", "false"].contains(&f.default.as_str())),
+                FieldInput::Text => {}
+            }
+        }
+    }
+}
+
+#[test]
 fn static_experiments_json_is_the_registry() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static/experiments.json");
     let shipped = std::fs::read_to_string(&path).unwrap_or_default();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use super::bench::{Bench, Workload, prepare_with};
 use super::config::Config;
 use super::papers;
-use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, PanelInfo, RunError};
 use super::selftest::Check;
 
 crate::define_config! {
@@ -467,6 +467,12 @@ impl Experiment for Clipping {
             papers::SCHAIPP_2024,
             papers::KOLOSKOVA_2023,
             papers::PASCANU_2013,
+        ],
+        panels: &[
+            PanelInfo::new("trajectories", "Trajectories from the same start"),
+            PanelInfo::new("noise", "The noise and its tail"),
+            PanelInfo::new("monte-carlo", "Monte Carlo: distance to the optimum"),
+            PanelInfo::new("bias", "Clipping's bias under asymmetric noise"),
         ],
     };
     type Config = ClippingConfig;

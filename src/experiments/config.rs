@@ -41,6 +41,25 @@ pub trait Param: Sized + Clone {
     fn check(self, bound: &Self::Bound) -> Result<Self, Violation<Self>>;
     /// The bound in words, for `--help`.
     fn describe(bound: &Self::Bound) -> String;
+    /// How a generic control edits it (a figure embed's `controls=`).
+    fn input(_bound: &Self::Bound) -> FieldInput {
+        FieldInput::Text
+    }
+}
+
+/// The control a field gets where no widget draws its own (a figure
+/// embed's control strip): a range, a choice, a switch, or text.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FieldInput {
+    /// A number in `[min, max]`; `integer` for whole numbers.
+    Range { min: f64, max: f64, integer: bool },
+    /// One of these values.
+    Choice { options: Vec<&'static str> },
+    /// true or false.
+    Switch,
+    /// Free text (lists such as `64,64`).
+    Text,
 }
 
 /// An inclusive numeric range.
@@ -114,6 +133,13 @@ impl Param for u32 {
     fn describe(bound: &Range<u32>) -> String {
         format!("integer in [{}, {}]", bound.min, bound.max)
     }
+    fn input(bound: &Range<u32>) -> FieldInput {
+        FieldInput::Range {
+            min: f64::from(bound.min),
+            max: f64::from(bound.max),
+            integer: true,
+        }
+    }
 }
 
 impl Param for f64 {
@@ -129,6 +155,13 @@ impl Param for f64 {
     }
     fn describe(bound: &Range<f64>) -> String {
         format!("number in [{}, {}]", bound.min, bound.max)
+    }
+    fn input(bound: &Range<f64>) -> FieldInput {
+        FieldInput::Range {
+            min: bound.min,
+            max: bound.max,
+            integer: false,
+        }
     }
 }
 
@@ -149,6 +182,9 @@ impl Param for bool {
     }
     fn describe(_: &()) -> String {
         "true or false".into()
+    }
+    fn input(_: &()) -> FieldInput {
+        FieldInput::Switch
     }
 }
 
@@ -247,6 +283,9 @@ macro_rules! param_enum {
             fn render(&self) -> String { self.as_str().to_string() }
             fn check(self, _: &()) -> Result<Self, $crate::experiments::config::Violation<Self>> { Ok(self) }
             fn describe(_: &()) -> String { format!("one of: {}", [$($text),+].join(", ")) }
+            fn input(_: &()) -> $crate::experiments::config::FieldInput {
+                $crate::experiments::config::FieldInput::Choice { options: vec![$($text),+] }
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -256,12 +295,13 @@ macro_rules! param_enum {
 }
 
 /// One field of a config, described for `--help` and for documentation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldInfo {
     pub name: &'static str,
     pub help: &'static str,
     pub default: String,
     pub bound: String,
+    pub input: FieldInput,
 }
 
 /// A typed experiment config that maps to and from query pairs.
@@ -492,6 +532,7 @@ macro_rules! define_config {
                         d.render()
                     },
                     bound: <$ty as Param>::describe(&$bound),
+                    input: <$ty as Param>::input(&$bound),
                 },)+]
             }
 

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use super::bench::{Bench, Workload, prepare_with};
 use super::papers;
-use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, PanelInfo, RunError};
 use super::selftest::Check;
 
 crate::param_enum! {
@@ -772,6 +772,11 @@ impl Experiment for Diffusion {
             papers::BRADLEY_NAKKIRAN_2025,
             papers::SADAT_2025,
             papers::GU_2025,
+        ],
+        panels: &[
+            PanelInfo::new("particles", "Particles"),
+            PanelInfo::new("metrics", "How close to the data"),
+            PanelInfo::new("schedule", "The noise schedule"),
         ],
     };
     type Config = DiffusionConfig;

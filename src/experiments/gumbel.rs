@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::bench::{Bench, Workload, prepare_with};
 use super::config::Config;
 use super::papers;
-use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, PanelInfo, RunError};
 use super::selftest::Check;
 
 crate::define_config! {
@@ -417,6 +417,15 @@ impl Experiment for Gumbel {
         title: "Gumbel-Softmax",
         claim: "A temperature makes categorical sampling differentiable, trading bias for variance.",
         papers: &[papers::JANG_2017, papers::MADDISON_2017, papers::KOOL_2019],
+        panels: &[
+            PanelInfo::new("bias-variance", "Bias and variance against τ"),
+            PanelInfo::new("logits", "Logits θ and weights w"),
+            PanelInfo::new("temperature", "Temperature"),
+            PanelInfo::new("samples", "Samples, live"),
+            PanelInfo::new("sample-bars", "Hard and relaxed samples against softmax(θ)"),
+            PanelInfo::new("estimators", "Gradient estimators at the current τ"),
+            PanelInfo::new("optimisation", "Mini optimisation with each estimator"),
+        ],
     };
     type Config = GumbelConfig;
     type Report = Estimates;

@@ -11,7 +11,7 @@ use super::bench::{Bench, Workload, prepare_with};
 use super::config::Config;
 use super::config::{ListBound, Range};
 use super::papers;
-use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, PanelInfo, RunError};
 use super::selftest::Check;
 use super::train_mlp::{TrainMlpConfig, Trainer};
 use crate::gpu::mlp::MlpGpu;
@@ -596,6 +596,13 @@ impl Experiment for LabelSmoothing {
             papers::XIA_2025,
             papers::ZHOU_2025,
             papers::XU_2020,
+        ],
+        panels: &[
+            PanelInfo::new("regions", "Decision regions"),
+            PanelInfo::new("loss", "What the loss sees on one example"),
+            PanelInfo::new("clusters", "Penultimate-layer clusters"),
+            PanelInfo::new("reliability", "Calibration"),
+            PanelInfo::new("selective", "Selective classification"),
         ],
     };
     type Config = LabelSmoothingConfig;

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 use super::Backend;
 use super::bench::Workload;
-use super::config::{Config, ConfigError, FieldInfo};
+use super::config::{Config, ConfigError, FieldInfo, FieldInput};
 use super::papers::Paper;
 use super::selftest::Check;
 use crate::gpu::Gpu;
@@ -34,6 +34,24 @@ pub struct ExperimentInfo {
     pub claim: &'static str,
     /// Its papers, the first the main one.
     pub papers: &'static [Paper],
+    /// Its figures, in page order: each can be embedded alone
+    /// (`/embed/<id>?panels=<panel>`); the first is the default figure.
+    pub panels: &'static [PanelInfo],
+}
+
+/// One figure of a widget, as a figure embed names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PanelInfo {
+    /// Stable kebab-case id, unique within its experiment (`bias-variance`).
+    pub id: &'static str,
+    /// Its heading.
+    pub title: &'static str,
+}
+
+impl PanelInfo {
+    pub const fn new(id: &'static str, title: &'static str) -> Self {
+        Self { id, title }
+    }
 }
 
 /// Where a run computes. Chosen once: by the CLI's `--backend`, by the
@@ -141,6 +159,8 @@ pub trait Registered: Sync {
         pairs: &[(&str, &str)],
         on: &'a Compute,
     ) -> LocalFuture<'a, Result<String, RunError>>;
+    /// `pairs` parsed leniently (as the page does): every field's canonical value.
+    fn lenient_pairs(&self, pairs: &[(&str, &str)]) -> Vec<(&'static str, String)>;
     /// The report in `json` read back and written again (the worker's wire format).
     fn reencode(&self, json: &str) -> Result<String, String>;
     fn selftest<'a>(&self, gpu: &'a Gpu) -> LocalFuture<'a, Result<Vec<Check>, GpuError>>;
@@ -166,6 +186,12 @@ impl<E: Experiment> Registered for E {
             let report = E::run(&cfg?, on).await?;
             Ok(serde_json::to_string(&report).expect("reports serialise"))
         })
+    }
+
+    fn lenient_pairs(&self, pairs: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+        E::Config::from_pairs_lenient(pairs.iter().copied())
+            .0
+            .to_pairs()
     }
 
     fn reencode(&self, json: &str) -> Result<String, String> {
@@ -216,6 +242,7 @@ struct FieldJson {
     help: &'static str,
     default: String,
     bound: String,
+    input: FieldInput,
 }
 
 /// One experiment as `experiments.json` lists it.
@@ -247,6 +274,7 @@ pub fn experiments_json() -> String {
                     help: f.help,
                     default: f.default,
                     bound: f.bound,
+                    input: f.input,
                 })
                 .collect(),
             workloads: e.workloads().iter().map(|w| w.name).collect(),

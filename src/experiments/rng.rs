@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::bench::{Bench, Workload, prepare_with};
 use super::config::Config;
 use super::papers;
-use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, PanelInfo, RunError};
 use super::selftest::Check;
 
 /// Most draws one run may ask for: 4 arrays of 4 MiB each, far below any
@@ -204,6 +204,10 @@ impl Experiment for Rng {
         title: "Same seed, same numbers",
         claim: "One counter-based generator gives bit-identical draws on the CPU and the GPU.",
         papers: &[papers::SALMON_2011, papers::WICHURA_1988],
+        panels: &[
+            PanelInfo::new("histograms", "Histograms against the exact densities"),
+            PanelInfo::new("moments", "Agreement and moments"),
+        ],
     };
     type Config = RngConfig;
     type Report = RngDraws;

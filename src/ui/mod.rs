@@ -8,6 +8,7 @@ pub mod clipping;
 pub mod controls;
 pub mod diffusion;
 pub mod export;
+pub mod figure;
 pub mod gumbel;
 pub mod label_smoothing;
 pub mod pages;
@@ -21,7 +22,7 @@ use std::sync::OnceLock;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 use leptos_router::path;
 
 use crate::experiments::clipping::Clipping;
@@ -212,15 +213,20 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell() -> impl IntoView {
     provide_backend();
-    provide_hidden();
+    figure::EmbedPick::provide();
     let computed = expect_context::<backend::BackendCtx>().computed;
     let location = use_location();
-    // Embeds (`/embed/<id>`) show the widget alone, for iframes in blog posts.
+    let query = use_query_map();
+    // Embeds (`/embed/<id>`) show the widget alone, for iframes in blog posts;
+    // with `panels=` they are figure embeds: those panels only.
     let embedded = Memo::new(move |_| {
         location
             .pathname
             .with(|p| app_route(p).starts_with("/embed/"))
     });
+    let figure =
+        Memo::new(move |_| embedded.get() && query.with(|q| q.get_str("panels").is_some()));
+    provide_hidden(figure);
     view! {
         <Show when=move || !embedded.get()>
         <header class="site">
@@ -237,6 +243,7 @@ fn Shell() -> impl IntoView {
         </Show>
         <main
             class:embed=move || embedded.get()
+            class:figure=move || figure.get()
             data-computed-on=move || computed.with(|c| c.0.map(|b| b.as_str()))
             data-computed=move || computed.with(|c| c.1.to_string())
         >
@@ -259,29 +266,58 @@ fn Shell() -> impl IntoView {
     }
 }
 
-/// One widget alone, with a link to its full page and the backend switch.
+/// One widget alone, with a link to its full page and the backend switch;
+/// with `panels=`, a figure embed ([`figure::FigureFrame`]).
 #[component]
 fn Embedded() -> impl IntoView {
     let params = use_params_map();
     let location = use_location();
+    let query = use_query_map();
+    // Mounted again when the figure's panels change (they are fixed while it lives).
+    let panels = Memo::new(move |_| query.with(|q| q.get_str("panels").map(str::to_string)));
     move || {
         let id = params.with(|p| p.get("id").unwrap_or_default());
-        let widget = match widget(&id) {
-            Some(w) => w(),
-            None => view! { <NotFound /> }.into_any(),
+        let figure = panels.with(Option::is_some);
+        let (Some(widget), Some(e)) = (widget(&id), crate::experiments::registry::find(&id)) else {
+            return view! { <NotFound /> }.into_any();
         };
-        // The router's `search` has no leading '?'.
-        let search = location.search.get_untracked();
-        let sep = if search.is_empty() { "" } else { "?" };
-        let full = app_href(&format!("/{id}{sep}{search}"));
-        view! {
-            <div class="embed-bar">
-                <a href=full target="_blank" rel="noopener">"open in gradlab ↗"</a>
+        // The widget's full page with the same config (the router's `search`
+        // has no leading '?'); the embed's own keys stay behind.
+        let full = Signal::derive({
+            let id = id.clone();
+            move || {
+                let search = location.search.get();
+                let kept = search
+                    .split('&')
+                    .filter(|p| {
+                        !p.is_empty() && !p.starts_with("panels=") && !p.starts_with("controls=")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("&");
+                let sep = if kept.is_empty() { "" } else { "?" };
+                app_href(&format!("/{id}{sep}{kept}"))
+            }
+        });
+        if figure {
+            // A figure: the backend switch only where `controls=` lists it.
+            view! {
                 <Control name="backend">
-                    <BackendSwitch />
+                    <div class="embed-bar"><BackendSwitch /></div>
                 </Control>
-            </div>
-            {widget}
+                <figure::FigureFrame e full_href=full>{widget()}</figure::FigureFrame>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="embed-bar">
+                    <a href=move || full.get() target="_blank" rel="noopener">"open in gradlab ↗"</a>
+                    <Control name="backend">
+                        <BackendSwitch />
+                    </Control>
+                </div>
+                {widget()}
+            }
+            .into_any()
         }
     }
 }

@@ -9,7 +9,7 @@ use leptos_router::params::ParamsMap;
 use crate::experiments::config::{Config, canonical_key, encode_query_value};
 
 /// Query keys that belong to the page, not to an experiment's config.
-pub const PAGE_KEYS: &[&str] = &["backend", "hide"];
+pub const PAGE_KEYS: &[&str] = &["backend", "hide", "controls", "panels"];
 
 /// Names `hide=` accepts besides a widget's own config keys: every control,
 /// the share bar, the backend switch of an embed.
@@ -137,7 +137,7 @@ pub fn use_config<C: Config + Send + Sync + 'static>() -> (Memo<C>, Memo<Vec<Str
             let (cfg, notes) = C::from_pairs_lenient(pairs);
             let mut notes = notes.iter().map(ToString::to_string).collect::<Vec<_>>();
             let fields = C::fields();
-            let unknown = hide_names(q.get_str("hide"))
+            let unknown = name_list(q.get_str("hide"))
                 .into_iter()
                 .filter(|n| {
                     !HIDE_GROUPS.contains(&n.as_str()) && !fields.iter().any(|f| f.name == n)
@@ -282,8 +282,9 @@ pub fn ConfigNotes(notes: Memo<Vec<String>>) -> impl IntoView {
     }
 }
 
-/// The names in a `hide=a,b` value: trimmed, lower-case, at most 64 of 40 chars.
-fn hide_names(value: Option<&str>) -> Vec<String> {
+/// The names in a `hide=a,b` (or `controls=`, `panels=`) value: trimmed,
+/// lower-case, at most 64 of 40 chars.
+pub fn name_list(value: Option<&str>) -> Vec<String> {
     value
         .unwrap_or_default()
         .split([',', ' '])
@@ -295,22 +296,54 @@ fn hide_names(value: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// Which controls the URL hides (`?hide=tau,seed`, `?hide=controls`), as
-/// TensorFlow Playground's embeds do.
+/// Which controls the URL hides: `?hide=tau,seed` and `?hide=controls` (as
+/// TensorFlow Playground's embeds do), or the allow-list `?controls=tau`
+/// (only those; `share` and `backend` name the share bar and the backend
+/// switch). In a figure embed the widget's own controls are all hidden: the
+/// figure's control strip draws the allowed keys.
 #[derive(Clone, Copy)]
-pub struct Hidden(Memo<Vec<String>>);
-
-/// Provides [`Hidden`] from the query; the shell calls it once.
-pub fn provide_hidden() {
-    let query = use_query_map();
-    provide_context(Hidden(Memo::new(move |_| {
-        query.with(|q| hide_names(q.get_str("hide")))
-    })));
+pub struct Hidden {
+    hide: Memo<Vec<String>>,
+    allow: Memo<Option<Vec<String>>>,
+    figure: Memo<bool>,
 }
 
-/// Whether `hide=` names `name` (reactive).
+impl Hidden {
+    /// Whether the control (or group) `name` is hidden (reactive).
+    fn hides(&self, name: &str) -> bool {
+        let named = |list: &[String]| list.iter().any(|n| name.split(',').any(|k| k == n));
+        let group = name == "share" || name == "backend";
+        if self.figure.get() && !group {
+            return true;
+        }
+        if let Some(allow) = self.allow.with(|a| a.as_ref().map(|a| named(a))) {
+            return !allow;
+        }
+        if self.figure.get() {
+            // A figure without `controls=`: no share bar, no backend switch.
+            return true;
+        }
+        self.hide
+            .with(|v| named(v) || (!group && v.iter().any(|n| n == "controls")))
+    }
+}
+
+/// Provides [`Hidden`] from the query; the shell calls it once, `figure`
+/// telling whether the page is a figure embed.
+pub fn provide_hidden(figure: Memo<bool>) {
+    let query = use_query_map();
+    provide_context(Hidden {
+        hide: Memo::new(move |_| query.with(|q| name_list(q.get_str("hide")))),
+        allow: Memo::new(move |_| {
+            query.with(|q| q.get_str("controls").map(|v| name_list(Some(v))))
+        }),
+        figure,
+    });
+}
+
+/// Whether `hide=`/`controls=` hide `name` (reactive).
 pub fn is_hidden(name: &str) -> bool {
-    use_context::<Hidden>().is_some_and(|h| h.0.with(|v| v.iter().any(|n| n == name)))
+    use_context::<Hidden>().is_some_and(|h| h.hides(name))
 }
 
 /// One control (or a group of them) that `hide=` can remove: hidden when the
@@ -324,16 +357,7 @@ pub fn Control(
     children: Children,
 ) -> impl IntoView {
     let hidden = use_context::<Hidden>();
-    let is_hidden = move || {
-        hidden.is_some_and(|h| {
-            h.0.with(|v| {
-                v.iter().any(|n| {
-                    (n == "controls" && name != "share" && name != "backend")
-                        || name.split(',').any(|k| k == n)
-                })
-            })
-        })
-    };
+    let is_hidden = move || hidden.is_some_and(|h| h.hides(name));
     view! {
         <div class="control" data-control=name style:display=move || if is_hidden() { "none" } else { "contents" }>
             {children()}

@@ -3,6 +3,8 @@
 //! CPU-vs-GPU comparison of the same draws.
 
 use leptos::prelude::*;
+
+use crate::ui::figure::Panel;
 use leptos::task::spawn_local;
 
 use super::backend::{
@@ -240,6 +242,8 @@ fn RngResults(v: RngView) -> impl IntoView {
         })
         .collect_view();
     view! {
+        <Panel id="moments">
+        <h2>"Agreement and moments"</h2>
         {agreement}
         <p class="meta" data-testid="computed-on">
             {format!(
@@ -249,11 +253,6 @@ fn RngResults(v: RngView) -> impl IntoView {
                 v.ms,
             )}
         </p>
-        <div class="plots">
-            <HistogramPlot summary=uniform label="Uniform (0, 1)" />
-            <HistogramPlot summary=normal label="Normal (0, 1)" />
-            <HistogramPlot summary=gumbel label="Gumbel (0, 1)" />
-        </div>
         <table class="moments">
             <thead>
                 <tr>
@@ -266,5 +265,14 @@ fn RngResults(v: RngView) -> impl IntoView {
             </thead>
             <tbody>{rows}</tbody>
         </table>
+        </Panel>
+        <Panel id="histograms">
+        <h2>"Histograms against the exact densities"</h2>
+        <div class="plots">
+            <HistogramPlot summary=uniform label="Uniform (0, 1)" />
+            <HistogramPlot summary=normal label="Normal (0, 1)" />
+            <HistogramPlot summary=gumbel label="Gumbel (0, 1)" />
+        </div>
+        </Panel>
     }
 }

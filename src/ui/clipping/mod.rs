@@ -9,6 +9,8 @@ mod run;
 
 use leptos::prelude::*;
 
+use crate::ui::figure::{Panel, needs};
+
 use super::backend::{BackendCtx, use_active_backend};
 use super::pages::paper_anchor;
 use super::query::{ConfigNotes, use_config, use_set_config, use_set_field};
@@ -44,9 +46,9 @@ pub fn ClippingWidget() -> impl IntoView {
     let backend = use_active_backend();
 
     // Trajectories of run 0 (computed in the compute worker), revealed step by step.
-    let (paths, frame, playing) = run::replay(cfg);
+    let (paths, frame, playing) = run::replay(cfg, needs("trajectories"));
     // Monte Carlo: latest config wins.
-    let (report, pending) = run::monte_carlo_runs(ctx, cfg, backend);
+    let (report, pending) = run::monte_carlo_runs(ctx, cfg, backend, needs("monte-carlo"));
 
     let set_field = use_set_field(cfg);
 
@@ -69,7 +71,7 @@ pub fn ClippingWidget() -> impl IntoView {
             />
             <ClippingControls cfg set_field />
             <div class="panels two">
-                <section class="panel">
+                <Panel id="trajectories">
                     <h2>"Trajectories from the same start, with the same noise"</h2>
                     <ContourCanvas cfg paths frame />
                     <MethodLegend />
@@ -78,32 +80,32 @@ pub fn ClippingWidget() -> impl IntoView {
                         "Each line is run 0 of one estimator: x ← x − lr·ĝ, where ĝ combines the batch's sample gradients ∇f(x) + ξ. Under Cauchy-like noise the plain mean jumps whenever one sample is huge; the robust estimators ignore it. "
                         {paper_anchor(papers::SCHAIPP_2024)}
                     </p>
-                </section>
-                <section class="panel">
+                </Panel>
+                <Panel id="noise">
                     <h2>"The noise and its tail"</h2>
                     <NoisePlot cfg />
                     <p class="explain">
                         "On a log scale a light tail is a narrow bump; Student-t with few degrees of freedom, α-stable noise with small α and corrupted workers put mass decades to the right. Those rare huge samples are what the mean cannot ignore. "
                         {paper_anchor(papers::PASCANU_2013)}
                     </p>
-                </section>
+                </Panel>
             </div>
-            <section class="panel">
+            <Panel id="monte-carlo">
                 <h2>"Monte Carlo: distance to the optimum over many runs"</h2>
                 <MonteCarloStatus report pending />
                 <p class="explain">
                     "Every estimator runs from the same start on each of the independent noise streams; the line is the median distance ‖x − x*‖ over the runs and the band spans the 10th to 90th percentiles. The robust estimators converge where the mean stalls at the noise floor its outliers set. "
                     {paper_anchor(papers::SCHAIPP_2024)}
                 </p>
-            </section>
-            <section class="panel">
+            </Panel>
+            <Panel id="bias">
                 <h2>"Clipping's bias under asymmetric noise"</h2>
                 <BiasPlot cfg />
                 <p class="explain">
                     "With zero-mean but skewed noise, clipped SGD does not settle at the minimiser 0: its fixed point solves E[clip(x + ξ, c)] = 0. For large c that is the mean's root, 0; as c shrinks it moves to −median(ξ) = s(1 − ln 2), the median's root. The dotted line marks the current threshold. "
                     {paper_anchor(papers::KOLOSKOVA_2023)}
                 </p>
-            </section>
+            </Panel>
         </article>
     }
 }

@@ -37,13 +37,22 @@ async fn monte_carlo(
 
 /// Trajectories of run 0 (computed in the compute worker), revealed step by
 /// step: the paths, the frame shown, and whether the replay plays.
-pub(super) fn replay(cfg: Memo<ClippingConfig>) -> (Memo<Paths>, RwSignal<usize>, RwSignal<bool>) {
+pub(super) fn replay(
+    cfg: Memo<ClippingConfig>,
+    needed: bool,
+) -> (Memo<Paths>, RwSignal<usize>, RwSignal<bool>) {
     let computed = LocalResource::new(move || {
         let c = ClippingConfig {
             steps: cfg.with(|c| c.steps.min(PATH_STEPS)),
             ..cfg.get()
         };
-        async move { crate::ui::worker::clipping_paths(&c).await }
+        async move {
+            if !needed {
+                // A figure embed without the trajectories: never computed.
+                return std::future::pending().await;
+            }
+            crate::ui::worker::clipping_paths(&c).await
+        }
     });
     let paths = Memo::new(move |_| computed.get().unwrap_or_default());
     let frame = RwSignal::new(0usize);
@@ -68,9 +77,13 @@ pub(super) fn monte_carlo_runs(
     ctx: BackendCtx,
     cfg: Memo<ClippingConfig>,
     backend: Memo<Backend>,
+    needed: bool,
 ) -> (RwSignal<Shown>, RwSignal<Option<Backend>>) {
     let report = RwSignal::new(None::<(ClippingReport, Backend)>);
     let pending = RwSignal::new(None::<Backend>);
+    if !needed {
+        return (report, pending);
+    }
     let generation = StoredValue::new(0u64);
     Effect::new(move |_| {
         let c = cfg.get();

@@ -14,6 +14,8 @@ mod store;
 
 use leptos::prelude::*;
 
+use crate::ui::figure::Panel;
+
 use super::backend::{BackendCtx, use_active_backend};
 use super::charts::short;
 use super::controls::SetField;
@@ -50,7 +52,10 @@ pub fn DiffusionWidget() -> impl IntoView {
     let drawn_points = Memo::new(move |_| drawing.with(Drawing::point_set));
 
     let run = RunState::new(cfg);
-    run::drive(ctx, run, backend, drawn_points);
+    // The particles feed both of these figures; the schedule needs no run.
+    if crate::ui::figure::needs_any(&["particles", "metrics"]) {
+        run::drive(ctx, run, backend, drawn_points);
+    }
     let field = score_field(cfg, run);
 
     let set_field = {
@@ -147,7 +152,7 @@ fn ParticlesPanel(
         ..
     } = run;
     view! {
-        <section class="panel">
+        <Panel id="particles">
             <h2>{move || {
                 frame.with(|f| match f {
                     Some(f) => format!(
@@ -168,6 +173,6 @@ fn ParticlesPanel(
                 " "
                 {move || explain_sampler(cfg.with(|c| c.sampler))}
             </p>
-        </section>
+        </Panel>
     }
 }

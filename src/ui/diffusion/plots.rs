@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::figure::Panel;
+
 use super::run::{Frame, RunState};
 use crate::experiments::Backend;
 use crate::experiments::diffusion::{self as dexp, DiffusionConfig, Level, Metrics, TRAIN_STEPS};
@@ -23,7 +25,7 @@ pub(super) fn MetricsPanel(run: RunState) -> impl IntoView {
         ..
     } = run;
     view! {
-        <section class="panel">
+        <Panel id="metrics">
             <h2>"How close to the data"</h2>
             <MetricsTable metrics nfe frame thread />
             {move || {
@@ -41,7 +43,7 @@ pub(super) fn MetricsPanel(run: RunState) -> impl IntoView {
                 "The sliced Wasserstein distance compares the particles with fresh samples of the data (points the scores never saw) along 64 directions; two independent data samples of the same size sit near the noise floor. A sample within δ of a training point counts as memorised — fresh data shows how often that happens by chance. "
                 {paper_anchor(papers::SCARVELIS_2025)}
             </p>
-        </section>
+        </Panel>
     }
 }
 
@@ -55,14 +57,14 @@ pub(super) fn SchedulePanel(cfg: Memo<DiffusionConfig>, run: RunState) -> impl I
         ..
     } = run;
     view! {
-        <section class="panel">
+        <Panel id="schedule">
             <h2>"The noise schedule"</h2>
             <ScheduleView cfg levels frame scrub />
             <p class="explain">
                 "x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε. The linear schedule of DDPM destroys the signal early; the cosine schedule of Improved DDPM keeps it longer. The sampler visits the marked levels, from pure noise (left) to data (right). "
                 {paper_anchor(papers::HO_2020)} " " {paper_anchor(papers::NICHOL_2021)}
             </p>
-        </section>
+        </Panel>
     }
 }
 

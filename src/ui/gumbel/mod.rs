@@ -8,6 +8,8 @@ mod run;
 
 use leptos::prelude::*;
 
+use crate::ui::figure::{Panel, needs, needs_any};
+
 use super::backend::{BackendCtx, use_active_backend};
 use super::controls::select;
 use super::pages::paper_anchor;
@@ -32,14 +34,20 @@ pub fn GumbelWidget() -> impl IntoView {
     let tau_now = Memo::new(move |_| cfg.with(|c| c.tau_at(f64::from(tick.get()))));
 
     // Live samples.
-    let live = run::live_samples(cfg, playing, tick, tau_now);
+    let live = run::live_samples(
+        cfg,
+        playing,
+        tick,
+        tau_now,
+        needs_any(&["samples", "sample-bars"]),
+    );
     // Estimates at the current τ: one run in flight, the latest request wins.
-    let shown = run::estimates(ctx, cfg, tau_now, backend);
+    let shown = run::estimates(ctx, cfg, tau_now, backend, needs("estimators"));
     // Bias–variance sweep: independent of τ and of the annealing.
-    let swept = run::bias_variance_sweep(ctx, cfg, backend);
+    let swept = run::bias_variance_sweep(ctx, cfg, backend, needs("bias-variance"));
     // Mini optimisation (CPU: steps × batch samples per estimator), in the compute
     // worker; a newer config replaces the pending one.
-    let optimised = run::optimisation(cfg);
+    let optimised = run::optimisation(cfg, needs("optimisation"));
 
     let draft = RwSignal::new(None::<Vec<f64>>);
     let (update, set_field) = controls::setters(cfg, set_config.clone());
@@ -62,7 +70,7 @@ pub fn GumbelWidget() -> impl IntoView {
                 }
             />
             <div class="panels two">
-                <section class="panel">
+                <Panel id="logits">
                     <h2>"Logits θ and weights w"</h2>
                     <LogitBars cfg draft update />
                     <Control name="logits,weights">
@@ -79,35 +87,35 @@ pub fn GumbelWidget() -> impl IntoView {
                         "Drag a bar to change a logit; the dots above are the category probabilities softmax(θ). The linear and the quadratic f agree on one-hot z, so under the categorical both have expectation Σ p_k w_k and the same gradient, which the estimators below try to find from samples; on a relaxed sample they differ, and so do the estimators that differentiate f there."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
-                </section>
-                <section class="panel">
+                </Panel>
+                <Panel id="temperature">
                     <h2>"Temperature"</h2>
                     <TemperatureControls cfg tau_now playing tick set_field />
                     <p class="explain">
                         "At high τ a relaxed sample is close to the uniform average of the corners; as τ → 0 it becomes one-hot and equals the hard sample. Annealing lowers τ during training, as the paper does, to trade early low variance for late low bias."
                         " " {paper_anchor(papers::JANG_2017)}
                     </p>
-                </section>
+                </Panel>
             </div>
             <div class="panels two">
-                <section class="panel">
+                <Panel id="samples">
                     <h2>"Samples, live"</h2>
                     <LiveSimplex cfg live tau_now />
                     <p class="explain">
                         "Each dot is one relaxed sample y = softmax((θ + g)/τ), coloured by its hard sample argmax(θ + g). Lower τ and watch the cloud collapse onto the corners, in the proportions softmax(θ)."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
-                </section>
-                <section class="panel">
+                </Panel>
+                <Panel id="sample-bars">
                     <h2>"Hard and relaxed samples against softmax(θ)"</h2>
                     <SampleBars cfg live tau_now />
                     <p class="explain">
                         "The Gumbel-max trick makes hard samples exact: their frequencies converge to softmax(θ) at every τ. The mean relaxed sample does not; it is pulled towards uniform and only reaches softmax(θ) as τ → 0."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
-                </section>
+                </Panel>
             </div>
-            <section class="panel">
+            <Panel id="estimators">
                 <h2>"Gradient estimators of ∇θ E[f(z)] at the current τ"</h2>
                 {move || match shown.get() {
                     None => view! { <p class="running">"Estimating…"</p> }.into_any(),
@@ -118,8 +126,8 @@ pub fn GumbelWidget() -> impl IntoView {
                     "Gumbel-Softmax differentiates f at the relaxed sample y, J_y(θ)ᵀ∇f(y): low variance, biased at τ > 0. Straight-through evaluates f at the hard sample and backpropagates through y, J_y(θ)ᵀ∇f(h): biased as well. For the linear f, ∇f = w everywhere and the two are identical; for the quadratic f, ∇f(z) = 2 w ⊙ z, and they differ."
                     " " {paper_anchor(papers::JANG_2017)} " " {paper_anchor(papers::KOOL_2019)}
                 </p>
-            </section>
-            <section class="panel">
+            </Panel>
+            <Panel id="bias-variance">
                 <h2>"Bias and variance against τ"</h2>
                 {move || match swept.get() {
                     None => view! { <p class="running">"Sweeping τ…"</p> }.into_any(),
@@ -129,8 +137,8 @@ pub fn GumbelWidget() -> impl IntoView {
                     "Each point is a Monte Carlo estimate over many samples. The unbiased REINFORCE estimators (no baseline, oracle, leave-one-out) sit at the Monte Carlo noise floor whatever τ. Gumbel-Softmax's bias shrinks towards 0 as τ → 0 (not always steadily: the bias is a vector, and with the quadratic f its length can dip at a moderate τ) while its variance climbs, roughly as 1/τ. Straight-through (dashed) lies on Gumbel-Softmax's curves only for the linear f; for the quadratic f compare the two: neither is unbiased at τ > 0."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
-            </section>
-            <section class="panel">
+            </Panel>
+            <Panel id="optimisation">
                 <h2>"Mini optimisation: minimise E[f(z)] with each estimator"</h2>
                 {move || optimised.get().map(|o| view! { <OptimisationPlot o=o cfg=cfg.get_untracked() /> })}
                 <OptimisationControls cfg set_field />
@@ -138,7 +146,7 @@ pub fn GumbelWidget() -> impl IntoView {
                     "Every run starts from the same logits and sees the same Gumbel noise, so the curves differ only by the estimator; a step's samples are RLOO's leave-one-out batch. The objective drawn is the exact E[f(z)] = Σ p w at the current logits; the best attainable value is min w."
                     " " {paper_anchor(papers::JANG_2017)}
                 </p>
-            </section>
+            </Panel>
             <section class="explain">
                 <p class="papers-inline">{paper_anchor(papers::JANG_2017)} {paper_anchor(papers::MADDISON_2017)} {paper_anchor(papers::KOOL_2019)}</p>
             </section>

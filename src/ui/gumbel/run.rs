@@ -64,6 +64,7 @@ pub(super) fn live_samples(
     playing: RwSignal<bool>,
     tick: RwSignal<u32>,
     tau_now: Memo<f64>,
+    needed: bool,
 ) -> RwSignal<LiveSampler> {
     let live = RwSignal::new(LiveSampler::default());
     let logits_key = Memo::new(move |_| cfg.with(|c| (c.logits.clone(), c.seed)));
@@ -83,8 +84,11 @@ pub(super) fn live_samples(
         if c.anneal > 0.0 {
             tick.update(|t| *t = t.saturating_add(1));
         }
-        let tau = tau_now.get_untracked();
-        live.update(|l| l.advance(&c, tau, LIVE_PER_TICK));
+        // (A figure embed without the sample panels only anneals τ.)
+        if needed {
+            let tau = tau_now.get_untracked();
+            live.update(|l| l.advance(&c, tau, LIVE_PER_TICK));
+        }
     });
     live
 }
@@ -124,8 +128,12 @@ pub(super) fn estimates(
     cfg: Memo<GumbelConfig>,
     tau_now: Memo<f64>,
     backend: Memo<Backend>,
+    needed: bool,
 ) -> RwSignal<Option<Shown>> {
     let shown = RwSignal::new(None::<Shown>);
+    if !needed {
+        return shown;
+    }
     let busy = StoredValue::new(false);
     let pending = StoredValue::new(None::<(GumbelConfig, Backend)>);
     Effect::new(move |_| {
@@ -145,6 +153,7 @@ pub(super) fn bias_variance_sweep(
     ctx: BackendCtx,
     cfg: Memo<GumbelConfig>,
     backend: Memo<Backend>,
+    needed: bool,
 ) -> RwSignal<Swept> {
     // (The fields it ignores take their defaults, so the key is a valid config.)
     let sweep_key = Memo::new(move |_| {
@@ -159,6 +168,9 @@ pub(super) fn bias_variance_sweep(
         })
     });
     let swept = RwSignal::new(None::<(Vec<SweepPoint>, u32, Backend)>);
+    if !needed {
+        return swept;
+    }
     let sweep_gen = StoredValue::new(0u64);
     Effect::new(move |_| {
         let c = sweep_key.get();
@@ -181,9 +193,15 @@ pub(super) fn bias_variance_sweep(
 
 /// Mini optimisation (CPU: steps × batch samples per estimator), in the compute
 /// worker; a newer config replaces the pending one.
-pub(super) fn optimisation(cfg: Memo<GumbelConfig>) -> LocalResource<Optimisation> {
+pub(super) fn optimisation(cfg: Memo<GumbelConfig>, needed: bool) -> LocalResource<Optimisation> {
     LocalResource::new(move || {
         let c = cfg.get();
-        async move { crate::ui::worker::gumbel_optimise(&c).await }
+        async move {
+            if !needed {
+                // A figure embed without this panel: never computed.
+                return std::future::pending().await;
+            }
+            crate::ui::worker::gumbel_optimise(&c).await
+        }
     })
 }

@@ -10,6 +10,8 @@ mod run;
 
 use leptos::prelude::*;
 
+use crate::ui::figure::Panel;
+
 use super::backend::{BackendCtx, use_active_backend};
 use super::charts::short;
 use super::pages::paper_anchor;
@@ -155,7 +157,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 </section>
                 <RunPanel step total playing restarts snap computed_on thread />
             </div>
-            <section class="panel ls-section">
+            <Panel id="regions" class="ls-section">
                 <h2>"Decision regions"</h2>
                 <div class="ls-grid" style=move || format!("--n: {}", kinds.with(Vec::len))>
                     {move || kinds.get().into_iter().enumerate().map(|(i, k)| view! {
@@ -165,8 +167,8 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                 <p class="explain">
                     "The predicted class over the input plane; paler where the model is less confident. Dots are test points, coloured by their true class."
                 </p>
-            </section>
-            <section class="panel ls-section">
+            </Panel>
+            <Panel id="loss" class="ls-section">
                 <h2>"What the loss sees on one example"</h2>
                 <ExamplePicker example snap test_data />
                 <LogitPanel example snap cfg />
@@ -174,8 +176,8 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                     "Smoothing adds ε·(z_y − mean z) to the cross-entropy. MaxSup splits it: the regularisation part pulls the true logit towards the others it beats; the error-enhancement part (nonzero only on a misclassified example) pushes the true logit further below the classes that beat it. MaxSup keeps only the first, penalising α·(max z − mean z). "
                     {paper_anchor(papers::ZHOU_2025)}
                 </p>
-            </section>
-            <section class="panel ls-section">
+            </Panel>
+            <Panel id="clusters" class="ls-section">
                 <h2>"Penultimate-layer clusters"</h2>
                 <div class="ls-grid" style=move || format!("--n: {}", kinds.with(Vec::len))>
                     {move || kinds.get().into_iter().enumerate().map(|(i, k)| view! {
@@ -186,20 +188,20 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
                     "Test points of three classes, projected onto the plane through those classes' templates (their rows of the last weight matrix). Label smoothing pulls each class into a tight cluster, equidistant from the others, and erases how close examples are to other classes. "
                     {paper_anchor(papers::MULLER_2019)}
                 </p>
-            </section>
+            </Panel>
             <div class="panels two">
-                <section class="panel">
+                <Panel id="reliability">
                     <h2>"Calibration"</h2>
                     <ReliabilityPlot snap />
                     <Findings effects=&["ece"] />
                     <p class="explain">"Accuracy against confidence in 15 bins; a calibrated model lies on the diagonal. Hard labels make a network over-confident; smoothing pulls it back. " {paper_anchor(papers::MULLER_2019)}</p>
-                </section>
-                <section class="panel">
+                </Panel>
+                <Panel id="selective">
                     <h2>"Selective classification"</h2>
                     <RiskCoveragePlot snap />
                     <Findings effects=&["aurc", "lognorm"] />
                     <p class="explain">"Keep only the most confident fraction (coverage) of the test set and measure the error among those kept. Solid: max-softmax confidence; dashed: after logit normalisation. " {paper_anchor(papers::XIA_2025)}</p>
-                </section>
+                </Panel>
             </div>
             <section class="explain">
                 <p class="papers-inline">
