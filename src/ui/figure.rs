@@ -146,7 +146,7 @@ pub fn Panel(
         <section class=class data-panel=id>
             <button type="button" class="panel-embed" on:click=pick
                 title="Embed this figure in a page" aria-label="Embed this figure"
-                data-testid="panel-embed">"⧉ embed"</button>
+                data-testid="panel-embed">"</> embed"</button>
             {children()}
         </section>
     })
@@ -245,6 +245,16 @@ fn field_control(f: &FieldInfo, value: Signal<String>, set: Callback<String>) ->
     let key = f.name;
     let help = f.help;
     match f.input.clone() {
+        // A seed-like integer over a huge linear range: typed, not slid.
+        FieldInput::Range { min, max, integer: true } if min <= 0.0 && max - min > 1000.0 => view! {
+            <label title=help>
+                <span>{key}</span>
+                <input type="number" min=min max=max step="1" aria-label=key data-testid=key
+                    prop:value=move || value.get()
+                    on:change=move |ev| set.run(event_target_value(&ev)) />
+            </label>
+        }
+        .into_any(),
         FieldInput::Range { min, max, integer } => {
             let log = min > 0.0 && max / min >= 100.0;
             let to_pos = move |v: f64| {
