@@ -1,6 +1,7 @@
 // Embeds can leave controls out, as TensorFlow Playground's do: ?hide=tau,seed
 // or ?hide=controls; unknown names are ignored with a note, never a crash;
-// embed.js takes the same list as a hide="…" attribute.
+// embed.js takes the same list as a hide="…" attribute; controls= is the
+// allow-list form.
 import { test, expect } from '@playwright/test';
 
 test('hide= removes the named controls and notes unknown names', async ({ page }) => {
@@ -51,4 +52,19 @@ test('embed.js passes a hide="…" attribute on to the embed', async ({ page }) 
   await expect(inner.getByTestId('gumbel-widget')).toBeVisible({ timeout: 60_000 });
   await expect(inner.getByTestId('tau')).toBeHidden();
   await expect(inner.getByLabel('learning rate')).toBeVisible();
+});
+
+test('controls= is the allow-list form of hide=: only the named controls, the share bar only if named', async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'the controls shown do not depend on the backend');
+  await page.goto('/embed/gumbel?samples=10000&controls=tau,share');
+  await expect(page.getByTestId('gumbel-widget')).toBeVisible();
+  await expect(page.getByTestId('tau')).toBeVisible();
+  await expect(page.getByTestId('copy-link')).toBeVisible();
+  await expect(page.getByLabel('learning rate')).toBeHidden();
+  await expect(page.getByLabel('seed', { exact: true })).toBeHidden();
+  await expect(page.getByLabel('Compute backend')).toBeHidden();
+  await page.goto('/embed/gumbel?samples=10000&controls=lr');
+  await expect(page.getByLabel('learning rate')).toBeVisible();
+  await expect(page.getByTestId('tau')).toBeHidden();
+  await expect(page.getByTestId('copy-link')).toBeHidden();
 });
