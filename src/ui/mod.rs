@@ -5,6 +5,7 @@ pub mod backend;
 pub mod bench;
 pub mod charts;
 pub mod clipping;
+pub mod contours;
 pub mod controls;
 pub mod diffusion;
 pub mod export;

@@ -9,10 +9,11 @@ use crate::experiments::clipping::{
     self, ClippingConfig, METHODS, Objective, contour_grid, view_window,
 };
 use crate::ui::charts::{canvas_context, context_2d};
+use crate::ui::contours::{ContourPicture, contour_picture, draw_contour_picture};
 use crate::ui::export::PlotExport;
 
-/// The contour grid's side, in cells.
-const N: usize = 90;
+/// The contour grid's side, in samples (interpolated to every pixel).
+const N: usize = 120;
 /// The canvas side, in CSS pixels.
 const SIZE: f64 = 420.0;
 
@@ -82,41 +83,15 @@ fn draw_marks(ctx: &web_sys::CanvasRenderingContext2d, objective: Memo<Objective
     ctx.fill();
 }
 
-/// The objective's values on the `N`×`N` grid `g` as banded log-contours.
-fn draw_contours(ctx: &web_sys::CanvasRenderingContext2d, g: &[f64]) {
-    let (lo, hi) = g
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
-    let cell = SIZE / N as f64;
-    // 12 bands from light (low) to darker (high); each band is one path of row runs.
-    let band_of = |v: f64| (((v - lo) / (hi - lo).max(1e-9)) * 12.0).floor().min(11.0) as usize;
-    let mut runs: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); 12];
-    for row in 0..N {
-        let mut col = 0;
-        while col < N {
-            let band = band_of(g[row * N + col]);
-            let start = col;
-            while col < N && band_of(g[row * N + col]) == band {
-                col += 1;
-            }
-            runs[band].push((row, start, col));
-        }
-    }
-    for (band, cells) in runs.iter().enumerate() {
-        ctx.set_fill_style_str(&format!("hsl(225, 35%, {}%)", 97.0 - band as f64 * 4.2));
-        ctx.begin_path();
-        for &(row, from, to) in cells {
-            ctx.rect(
-                from as f64 * cell,
-                row as f64 * cell,
-                (to - from) as f64 * cell + 0.6,
-                cell + 0.6,
-            );
-        }
-        ctx.fill();
-    }
+/// The objective's banded log-contours: 12 bands from light (low) to
+/// darker (high), smooth at the pixel, with their boundaries traced.
+fn draw_contours(ctx: &web_sys::CanvasRenderingContext2d, pic: &ContourPicture) {
+    draw_contour_picture(
+        ctx,
+        pic,
+        |band| format!("hsl(225, 35%, {}%)", 97.0 - band as f64 * 4.2),
+        "rgba(40, 52, 110, 0.28)",
+    );
 }
 
 /// The objective as banded log-contours, the optimum, and the trajectories up to `frame`.
@@ -128,7 +103,7 @@ pub(super) fn ContourCanvas(
 ) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let objective = Memo::new(move |_| cfg.with(|c| c.objective));
-    let grid = Memo::new(move |_| contour_grid(objective.get(), N));
+    let grid = Memo::new(move |_| contour_picture(&contour_grid(objective.get(), N), N, SIZE, 12));
     // The canvas holds the contours and the paths up to `drawn`: a new
     // frame draws only the segments since then (a replay costs the same per
     // frame at step 10 and at step 1,000); anything else redraws it whole.
