@@ -28,14 +28,15 @@ fn gpu_field_equals_cpu_field_for_every_method() {
     for &m in Method::ALL {
         let s = cfg.smoothing(m, 64);
         for first in [0, 576] {
-            let (cpu, cpu_c) = ks::attributions(&net, &cells, first, &s, &base, cfg.key());
-            let (g, g_c) = pollster::block_on(saliency::attributions(
-                &net, &cells, first, &s, &base, cfg.key(), &on,
-            ))
-            .expect("gpu field");
+            let j = saliency::job(&net, &cells, first, s, &base, cfg.key());
+            let (cpu, cpu_c) = ks::attributions(&j);
+            let (g, g_c) = pollster::block_on(saliency::attributions(&j, &on)).expect("gpu field");
             assert_eq!(cpu_c, g_c, "{m}: predicted classes");
             let frac = disagreement(&cpu, &g, AGREE_TOL);
-            assert!(frac <= AGREE_FRACTION, "{m}: {frac} of coordinates disagree");
+            assert!(
+                frac <= AGREE_FRACTION,
+                "{m}: {frac} of coordinates disagree"
+            );
             // The typical coordinate agrees far better than the bound.
             let mut diffs: Vec<f64> = cpu
                 .iter()
@@ -44,7 +45,11 @@ fn gpu_field_equals_cpu_field_for_every_method() {
                 .map(|(&a, &b)| agree::scaled_diff(f64::from(a), f64::from(b), 1.0))
                 .collect();
             diffs.sort_by(f64::total_cmp);
-            assert!(diffs[diffs.len() / 2] < 1e-5, "{m}: median {}", diffs[diffs.len() / 2]);
+            assert!(
+                diffs[diffs.len() / 2] < 1e-5,
+                "{m}: median {}",
+                diffs[diffs.len() / 2]
+            );
         }
     }
 }
@@ -67,9 +72,15 @@ fn gpu_run_equals_cpu_run() {
     assert_eq!(cpu.field.classes, g.field.classes);
     assert_eq!(cpu.certificate, g.certificate);
     let pairs = |v: &[f64]| -> Vec<[f32; 2]> {
-        v.chunks_exact(2).map(|p| [p[0] as f32, p[1] as f32]).collect()
+        v.chunks_exact(2)
+            .map(|p| [p[0] as f32, p[1] as f32])
+            .collect()
     };
-    let frac = disagreement(&pairs(&cpu.field.values), &pairs(&g.field.values), AGREE_TOL);
+    let frac = disagreement(
+        &pairs(&cpu.field.values),
+        &pairs(&g.field.values),
+        AGREE_TOL,
+    );
     assert!(frac <= AGREE_FRACTION, "{frac}");
     for d in 0..2 {
         assert!(agree::scaled_diff(cpu.attribution[d], g.attribution[d], 1.0) < 1e-3);

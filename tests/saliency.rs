@@ -62,7 +62,13 @@ fn uniform_ball_average_is_a_circular_segment_fraction() {
     let (w, b, r) = ([1.0f32, 2.0], -0.5f32, 0.4f64);
     let net = Net::relu_unit(w, b);
     let lattice = 1001;
-    for x in [[0.3f64, 0.4], [0.0, 0.2], [0.1, 0.0], [-0.2, 0.1], [0.5, 0.5]] {
+    for x in [
+        [0.3f64, 0.4],
+        [0.0, 0.2],
+        [0.1, 0.0],
+        [-0.2, 0.1],
+        [0.5, 0.5],
+    ] {
         let (mut inside, mut active) = (0u32, 0u32);
         for i in 0..lattice {
             for j in 0..lattice {
@@ -79,8 +85,14 @@ fn uniform_ball_average_is_a_circular_segment_fraction() {
         }
         let fraction = f64::from(active) / f64::from(inside);
         let h = ks::uniform_exact(&net, 0, x, r);
-        assert!((h[0] - fraction).abs() < 4e-3, "x {x:?}: {h:?} vs {fraction}");
-        assert!((h[1] - 2.0 * fraction).abs() < 8e-3, "x {x:?}: {h:?} vs {fraction}");
+        assert!(
+            (h[0] - fraction).abs() < 4e-3,
+            "x {x:?}: {h:?} vs {fraction}"
+        );
+        assert!(
+            (h[1] - 2.0 * fraction).abs() < 8e-3,
+            "x {x:?}: {h:?} vs {fraction}"
+        );
         let s = Smoothing {
             method: Method::Uniform,
             sigma: 0.0,
@@ -90,7 +102,10 @@ fn uniform_ball_average_is_a_circular_segment_fraction() {
         let mc = terms(&net, x.map(|v| v as f32), &s, &[[0.0, 0.0]], 20_000);
         for d in 0..2 {
             let se = mc[d].1.max(1e-9);
-            assert!((mc[d].0 - h[d]).abs() < 4.0 * se + 1e-6, "x {x:?} d {d}: {mc:?} vs {h:?}");
+            assert!(
+                (mc[d].0 - h[d]).abs() < 4.0 * se + 1e-6,
+                "x {x:?} d {d}: {mc:?} vs {h:?}"
+            );
         }
     }
 }
@@ -113,11 +128,13 @@ fn expected_gradients_of_a_linear_function() {
     let (base, _) = data(&cfg);
     let r = run(&cfg);
     for d in 0..2 {
-        let (mean, var) =
-            gradlab::kernels::stats::mean_var(base.iter().map(|p| f64::from(p[d])));
+        let (mean, var) = gradlab::kernels::stats::mean_var(base.iter().map(|p| f64::from(p[d])));
         let want = cfg.w[d] * (cfg.at[d] - mean);
         let se = cfg.w[d].abs() * (var / 20_000.0).sqrt();
-        assert!((r.attribution[d] - want).abs() < 4.0 * se, "d {d}: {r:?} vs {want}");
+        assert!(
+            (r.attribution[d] - want).abs() < 4.0 * se,
+            "d {d}: {r:?} vs {want}"
+        );
     }
     // Completeness here is exact per sample up to f32 rounding.
     let c = &r.completeness;
@@ -153,7 +170,9 @@ fn expected_gradients_are_complete_within_monte_carlo_error() {
 fn smoothgrad_of_one_relu_layer_matches_its_closed_form() {
     let net = test_net(5);
     let sigma = 0.25f64;
-    let m_bound = (0..3).map(|c| ks::grad_norm_bound(&net, c)).fold(0.0, f64::max);
+    let m_bound = (0..3)
+        .map(|c| ks::grad_norm_bound(&net, c))
+        .fold(0.0, f64::max);
     let n = 801;
     let h = 12.0 * sigma / f64::from(n);
     for x in [[0.3f64, 0.4], [-0.8, 0.1], [1.0, -1.2]] {
@@ -175,7 +194,10 @@ fn smoothgrad_of_one_relu_layer_matches_its_closed_form() {
             }
         }
         for d in 0..2 {
-            assert!((quad[d] - exact[d]).abs() < 1e-2 * m_bound, "x {x:?}: {quad:?} vs {exact:?}");
+            assert!(
+                (quad[d] - exact[d]).abs() < 1e-2 * m_bound,
+                "x {x:?}: {quad:?} vs {exact:?}"
+            );
         }
         let s = Smoothing {
             method: Method::SmoothGrad,
@@ -185,7 +207,10 @@ fn smoothgrad_of_one_relu_layer_matches_its_closed_form() {
         };
         let mc = terms(&net, xf, &s, &[[0.0, 0.0]], 20_000);
         for d in 0..2 {
-            assert!((mc[d].0 - exact[d]).abs() < 4.0 * mc[d].1 + 1e-6, "x {x:?}: {mc:?} vs {exact:?}");
+            assert!(
+                (mc[d].0 - exact[d]).abs() < 4.0 * mc[d].1 + 1e-6,
+                "x {x:?}: {mc:?} vs {exact:?}"
+            );
         }
     }
 }
@@ -214,7 +239,10 @@ fn gradient_bound_is_the_largest_activation_pattern() {
             best = best.max(s[0].hypot(s[1]));
         }
         let m = ks::grad_norm_bound(&net, c);
-        assert!((m - best).abs() < 1e-9 * best.max(1.0), "class {c}: {m} vs {best}");
+        assert!(
+            (m - best).abs() < 1e-9 * best.max(1.0),
+            "class {c}: {m} vs {best}"
+        );
     }
 }
 
@@ -239,7 +267,10 @@ fn lens_area_matches_a_lattice_count() {
         let cell = (2.0 * r / f64::from(n - 1)).powi(2);
         let disc = std::f64::consts::PI * r * r;
         let lens = ks::lens_area(r, d);
-        assert!((f64::from(both) * cell - lens).abs() < 2e-3 * disc, "d {d}: {lens}");
+        assert!(
+            (f64::from(both) * cell - lens).abs() < 2e-3 * disc,
+            "d {d}: {lens}"
+        );
     }
 }
 
@@ -258,12 +289,19 @@ fn the_certificate_is_sound_over_many_probe_points() {
             width: 16,
             ..SaliencyConfig::default()
         };
-        nets.push(pollster::block_on(saliency::network(&cfg)).expect("trained").0);
+        nets.push(
+            pollster::block_on(saliency::network(&cfg))
+                .expect("trained")
+                .0,
+        );
     }
     let key = RngKey::new(99, 1);
     let (mut certified, mut paper_below) = (0, 0);
     for (ni, net) in nets.iter().enumerate() {
-        for (pi, (r, eps)) in [(0.3, 0.05), (0.5, 0.2), (0.2, 0.02)].into_iter().enumerate() {
+        for (pi, (r, eps)) in [(0.3, 0.05), (0.5, 0.2), (0.2, 0.02)]
+            .into_iter()
+            .enumerate()
+        {
             for p in 0..50u32 {
                 let i = 2 * (p + 50 * (pi as u32 + 3 * ni as u32));
                 let x = [
@@ -283,8 +321,13 @@ fn the_certificate_is_sound_over_many_probe_points() {
             }
         }
     }
-    println!("certified (bound > 0): {certified} of 750; paper form above the search: {paper_below}");
-    assert!(certified > 100, "the bound is vacuous almost everywhere: {certified}");
+    println!(
+        "certified (bound > 0): {certified} of 750; paper form above the search: {paper_below}"
+    );
+    assert!(
+        certified > 100,
+        "the bound is vacuous almost everywhere: {certified}"
+    );
 }
 
 /// The field covers the grid, each cell's class is the argmax at its centre,

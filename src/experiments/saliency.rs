@@ -23,7 +23,7 @@ use crate::kernels::agree;
 use crate::kernels::datasets::{self, DatasetId};
 use crate::kernels::mlp::{Activation, MlpSpec, init_params};
 use crate::kernels::rng::RngKey;
-use crate::kernels::saliency::{self as ks, SALIENCY_STREAM, Smoothing};
+use crate::kernels::saliency::{self as ks, FieldJob, SALIENCY_STREAM, Smoothing};
 /// The attribution methods, the network, the certificate and the completeness check.
 pub use crate::kernels::saliency::{Certificate, Completeness, Method, Net};
 
@@ -156,11 +156,7 @@ pub async fn network(cfg: &SaliencyConfig) -> Result<(Net, Option<f64>), GpuErro
     }
     let mut t = Trainer::new(train.clone(), None).await?;
     t.train_steps(cfg.steps)?;
-    let net = Net::new(
-        cfg.width as usize,
-        cfg.dataset.classes(),
-        t.params().await?,
-    );
+    let net = Net::new(cfg.width as usize, cfg.dataset.classes(), t.params().await?);
     let (points, labels) = data(cfg);
     let right = points
         .iter()
@@ -174,21 +170,34 @@ pub async fn network(cfg: &SaliencyConfig) -> Result<(Net, Option<f64>), GpuErro
 
 /// Monte Carlo attributions and predicted classes of `points` on `on`.
 pub async fn attributions(
-    net: &Net,
-    points: &[[f32; 2]],
-    first: u32,
-    s: &Smoothing,
-    baselines: &[[f32; 2]],
-    key: RngKey,
+    job: &FieldJob<'_>,
     on: &Compute,
 ) -> Result<(Vec<[f32; 2]>, Vec<u32>), GpuError> {
     match on {
-        Compute::Cpu => Ok(ks::attributions(net, points, first, s, baselines, key)),
+        Compute::Cpu => Ok(ks::attributions(job)),
         Compute::Gpu(gpu) => {
             let k = gpu.kernel::<SaliencyField>().await?;
-            k.attributions(gpu, net, points, first, s, baselines, key)
-                .await
+            k.attributions(gpu, job).await
         }
+    }
+}
+
+/// The job of `points` (first counter block `first`) under `s`.
+pub fn job<'a>(
+    net: &'a Net,
+    points: &'a [[f32; 2]],
+    first: u32,
+    smoothing: Smoothing,
+    baselines: &'a [[f32; 2]],
+    key: RngKey,
+) -> FieldJob<'a> {
+    FieldJob {
+        net,
+        points,
+        first,
+        smoothing,
+        baselines,
+        key,
     }
 }
 
@@ -255,7 +264,13 @@ pub struct SaliencyReport {
 }
 
 /// The method's closed form at x, where there is one.
-pub fn exact(cfg: &SaliencyConfig, net: &Net, c: usize, method: Method, x: [f64; 2]) -> Option<[f64; 2]> {
+pub fn exact(
+    cfg: &SaliencyConfig,
+    net: &Net,
+    c: usize,
+    method: Method,
+    x: [f64; 2],
+) -> Option<[f64; 2]> {
     match method {
         Method::Grad => Some(ks::grad_exact(net, c, x)),
         Method::SmoothGrad => Some(ks::smoothgrad_exact(net, c, x, cfg.sigma)),
@@ -277,8 +292,8 @@ pub async fn report(
     let probe_k = cells.len() as u32;
     let key = cfg.key();
     let s = cfg.smoothing(cfg.method, cfg.samples);
-    let (values, classes) = attributions(&net, &cells, 0, &s, &base, key, on).await?;
-    let (at, cls) = attributions(&net, &[cfg.probe()], probe_k, &s, &base, key, on).await?;
+    let (values, classes) = attributions(&job(&net, &cells, 0, s, &base, key), on).await?;
+    let (at, cls) = attributions(&job(&net, &[cfg.probe()], probe_k, s, &base, key), on).await?;
     let c = cls[0] as usize;
     let x = cfg.probe().map(f64::from);
     let panels = if cfg.panels {
@@ -316,7 +331,7 @@ async fn panels(
     let mut methods = Vec::new();
     for &m in Method::ALL {
         let s = cfg.smoothing(m, cfg.samples);
-        let (v, _) = attributions(net, cells, 0, &s, base, key, on).await?;
+        let (v, _) = attributions(&job(net, cells, 0, s, base, key), on).await?;
         methods.push(MethodField {
             method: m,
             values: flat(&v),
@@ -332,7 +347,7 @@ async fn panels(
     let mut noise = Vec::new();
     for n in NOISE_SAMPLES {
         let s = cfg.smoothing(Method::SmoothGrad, n);
-        let (v, _) = attributions(net, cells, 0, &s, base, key, on).await?;
+        let (v, _) = attributions(&job(net, cells, 0, s, base, key), on).await?;
         let values = flat(&v);
         let sq: f64 = values
             .iter()
@@ -398,8 +413,9 @@ pub async fn selftest_checks(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
     let mut out = Vec::new();
     for &m in Method::ALL {
         let s = cfg.smoothing(m, 32);
-        let (cpu, cpu_c) = ks::attributions(&net, &cells, 0, &s, &base, cfg.key());
-        let (g, g_c) = attributions(&net, &cells, 0, &s, &base, cfg.key(), &on).await?;
+        let j = job(&net, &cells, 0, s, &base, cfg.key());
+        let (cpu, cpu_c) = ks::attributions(&j);
+        let (g, g_c) = attributions(&j, &on).await?;
         let classes_differ = cpu_c.iter().zip(&g_c).filter(|(a, b)| a != b).count()
             + cpu_c.len().abs_diff(g_c.len());
         let value = disagreement(&cpu, &g, AGREE_TOL) + classes_differ as f64;
@@ -432,9 +448,15 @@ pub struct Saliency;
 
 /// The page's panels, in page order.
 pub const PANELS: &[(&str, &str)] = &[
-    ("field", "Attribution field of each method over the decision regions"),
+    (
+        "field",
+        "Attribution field of each method over the decision regions",
+    ),
     ("ring", "Certified bound against the exhaustive ring search"),
-    ("noise", "SmoothGrad with n = 1, 10, 50 against the exact Gaussian blur"),
+    (
+        "noise",
+        "SmoothGrad with n = 1, 10, 50 against the exact Gaussian blur",
+    ),
 ];
 
 impl Experiment for Saliency {
@@ -523,15 +545,12 @@ impl Bench for SaliencyBench {
         Box::pin(async move {
             match (&self.on, &self.kernel) {
                 (Compute::Gpu(gpu), Some(k)) => {
-                    std::hint::black_box(
-                        k.attributions(gpu, &self.net, &self.cells, 0, &s, &self.base, key)
-                            .await?,
-                    );
+                    let j = job(&self.net, &self.cells, 0, s, &self.base, key);
+                    std::hint::black_box(k.attributions(gpu, &j).await?);
                 }
                 _ => {
-                    std::hint::black_box(ks::attributions(
-                        &self.net, &self.cells, 0, &s, &self.base, key,
-                    ));
+                    let j = job(&self.net, &self.cells, 0, s, &self.base, key);
+                    std::hint::black_box(ks::attributions(&j));
                 }
             }
             Ok(())

@@ -4,8 +4,7 @@
 
 use super::rng::RNG_WGSL;
 use super::{Gpu, GpuError, dispatch_2d};
-use crate::kernels::rng::RngKey;
-use crate::kernels::saliency::{Net, Smoothing};
+use crate::kernels::saliency::FieldJob;
 
 const SALIENCY_WGSL: &str = include_str!("shaders/saliency.wgsl");
 const WORKGROUP: u32 = 64;
@@ -49,14 +48,18 @@ impl SaliencyField {
     pub async fn attributions(
         &self,
         gpu: &Gpu,
-        net: &Net,
-        points: &[[f32; 2]],
-        first: u32,
-        s: &Smoothing,
-        baselines: &[[f32; 2]],
-        key: RngKey,
+        job: &FieldJob<'_>,
     ) -> Result<(Vec<[f32; 2]>, Vec<u32>), GpuError> {
         gpu.check_alive()?;
+        let FieldJob {
+            net,
+            points,
+            first,
+            baselines,
+            key,
+            ..
+        } = *job;
+        let s = &job.smoothing;
         let count = points.len() as u32;
         let params = gpu.uniform_buffer(
             "saliency params",
@@ -83,7 +86,8 @@ impl SaliencyField {
             f
         };
         let net_buf = gpu.storage_buffer_init("saliency net", bytemuck::cast_slice(&net.params));
-        let pts_buf = gpu.storage_buffer_init("saliency points", bytemuck::cast_slice(&flat(points)));
+        let pts_buf =
+            gpu.storage_buffer_init("saliency points", bytemuck::cast_slice(&flat(points)));
         let base_buf =
             gpu.storage_buffer_init("saliency baselines", bytemuck::cast_slice(&flat(baselines)));
         let out = gpu.storage_buffer("saliency out", u64::from(count) * 8);

@@ -65,7 +65,10 @@ pub struct Net {
 impl Net {
     /// The network with these flat parameters (`hidden·2 + hidden + classes·hidden + classes` of them).
     pub fn new(hidden: usize, classes: usize, params: Vec<f32>) -> Self {
-        assert!((1..=MAX_HIDDEN).contains(&hidden), "hidden units out of range");
+        assert!(
+            (1..=MAX_HIDDEN).contains(&hidden),
+            "hidden units out of range"
+        );
         assert!((1..=MAX_CLASSES).contains(&classes), "classes out of range");
         assert_eq!(params.len(), 3 * hidden + classes * hidden + classes);
         Self {
@@ -212,7 +215,8 @@ pub fn term(
         }
         Method::Uniform => {
             // A uniform point of the disc: radius r·√U, direction z/‖z‖.
-            let scale = s.radius * uniform_from_u32(r[2]).sqrt() / (z[0] * z[0] + z[1] * z[1]).sqrt();
+            let scale =
+                s.radius * uniform_from_u32(r[2]).sqrt() / (z[0] * z[0] + z[1] * z[1]).sqrt();
             net.grad(c, [x[0] + scale * z[0], x[1] + scale * z[1]])
         }
     }
@@ -226,16 +230,31 @@ pub fn block(key: RngKey, k: u32, n: u32, s: u32) -> [u32; 4] {
     )
 }
 
-/// The Monte Carlo attribution at every point (point `k` draws counters
-/// `(first + k)·n ..`), for the class each point predicts; also that class.
-pub fn attributions(
-    net: &Net,
-    points: &[[f32; 2]],
-    first: u32,
-    s: &Smoothing,
-    baselines: &[[f32; 2]],
-    key: RngKey,
-) -> (Vec<[f32; 2]>, Vec<u32>) {
+/// What a field of attributions takes: the network, the points (point `k`
+/// draws counters `(first + k)·n ..`), the smoothing, the baselines of
+/// expected gradients (at least one) and the run's noise.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldJob<'a> {
+    pub net: &'a Net,
+    pub points: &'a [[f32; 2]],
+    pub first: u32,
+    pub smoothing: Smoothing,
+    pub baselines: &'a [[f32; 2]],
+    pub key: RngKey,
+}
+
+/// The Monte Carlo attribution at every point, for the class each point
+/// predicts; also that class.
+pub fn attributions(job: &FieldJob<'_>) -> (Vec<[f32; 2]>, Vec<u32>) {
+    let FieldJob {
+        net,
+        points,
+        first,
+        baselines,
+        key,
+        ..
+    } = *job;
+    let s = &job.smoothing;
     let n = s.draws();
     let inv_n = 1.0 / n as f32;
     let mut out = Vec::with_capacity(points.len());
@@ -453,7 +472,10 @@ pub fn certificate(net: &Net, c: usize, x: [f64; 2], radius: f64, eps: f64) -> C
             (1..=RING_RADII)
                 .map(|i| {
                     let d = eps * i as f64 / RING_RADII as f64;
-                    cosine(h, uniform_exact(net, c, [x[0] + d * co, x[1] + d * s], radius))
+                    cosine(
+                        h,
+                        uniform_exact(net, c, [x[0] + d * co, x[1] + d * s], radius),
+                    )
                 })
                 .fold(f64::INFINITY, f64::min)
         })

@@ -13,6 +13,7 @@ pub mod label_smoothing;
 pub mod pages;
 pub mod query;
 pub mod rng;
+pub mod saliency;
 pub mod selftest;
 pub mod share;
 pub mod worker;
@@ -30,6 +31,7 @@ use crate::experiments::gumbel::Gumbel;
 use crate::experiments::label_smoothing::LabelSmoothing;
 use crate::experiments::registry::Experiment;
 use crate::experiments::rng::Rng;
+use crate::experiments::saliency::Saliency;
 use backend::{BackendSwitch, provide_backend};
 use pages::{About, ExperimentPage, Gallery, NotFound};
 use query::{Control, provide_hidden};
@@ -49,6 +51,9 @@ const WIDGETS: &[(&str, Widget)] = &[
     }),
     (Diffusion::INFO.id, || {
         view! { <diffusion::DiffusionWidget /> }.into_any()
+    }),
+    (Saliency::INFO.id, || {
+        view! { <saliency::SaliencyWidget /> }.into_any()
     }),
 ];
 
