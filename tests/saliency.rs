@@ -47,9 +47,9 @@ fn smoothgrad_of_a_relu_unit_is_w_phi() {
     let exact = r.exact.expect("smoothgrad has a closed form");
     assert!((exact[0] - 0.81445).abs() < 5e-6, "{exact:?}");
     assert!((exact[1] - 1.62891).abs() < 5e-6, "{exact:?}");
-    for d in 0..2 {
+    for (d, e) in exact.iter().enumerate() {
         let se = cfg.w[d] * (0.16f64 / 20_000.0).sqrt();
-        assert!((r.attribution[d] - exact[d]).abs() < 4.0 * se, "{r:?}");
+        assert!((r.attribution[d] - e).abs() < 4.0 * se, "{r:?}");
     }
 }
 
@@ -347,8 +347,8 @@ fn the_grad_field_is_the_gradient_at_each_cell() {
         let c = r.net.predicted_class(*x);
         assert_eq!(r.field.classes[k] as usize, c);
         let g = ks::grad_exact(&r.net, c, x.map(f64::from));
-        for d in 0..2 {
-            assert!((r.field.values[2 * k + d] - g[d]).abs() < 1e-4 * g[d].abs().max(1.0));
+        for (d, e) in g.iter().enumerate() {
+            assert!((r.field.values[2 * k + d] - e).abs() < 1e-4 * e.abs().max(1.0));
         }
     }
 }
