@@ -36,7 +36,7 @@ fn draw(ctx: &web_sys::CanvasRenderingContext2d, c: &Certificate) {
         ctx.begin_path();
         let _ = ctx.arc(cx, cy, rad(level).max(0.5), 0.0, std::f64::consts::TAU);
         ctx.stroke();
-        let _ = ctx.fill_text(&short(level), cx + 3.0, cy - rad(level) - 2.0);
+        let _ = ctx.fill_text(&short(level), cx + rad(level) + 3.0, cy - 3.0);
     }
     if c.lower_cos > -1.0 {
         ctx.set_stroke_style_str("#D55E00");
@@ -113,7 +113,7 @@ pub(super) fn RingPanel(report: RwSignal<Shown>) -> impl IntoView {
                 <figcaption><span class="caption-title" data-testid="ring-summary">{summary}</span></figcaption>
             </figure>
             <p class="explain">
-                "Blue: per direction, the smallest cosine between h(x) and h(x + δ) over 10 radii up to ε (3,600 perturbations), h the exact uniform-ball average of the gradient of the class predicted at the probe. Dashed orange: the certificate. h(x + δ) and h(x) share the lens of the two discs, so ‖h(x + δ) − h(x)‖ ≤ D = M·|B △ B′|/|B| with M the largest gradient norm over all activation patterns, and the cosine is at least √(1 − D²/‖h‖²). The paper states its bound as ‖h‖/√(‖h‖² + (M V_U/V_S)²); we could not retrieve its definition of V_U or its proof, so the page certifies with the bound it can prove and shows the paper's form (with V_U read as the symmetric difference) beside it. "
+                "Blue: per direction, the smallest cosine between h(x) and h(x + δ) over 10 radii up to ε (3,600 perturbations), h the exact uniform-ball average of the gradient of the class predicted at the probe. Dashed orange: the certificate. h(x + δ) and h(x) share the lens of the two discs, so ‖h(x + δ) − h(x)‖ ≤ D = M·|B △ B′|/|B| with M the largest gradient norm over all activation patterns, and the cosine is at least √(1 − D²/‖h‖²). The paper states its bound as ‖h‖/√(‖h‖² + (M V_U/V_S)²); we could not retrieve its definition of V_U or its proof, so the page certifies with the bound it can prove and shows the paper's form (with V_U read as the symmetric difference) beside it; read that way, the form sometimes lies above the exhaustive minimum, so it is not a bound. The certificate is honest but loose on a trained network: M is the largest gradient over every activation pattern in the plane, far above the gradients near x, so at larger ε it is often vacuous. "
                 {paper_anchor(papers::WANG_KONG_2024)}
             </p>
         </section>
