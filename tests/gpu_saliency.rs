@@ -33,6 +33,7 @@ fn gpu_field_equals_cpu_field_for_every_method() {
             let (g, g_c) = pollster::block_on(saliency::attributions(&j, &on)).expect("gpu field");
             assert_eq!(cpu_c, g_c, "{m}: predicted classes");
             let frac = disagreement(&cpu, &g, AGREE_TOL);
+            println!("{m}, first {first}: {frac} of coordinates off by > {AGREE_TOL}");
             assert!(
                 frac <= AGREE_FRACTION,
                 "{m}: {frac} of coordinates disagree"
