@@ -557,3 +557,32 @@ impl Bench for SaliencyBench {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_or_a_short_read_is_disagreement() {
+        let cpu = [[1.0f32, 2.0], [3.0, 4.0]];
+        assert_eq!(disagreement(&cpu, &cpu, AGREE_TOL), 0.0);
+        assert_eq!(
+            disagreement(&cpu, &[[1.0, 2.0], [3.0, f32::NAN]], AGREE_TOL),
+            0.25
+        );
+        assert_eq!(disagreement(&cpu, &cpu[..1], AGREE_TOL), 1.0);
+        assert_eq!(
+            disagreement(&[[f32::NAN, 0.0]], &[[f32::NAN, 0.0]], AGREE_TOL),
+            0.5
+        );
+    }
+
+    #[test]
+    fn the_grid_covers_the_square_row_by_row_from_the_bottom() {
+        let g = grid_points(4);
+        assert_eq!(g.len(), 16);
+        assert_eq!(g[0], [-1.5, -1.5]);
+        assert_eq!(g[1], [-0.5, -1.5]);
+        assert_eq!(g[15], [1.5, 1.5]);
+    }
+}

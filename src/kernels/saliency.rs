@@ -273,8 +273,8 @@ pub fn attributions(job: &FieldJob<'_>) -> (Vec<[f32; 2]>, Vec<u32>) {
     (out, classes)
 }
 
-/// The complementary error function, fractional error < 1.2e-7 (Press et al.,
-/// "Numerical Recipes", 3rd ed. 2007, §6.2, `erfccheb`'s companion `erfc` fit).
+/// The complementary error function, fractional error < 1.2e-7 everywhere
+/// (Press et al., "Numerical Recipes in C", 2nd ed. 1992, §6.2, `erfcc`).
 pub fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
