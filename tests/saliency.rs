@@ -352,3 +352,61 @@ fn the_grad_field_is_the_gradient_at_each_cell() {
         }
     }
 }
+
+/// The network reads the MLP's flat layout: its logits equal `mlp::predict`
+/// on the same parameters (f32, same sums up to 1e-5 relative), and its
+/// gradient equals a central finite difference of the f64 logit (step 1e-6,
+/// away from kinks: points whose pre-activations are all farther than 1e-4
+/// from 0, so the difference is exact up to rounding, 1e-6 relative).
+#[test]
+fn the_network_is_the_trained_mlp_and_its_gradient_is_the_derivative() {
+    let cfg = SaliencyConfig {
+        dataset: DatasetId::Gauss8,
+        steps: 100,
+        ..SaliencyConfig::default()
+    };
+    let (net, _) = pollster::block_on(saliency::network(&cfg)).expect("trained");
+    let spec = gradlab::kernels::mlp::MlpSpec::for_2d_points(
+        &[cfg.width as usize],
+        8,
+        gradlab::kernels::mlp::Activation::Relu,
+    );
+    let key = RngKey::new(5, 5);
+    let points: Vec<[f32; 2]> = (0..64)
+        .map(|i| {
+            [
+                3.0 * key.uniform_at(2 * i) - 1.5,
+                3.0 * key.uniform_at(2 * i + 1) - 1.5,
+            ]
+        })
+        .collect();
+    let flat: Vec<f32> = points.iter().flatten().copied().collect();
+    let f = ndarray::Array2::from_shape_vec((points.len(), 2), flat).expect("shape");
+    let want = gradlab::kernels::mlp::predict(&spec, &net.params, f);
+    let mut checked = 0;
+    for (k, x) in points.iter().enumerate() {
+        for (c, got) in net.logits(*x).iter().enumerate() {
+            let w = want[[k, c]];
+            assert!((got - w).abs() <= 1e-5 * w.abs().max(1.0), "{got} vs {w}");
+        }
+        let xd = x.map(f64::from);
+        if (0..net.hidden).any(|j| {
+            let w = net.w(j);
+            (f64::from(w[0]) * xd[0] + f64::from(w[1]) * xd[1] + f64::from(net.b(j))).abs() < 1e-4
+        }) {
+            continue;
+        }
+        checked += 1;
+        let c = net.predicted_class(*x);
+        let g = ks::grad_exact(&net, c, xd);
+        let h = 1e-6;
+        for (d, gd) in g.iter().enumerate() {
+            let (mut lo, mut hi) = (xd, xd);
+            lo[d] -= h;
+            hi[d] += h;
+            let fd = (net.logit_f64(c, hi) - net.logit_f64(c, lo)) / (2.0 * h);
+            assert!((fd - gd).abs() <= 1e-6 * gd.abs().max(1.0), "{fd} vs {gd}");
+        }
+    }
+    assert!(checked > 50, "{checked}");
+}
