@@ -97,7 +97,7 @@ pub(super) fn RingPanel(report: RwSignal<Shown>) -> impl IntoView {
                 short(c.grad_bound),
                 short(c.h_norm),
                 c.paper_form_cos,
-                if c.paper_form_cos > c.empirical_min_cos { " — above the search, so not a bound here" } else { "" }
+                if c.paper_form_cos > c.empirical_min_cos + 1e-9 { " — above the search, so not a bound here" } else { "" }
             )
         })
     };
