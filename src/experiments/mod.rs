@@ -12,6 +12,7 @@ pub mod label_smoothing;
 pub mod papers;
 pub mod registry;
 pub mod rng;
+pub mod saliency;
 pub mod selftest;
 pub mod train_mlp;
 pub mod wire;

@@ -193,3 +193,35 @@ pub const GU_2025: Paper = Paper {
     venue: "TMLR 2025",
     url: "https://arxiv.org/abs/2310.02664",
 };
+
+/// SmoothGrad: the gradient averaged over Gaussian input noise.
+pub const SMILKOV_2017: Paper = Paper {
+    title: "SmoothGrad: removing noise by adding noise",
+    authors: "Smilkov, Thorat, Kim, Viégas, Wattenberg",
+    venue: "ICML Workshop on Visualization for Deep Learning 2017",
+    url: "https://arxiv.org/abs/1706.03825",
+};
+
+/// Uniformly smoothed attributions and their certified cosine bound.
+pub const WANG_KONG_2024: Paper = Paper {
+    title: "Certified ℓ2 Attribution Robustness via Uniformly Smoothed Attributions",
+    authors: "Wang, Kong",
+    venue: "2024",
+    url: "https://arxiv.org/abs/2405.06361",
+};
+
+/// Expected gradients: integrated gradients averaged over baselines from the data.
+pub const ERION_2021: Paper = Paper {
+    title: "Improving performance of deep learning models with axiomatic attribution priors and expected gradients",
+    authors: "Erion, Janizek, Sturmfels, Lundberg, Lee",
+    venue: "Nature Machine Intelligence 2021",
+    url: "https://arxiv.org/abs/1906.10670",
+};
+
+/// SmoothGrad-Squared, the mean of squared noisy gradients.
+pub const HOOKER_2019: Paper = Paper {
+    title: "A Benchmark for Interpretability Methods in Deep Neural Networks",
+    authors: "Hooker, Erhan, Kindermans, Kim",
+    venue: "NeurIPS 2019",
+    url: "https://arxiv.org/abs/1806.10758",
+};

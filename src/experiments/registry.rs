@@ -215,6 +215,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &super::label_smoothing::LabelSmoothing,
     &super::clipping::Clipping,
     &super::diffusion::Diffusion,
+    &super::saliency::Saliency,
 ];
 
 /// The experiment with this id.

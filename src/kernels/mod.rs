@@ -10,4 +10,5 @@ pub mod mlp;
 pub mod model_file;
 pub mod rng;
 pub mod robust;
+pub mod saliency;
 pub mod stats;

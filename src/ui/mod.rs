@@ -15,6 +15,7 @@ pub mod label_smoothing;
 pub mod pages;
 pub mod query;
 pub mod rng;
+pub mod saliency;
 pub mod selftest;
 pub mod share;
 pub mod worker;
@@ -32,6 +33,7 @@ use crate::experiments::gumbel::Gumbel;
 use crate::experiments::label_smoothing::LabelSmoothing;
 use crate::experiments::registry::Experiment;
 use crate::experiments::rng::Rng;
+use crate::experiments::saliency::Saliency;
 use backend::{BackendSwitch, provide_backend};
 use pages::{About, ExperimentPage, Gallery, NotFound};
 use query::{Control, provide_hidden};
@@ -51,6 +53,9 @@ const WIDGETS: &[(&str, Widget)] = &[
     }),
     (Diffusion::INFO.id, || {
         view! { <diffusion::DiffusionWidget /> }.into_any()
+    }),
+    (Saliency::INFO.id, || {
+        view! { <saliency::SaliencyWidget /> }.into_any()
     }),
 ];
 
