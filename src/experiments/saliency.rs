@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::bench::{Bench, Workload, prepare_with};
 use super::config::{Config, ListBound, Range};
 use super::papers;
-use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
+use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, PanelInfo, RunError};
 use super::selftest::Check;
 use super::train_mlp::{TrainMlpConfig, Trainer};
 use crate::gpu::saliency::SaliencyField;
@@ -447,13 +447,13 @@ pub const PAGE_CPU_STEPS: u32 = 3000;
 pub struct Saliency;
 
 /// The page's panels, in page order.
-pub const PANELS: &[(&str, &str)] = &[
-    (
+pub const PANELS: &[PanelInfo] = &[
+    PanelInfo::new(
         "field",
         "Attribution field of each method over the decision regions",
     ),
-    ("ring", "Certified bound against the exhaustive ring search"),
-    (
+    PanelInfo::new("ring", "Certified bound against the exhaustive ring search"),
+    PanelInfo::new(
         "noise",
         "SmoothGrad with n = 1, 10, 50 against the exact Gaussian blur",
     ),
@@ -470,6 +470,7 @@ impl Experiment for Saliency {
             papers::ERION_2021,
             papers::HOOKER_2019,
         ],
+        panels: PANELS,
     };
     type Config = SaliencyConfig;
     type Report = SaliencyReport;

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::figure::Panel;
+
 use super::draw::{SIZE, draw_arrows, draw_data, draw_probe, draw_regions, max_norm, to_world};
 use super::method_label;
 use super::run::Shown;
@@ -101,7 +103,7 @@ pub(super) fn FieldPanel(
 ) -> impl IntoView {
     let drag = RwSignal::new(None::<[f64; 2]>);
     view! {
-        <section class="panel" data-panel="field">
+        <Panel id="field">
             <h2>"Attribution field of each method over the decision regions"</h2>
             <div
                 data-testid="fields"
@@ -116,6 +118,6 @@ pub(super) fn FieldPanel(
             <p class="explain">
                 "Arrows: the attribution of the class predicted at each point (each panel scaled to its own longest arrow); colour: the network's decision regions; dots: training data. The raw gradient is constant on each linear region of the ReLU network, a mosaic; SmoothGrad is its Gaussian blur (Stein's identity E∇S(x + σz) = ∇(S ∗ φ_σ)(x)); the uniform ball blurs with a disc of radius r; expected gradients scale the path-averaged gradient by x − x′, so they vanish near the data's mean. Drag on any panel to move the probe (the circle is σ or r)."
             </p>
-        </section>
+        </Panel>
     }
 }

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::figure::Panel;
+
 use super::draw::{SIZE, draw_arrows, draw_regions, max_norm};
 use super::run::Shown;
 use crate::experiments::papers;
@@ -62,7 +64,7 @@ fn NoiseCanvas(report: RwSignal<Shown>, index: usize) -> impl IntoView {
 #[component]
 pub(super) fn NoisePanel(report: RwSignal<Shown>) -> impl IntoView {
     view! {
-        <section class="panel" data-panel="noise">
+        <Panel id="noise">
             <h2>"SmoothGrad with n = 1, 10, 50 against the exact Gaussian blur"</h2>
             <div style="display:grid;gap:0.6rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,180px),1fr))">
                 {(0..4).map(|index| view! { <NoiseCanvas report index /> }).collect_view()}
@@ -71,6 +73,6 @@ pub(super) fn NoisePanel(report: RwSignal<Shown>) -> impl IntoView {
                 "All four on the exact field's scale. For one hidden ReLU layer the Gaussian blur of the gradient is closed-form: unit j is active at x + σz with probability Φ(m_j/(σ‖w_j‖)). With n = 1 the estimate is a single noisy gradient; its error falls like 1/√n. SmoothGrad's paper uses n ≈ 50 and σ at 10–20 % of the input range. "
                 {paper_anchor(papers::SMILKOV_2017)}
             </p>
-        </section>
+        </Panel>
     }
 }

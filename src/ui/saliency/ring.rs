@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::ui::figure::Panel;
+
 use super::run::Shown;
 use crate::experiments::papers;
 use crate::experiments::saliency::Certificate;
@@ -102,7 +104,7 @@ pub(super) fn RingPanel(report: RwSignal<Shown>) -> impl IntoView {
         })
     };
     view! {
-        <section class="panel" data-panel="ring">
+        <Panel id="ring">
             <h2>"Certified bound against the exhaustive ring search"</h2>
             <figure class="plot">
                 <canvas node_ref=canvas role="img" aria-label="Certified cosine bound and the minimum cosine per direction"
@@ -116,6 +118,6 @@ pub(super) fn RingPanel(report: RwSignal<Shown>) -> impl IntoView {
                 "Blue: per direction, the smallest cosine between h(x) and h(x + δ) over 10 radii up to ε (3,600 perturbations), h the exact uniform-ball average of the gradient of the class predicted at the probe. Dashed orange: the certificate. h(x + δ) and h(x) share the lens of the two discs, so ‖h(x + δ) − h(x)‖ ≤ D = M·|B △ B′|/|B| with M the largest gradient norm over all activation patterns, and the cosine is at least √(1 − D²/‖h‖²). The paper states its bound as ‖h‖/√(‖h‖² + (M V_U/V_S)²); we could not retrieve its definition of V_U or its proof, so the page certifies with the bound it can prove and shows the paper's form (with V_U read as the symmetric difference) beside it; read that way, the form sometimes lies above the exhaustive minimum, so it is not a bound. The certificate is honest but loose on a trained network: M is the largest gradient over every activation pattern in the plane, far above the gradients near x, so at larger ε it is often vacuous. "
                 {paper_anchor(papers::WANG_KONG_2024)}
             </p>
-        </section>
+        </Panel>
     }
 }
