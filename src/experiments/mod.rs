@@ -8,6 +8,7 @@ pub mod config;
 pub mod denoiser;
 pub mod diffusion;
 pub mod gumbel;
+pub mod guidance;
 pub mod label_smoothing;
 pub mod papers;
 pub mod registry;

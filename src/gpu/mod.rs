@@ -6,6 +6,7 @@
 
 pub mod diffusion;
 pub mod gumbel;
+pub mod guidance;
 pub mod mlp;
 pub mod rng;
 pub mod robust;

@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod datasets;
 pub mod diffusion;
 pub mod gumbel;
+pub mod guidance;
 pub mod mlp;
 pub mod model_file;
 pub mod rng;
