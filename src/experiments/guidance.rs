@@ -115,7 +115,12 @@ impl GuidanceConfig {
 
     fn pair_params(&self) -> ([f64; 2], f64, [f64; 2], f64) {
         let m = |v: &[f64]| [v[0], v[1]];
-        (m(&self.cond_mean), self.cond_std, m(&self.uncond_mean), self.uncond_std)
+        (
+            m(&self.cond_mean),
+            self.cond_std,
+            m(&self.uncond_mean),
+            self.uncond_std,
+        )
     }
 
     /// The exact conditional and unconditional of this config.
@@ -128,7 +133,10 @@ impl GuidanceConfig {
             }
             GuidanceData::Gmm8 => {
                 let data = DiffusionData::Gmm8
-                    .mixture(&dk::data::CustomMixture { means: Vec::new(), std: 0.0 })
+                    .mixture(&dk::data::CustomMixture {
+                        means: Vec::new(),
+                        std: 0.0,
+                    })
                     .expect("gmm8 is a mixture");
                 GuidancePair::class_of(&data, self.class)
             }
@@ -158,11 +166,21 @@ impl GuidanceConfig {
                 let (mc, sc, mu, su) = self.pair_params();
                 let (mean, std) = kg::tilted_gaussian(mc, sc, mu, su, self.w)?;
                 let var = std * std;
-                let moments = Moments { mean, std: [std, std], cov: [var, 0.0, var] };
+                let moments = Moments {
+                    mean,
+                    std: [std, std],
+                    cov: [var, 0.0, var],
+                };
                 Some((moments, kg::gaussian_samples(mean, std, self.seed, count)))
             }
             GuidanceData::Gmm8 => {
-                let g = GridDensity::tilted(&self.pair(), self.w, -VIEW_RADIUS, VIEW_RADIUS, TARGET_RES)?;
+                let g = GridDensity::tilted(
+                    &self.pair(),
+                    self.w,
+                    -VIEW_RADIUS,
+                    VIEW_RADIUS,
+                    TARGET_RES,
+                )?;
                 Some((g.moments(), g.sample(self.seed, count)))
             }
         }
@@ -208,7 +226,12 @@ pub async fn sample(cfg: &GuidanceConfig, on: &Compute) -> Result<Vec<[f32; 2]>,
     let run = cfg.run();
     match on {
         Compute::Cpu => Ok(run.sample_all()),
-        Compute::Gpu(gpu) => gpu.kernel::<GuidanceKernel>().await?.sample(gpu, &run).await,
+        Compute::Gpu(gpu) => {
+            gpu.kernel::<GuidanceKernel>()
+                .await?
+                .sample(gpu, &run)
+                .await
+        }
     }
 }
 
@@ -226,11 +249,23 @@ pub fn report(cfg: &GuidanceConfig, samples: &[[f32; 2]]) -> GuidanceReport {
         swd_to_target: target
             .as_ref()
             .map(|(_, t)| sliced_wasserstein(&samples[..count], t)),
-        target: target.map(|(t, _)| TargetMoments { mean: t.mean, std: t.std, cov: t.cov }),
+        target: target.map(|(t, _)| TargetMoments {
+            mean: t.mean,
+            std: t.std,
+            cov: t.cov,
+        }),
         nfe: cfg.run().nfe(),
         points: samples.iter().take(cfg.points as usize).copied().collect(),
         grid: (cfg.grid > 0)
-            .then(|| GridDensity::tilted(&cfg.pair(), cfg.w, -VIEW_RADIUS, VIEW_RADIUS, cfg.grid as usize))
+            .then(|| {
+                GridDensity::tilted(
+                    &cfg.pair(),
+                    cfg.w,
+                    -VIEW_RADIUS,
+                    VIEW_RADIUS,
+                    cfg.grid as usize,
+                )
+            })
             .flatten(),
     }
 }

@@ -70,7 +70,9 @@ impl GuidanceKernel {
                 "{n} particles exceed this device's storage buffer limit ({max} bytes)"
             )));
         }
-        let comps: Vec<[f32; 4]> = entries(&run.pair.cond).chain(entries(&run.pair.uncond)).collect();
+        let comps: Vec<[f32; 4]> = entries(&run.pair.cond)
+            .chain(entries(&run.pair.uncond))
+            .collect();
         let levels: Vec<[f32; 4]> = run
             .levels
             .iter()
@@ -107,7 +109,12 @@ impl GuidanceKernel {
             let bind_group = gpu.bind_group(
                 "guidance_sample",
                 &self.pipeline,
-                &[(0, &params), (1, &particles), (2, &comps_buf), (3, &levels_buf)],
+                &[
+                    (0, &params),
+                    (1, &particles),
+                    (2, &comps_buf),
+                    (3, &levels_buf),
+                ],
             );
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
             pass.set_pipeline(&self.pipeline);

@@ -5,8 +5,8 @@
 //! device" (the kernel modules), so tests inject a device and the app shares one.
 
 pub mod diffusion;
-pub mod gumbel;
 pub mod guidance;
+pub mod gumbel;
 pub mod mlp;
 pub mod rng;
 pub mod robust;

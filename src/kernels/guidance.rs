@@ -106,7 +106,8 @@ impl GuidancePair {
 
     /// log p(x|c)^w p(x)^(1−w), unnormalised, at the data level (f64).
     pub fn tilted_log_density(&self, x: [f64; 2], w: f64) -> f64 {
-        w * self.cond.log_density(x, Level::DATA) + (1.0 - w) * self.uncond.log_density(x, Level::DATA)
+        w * self.cond.log_density(x, Level::DATA)
+            + (1.0 - w) * self.uncond.log_density(x, Level::DATA)
     }
 }
 
@@ -114,7 +115,13 @@ impl GuidancePair {
 /// Gaussian with precision λ = w/s_c² + (1 − w)/s_u² and mean
 /// (w·m_c/s_c² + (1 − w)·m_u/s_u²)/λ (Bradley & Nakkiran 2025, §3); `None`
 /// where λ ≤ 0 (the tilt is not normalisable). Returns (mean, std).
-pub fn tilted_gaussian(mc: [f64; 2], sc: f64, mu: [f64; 2], su: f64, w: f64) -> Option<([f64; 2], f64)> {
+pub fn tilted_gaussian(
+    mc: [f64; 2],
+    sc: f64,
+    mu: [f64; 2],
+    su: f64,
+    w: f64,
+) -> Option<([f64; 2], f64)> {
     let (pc, pu) = (1.0 / (sc * sc), 1.0 / (su * su));
     let lambda = w * pc + (1.0 - w) * pu;
     if lambda <= 0.0 || !lambda.is_finite() {
@@ -167,7 +174,14 @@ pub fn step_normal(seed: u32, slots: u32, k: u32, i: u32, j: u32) -> [f32; 2] {
 /// One Langevin step on p_t(x|c)^γ p_t(x)^(1−γ) in x with step ε = δ·v (δ·σ²
 /// in y = x/a): x + (ε/2)·s_γ(x) + √ε·z = x + (δ/2)(a·D_γ − x) + √(δv)·z
 /// (Song & Ermon 2019; the corrector of Bradley & Nakkiran 2025, Algorithm 2).
-pub fn langevin_step(pair: &GuidancePair, x: [f32; 2], level: Level, gamma: f32, delta: f32, z: [f32; 2]) -> [f32; 2] {
+pub fn langevin_step(
+    pair: &GuidancePair,
+    x: [f32; 2],
+    level: Level,
+    gamma: f32,
+    delta: f32,
+    z: [f32; 2],
+) -> [f32; 2] {
     let d = pair.guided_denoise(x, level, gamma);
     let noise = (delta * level.v).sqrt();
     let h = 0.5 * delta;
@@ -193,7 +207,11 @@ impl GuidedRun {
                 GuidedSampler::Ddim | GuidedSampler::Ddpm => per(self.weights[k]),
                 GuidedSampler::Pcg => {
                     let gamma = 2.0 * self.weights[k] - 1.0;
-                    let corr = if self.levels[k + 1].v > 0.0 { self.corrector_steps as usize } else { 0 };
+                    let corr = if self.levels[k + 1].v > 0.0 {
+                        self.corrector_steps as usize
+                    } else {
+                        0
+                    };
                     1 + corr * per(gamma)
                 }
             })
@@ -219,7 +237,8 @@ impl GuidedRun {
             let (cur, next, w) = (self.levels[k], self.levels[k + 1], self.weights[k]);
             let step = k as u32 + 1;
             let noise = |j: u32| step_normal(self.seed, slots, step, i, j);
-            let guided = |w: f32| move |x: [f32; 2], l: Level, _: u32| self.pair.guided_denoise(x, l, w);
+            let guided =
+                |w: f32| move |x: [f32; 2], l: Level, _: u32| self.pair.guided_denoise(x, l, w);
             x = match self.sampler {
                 GuidedSampler::Ddim => dk::step_particle(&ddim, &guided(w), x, cur, next, i, noise),
                 GuidedSampler::Ddpm => dk::step_particle(&ddpm, &guided(w), x, cur, next, i, noise),
@@ -227,7 +246,14 @@ impl GuidedRun {
                     let mut y = dk::step_particle(&ddim, &guided(1.0), x, cur, next, i, noise);
                     if next.v > 0.0 {
                         for j in 0..self.corrector_steps {
-                            y = langevin_step(&self.pair, y, next, 2.0 * w - 1.0, self.corrector_delta, noise(j));
+                            y = langevin_step(
+                                &self.pair,
+                                y,
+                                next,
+                                2.0 * w - 1.0,
+                                self.corrector_delta,
+                                noise(j),
+                            );
                         }
                     }
                     y
