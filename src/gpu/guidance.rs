@@ -65,7 +65,7 @@ impl GuidanceKernel {
         gpu.check_alive()?;
         let n = run.particles;
         let max = gpu.device.limits().max_storage_buffer_binding_size;
-        if 8 * u64::from(n) > u64::from(max) {
+        if 8 * u64::from(n) > max {
             return Err(GpuError::Pipeline(format!(
                 "{n} particles exceed this device's storage buffer limit ({max} bytes)"
             )));

@@ -8,6 +8,7 @@ pub mod clipping;
 pub mod controls;
 pub mod diffusion;
 pub mod export;
+pub mod guidance;
 pub mod gumbel;
 pub mod label_smoothing;
 pub mod pages;
@@ -26,6 +27,7 @@ use leptos_router::path;
 
 use crate::experiments::clipping::Clipping;
 use crate::experiments::diffusion::Diffusion;
+use crate::experiments::guidance::Guidance;
 use crate::experiments::gumbel::Gumbel;
 use crate::experiments::label_smoothing::LabelSmoothing;
 use crate::experiments::registry::Experiment;
@@ -49,6 +51,9 @@ const WIDGETS: &[(&str, Widget)] = &[
     }),
     (Diffusion::INFO.id, || {
         view! { <diffusion::DiffusionWidget /> }.into_any()
+    }),
+    (Guidance::INFO.id, || {
+        view! { <guidance::GuidanceWidget /> }.into_any()
     }),
 ];
 
