@@ -177,7 +177,7 @@ fn guidance_samples(rest: &[String]) -> Result<String, CliError> {
     let (cfg, backend, extras) = parse_config::<GuidanceConfig>(rest, &["samples-out"])?;
     let path = extras.last().map(|(_, v)| *v).unwrap_or_default();
     let on = compute(backend)?;
-    let samples = pollster::block_on(guidance::sample(&cfg, &on)).map_err(gpu_fault)?;
+    let samples = pollster::block_on(guidance::sample(&cfg, &on))?;
     guidance::write_samples(path, &samples)
         .map_err(|e| CliError::Usage(format!("cannot write --samples-out {path}: {e}")))?;
     Ok(serde_json::to_string(&guidance::report(&cfg, &samples)).expect("reports serialise"))

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::bench::{Bench, Workload, prepare_with};
 use super::config::{Config, ConfigError, ListBound, Range};
+use super::diffusion::shipped_mlp;
 use super::papers;
 use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
 use super::selftest::{Check, check};
@@ -18,7 +19,9 @@ use crate::kernels::agree;
 pub use crate::kernels::diffusion::ScheduleKind;
 use crate::kernels::diffusion::data::DiffusionData;
 use crate::kernels::diffusion::metrics::sliced_wasserstein;
+use crate::kernels::diffusion::score::MlpDenoiser;
 use crate::kernels::diffusion::{self as dk, SamplerKind};
+use crate::kernels::guidance::cads::{CadsParams, MlpPair};
 use crate::kernels::guidance::{self as kg, GuidancePair, GuidedRun, MAX_CORRECTOR_STEPS, Moments};
 pub use crate::kernels::guidance::{GridDensity, GuidedSampler, WSchedule};
 
@@ -37,6 +40,16 @@ crate::param_enum! {
         GaussianPair = "gaussian-pair",
         /// The diffusion experiment's eight labelled Gaussians; class k is component k.
         Gmm8 = "gmm8",
+    }
+}
+
+crate::param_enum! {
+    /// Where the conditional and unconditional scores come from.
+    pub enum ScoreSource {
+        /// The exact scores of the data set.
+        Exact = "exact",
+        /// gmm8 only: the lab's shipped class-conditional MLP denoiser (its "no class" slot for p(x)); CPU only.
+        Mlp = "mlp",
     }
 }
 
@@ -73,6 +86,16 @@ crate::define_config! {
         w_schedule: WSchedule = WSchedule::Constant, ();
         /// Seed of the sampling noise and of the target's samples.
         seed: u32 = 0, Range::new(0, u32::MAX);
+        /// Score source: exact, or (gmm8, CPU) the shipped MLP denoiser, which CADS needs.
+        score: ScoreSource = ScoreSource::Exact, ();
+        /// CADS: anneal the MLP's class input, ĉ = √γ(t)·c + s·√(1 − γ(t))·n (needs score = mlp).
+        cads: bool = false, ();
+        /// CADS: the noise scale s.
+        cads_noise: f64 = 0.25, Range::new(0.0, 2.0);
+        /// CADS: τ₁, below which the condition is clean.
+        cads_tau1: f64 = 0.6, Range::new(0.0, 1.0);
+        /// CADS: τ₂, above which the condition is all noise.
+        cads_tau2: f64 = 0.9, Range::new(0.0, 1.0);
         /// Samples returned in the report (for plots; 0: none).
         points: u32 = 0, Range::new(0, 4096);
         /// Resolution of the tilted target's density returned in the report (for contours; 0: none).
@@ -81,20 +104,49 @@ crate::define_config! {
     reconcile = reconcile;
 }
 
-fn reconcile(cfg: &mut GuidanceConfig) -> Vec<ConfigError> {
-    let classes = cfg.class_count();
-    if cfg.class < classes {
-        return Vec::new();
+fn note(field: &str, message: String) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        message,
     }
-    let had = cfg.class;
-    cfg.class = 0;
-    vec![ConfigError {
-        field: "class".into(),
-        message: format!(
-            "is {had}, but {} has {classes} class(es); using 0",
-            cfg.dataset.as_str()
-        ),
-    }]
+}
+
+fn reconcile(cfg: &mut GuidanceConfig) -> Vec<ConfigError> {
+    let mut out = Vec::new();
+    let classes = cfg.class_count();
+    if cfg.class >= classes {
+        let had = cfg.class;
+        cfg.class = 0;
+        let data = cfg.dataset.as_str();
+        out.push(note(
+            "class",
+            format!("is {had}, but {data} has {classes} class(es); using 0"),
+        ));
+    }
+    // Only the CLI loads the shipped MLP (from static/); the page's one-shot runs have none.
+    let mlp_here = cfg!(not(target_arch = "wasm32"));
+    if cfg.score == ScoreSource::Mlp && (cfg.dataset != GuidanceData::Gmm8 || !mlp_here) {
+        cfg.score = ScoreSource::Exact;
+        out.push(note(
+            "score",
+            "mlp needs dataset gmm8 and the command line; using exact".into(),
+        ));
+    }
+    if cfg.cads && cfg.score != ScoreSource::Mlp {
+        cfg.cads = false;
+        out.push(note(
+            "cads",
+            "needs score = mlp (a network with a class input); off".into(),
+        ));
+    }
+    if cfg.cads_tau1 > cfg.cads_tau2 {
+        cfg.cads_tau1 = cfg.cads_tau2;
+        out.push(note(
+            "cads-tau1",
+            "is above cads-tau2; using cads-tau2".into(),
+        ));
+    }
+    out
 }
 
 /// The box every grid and plot of the experiment covers: [−R, R]².
@@ -143,12 +195,13 @@ impl GuidanceConfig {
         }
     }
 
-    /// The run of this config (its levels are the DDIM sampler's of the diffusion experiment).
-    pub fn run(&self) -> GuidedRun {
+    /// The run of this config over `pair` (its levels are the DDIM sampler's
+    /// of the diffusion experiment).
+    pub fn run_with<S>(&self, pair: S) -> GuidedRun<S> {
         let sched = dk::schedule(self.schedule, dk::TRAIN_STEPS);
         let levels = dk::levels(SamplerKind::Ddim, &sched, self.steps as usize);
         GuidedRun {
-            pair: self.pair(),
+            pair,
             sampler: self.sampler,
             weights: kg::step_weights(self.w_schedule, self.w as f32, levels.len() - 1),
             levels,
@@ -156,6 +209,25 @@ impl GuidanceConfig {
             corrector_delta: self.corrector_delta as f32,
             seed: self.seed,
             particles: self.n,
+        }
+    }
+
+    /// The run of this config on the exact scores.
+    pub fn run(&self) -> GuidedRun {
+        self.run_with(self.pair())
+    }
+
+    /// The MLP pair of this config (score = mlp), with CADS if on.
+    pub fn mlp_pair(&self, mlp: MlpDenoiser) -> MlpPair {
+        MlpPair {
+            mlp,
+            class: self.class,
+            cads: self.cads.then_some(CadsParams {
+                tau1: self.cads_tau1 as f32,
+                tau2: self.cads_tau2 as f32,
+                noise_scale: self.cads_noise as f32,
+            }),
+            seed: self.seed,
         }
     }
 
@@ -221,18 +293,30 @@ pub struct GuidanceReport {
     pub grid: Option<GridDensity>,
 }
 
-/// Every particle of the config's run, on `on`.
-pub async fn sample(cfg: &GuidanceConfig, on: &Compute) -> Result<Vec<[f32; 2]>, GpuError> {
+/// Every particle of the config's run, on `on`. The MLP source (and CADS)
+/// runs on the CPU only: its GPU twin is not built (see the report).
+pub async fn sample(cfg: &GuidanceConfig, on: &Compute) -> Result<Vec<[f32; 2]>, RunError> {
+    if cfg.score == ScoreSource::Mlp {
+        if let Compute::Gpu(_) = on {
+            return Err(RunError::Config(note(
+                "score",
+                "mlp (and CADS) has no GPU kernel; use --backend cpu".into(),
+            )));
+        }
+        let mlp =
+            shipped_mlp(DiffusionData::Gmm8).map_err(|m| RunError::Config(note("score", m)))?;
+        return Ok(cfg.run_with(cfg.mlp_pair(mlp)).sample_all());
+    }
     let run = cfg.run();
-    match on {
-        Compute::Cpu => Ok(run.sample_all()),
+    Ok(match on {
+        Compute::Cpu => run.sample_all(),
         Compute::Gpu(gpu) => {
             gpu.kernel::<GuidanceKernel>()
                 .await?
                 .sample(gpu, &run)
-                .await
+                .await?
         }
-    }
+    })
 }
 
 /// The report of the config's samples.
@@ -331,8 +415,13 @@ pub async fn selftest_checks(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
             n: 512,
             ..GuidanceConfig::default()
         };
-        let cpu = sample(&cfg, &Compute::Cpu).await?;
-        let on_gpu = sample(&cfg, &Compute::Gpu(gpu.clone())).await?;
+        let run = cfg.run();
+        let cpu = run.sample_all();
+        let on_gpu = gpu
+            .kernel::<GuidanceKernel>()
+            .await?
+            .sample(gpu, &run)
+            .await?;
         let flat = |v: &[[f32; 2]]| v.iter().flatten().copied().collect::<Vec<f32>>();
         out.push(check(
             "guidance_sample",

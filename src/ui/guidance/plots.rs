@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::{Runs, SWEEP_W, Sweep};
+use crate::experiments::Backend;
 use crate::experiments::guidance::{GridDensity, GuidanceConfig, GuidanceReport, GuidedSampler};
 use crate::experiments::papers;
 use crate::ui::charts::{LinePlot, Series, short};
@@ -81,7 +82,16 @@ pub(super) fn SamplesPanel(cfg: Memo<GuidanceConfig>, runs: RwSignal<Runs>) -> i
                 Some((reports, b)) => {
                     let grid = reports.first().and_then(|r| r.grid.clone());
                     let missing = grid.is_none();
+                    let c = cfg.get_untracked();
+                    let meta = format!(
+                        "w = {}, {} steps, {} schedule of w, on {}",
+                        short(c.w),
+                        c.steps,
+                        c.w_schedule.as_str(),
+                        if b == Backend::Gpu { "WebGPU" } else { "the CPU" },
+                    );
                     view! {
+                        <p class="meta" data-testid="samples-meta">{meta}</p>
                         <div class="panels" style="grid-template-columns: repeat(auto-fit, minmax(min(100%, 220px), 1fr))" data-backend=b.as_str()>
                             {reports.into_iter().enumerate().map(|(i, r)| view! { <Cloud i report=r grid=grid.clone() /> }).collect_view()}
                         </div>
@@ -187,8 +197,10 @@ pub(super) fn CadsPanel(runs: RwSignal<Runs>) -> impl IntoView {
             })}
             <p class="explain">
                 "CADS anneals the condition the network sees, ĉ = √γ(t)·c + s·√(1 − γ(t))·n with a piecewise-linear γ between τ₁ and τ₂, to give back the diversity high w takes away. "
-                <strong>"Not computed here:"</strong>
-                " CADS needs a denoiser whose condition is a continuous input it has learned to read. The scores of this experiment are exact for a discrete class, and a noisy one-hot vector has no exact conditional score, so annealing it here would be made up; the lab's class-conditional MLP denoiser is not loaded by this experiment. The spreads above show the collapse CADS targets."
+                <strong>"Not drawn here:"</strong>
+                " CADS needs a denoiser that reads its condition as a continuous input. The exact scores of this page take a discrete class, and a noisy one-hot vector has no exact conditional score, so annealing them would be made up. The lab's class-conditional MLP denoiser for gmm8 does read a real-valued class input, and CADS runs on it from the command line ("
+                <code>"gradlab guidance --dataset gmm8 --score mlp --w 6 --cads 1"</code>
+                ", against "<code>"--cads 0"</code>"); that path runs on the CPU only (no GPU kernel) and the page's one-shot runs do not load the network, so this panel does not show it. The spreads above show the collapse with w that CADS is meant to undo."
                 " " {paper_anchor(papers::SADAT_CADS_2024)}
             </p>
         </section>

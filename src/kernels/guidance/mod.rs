@@ -15,6 +15,8 @@ use crate::kernels::diffusion::score::Mixture;
 use crate::kernels::diffusion::{self as dk, Level, SamplerKind, SamplerParams};
 use crate::kernels::rng::RngKey;
 
+pub mod cads;
+
 crate::param_enum! {
     /// Which guided sampler.
     pub enum GuidedSampler {
@@ -131,10 +133,23 @@ pub fn tilted_gaussian(
     Some(([m(0), m(1)], lambda.powf(-0.5)))
 }
 
+/// A conditional and an unconditional score source, guided together.
+pub trait GuidedScores {
+    /// The guided posterior mean D_w at `level` for particle `i` at step `k`
+    /// (from 1) at normalised time `t` (1 = noise).
+    fn guided(&self, x: [f32; 2], level: Level, w: f32, i: u32, k: u32, t: f32) -> [f32; 2];
+}
+
+impl GuidedScores for GuidancePair {
+    fn guided(&self, x: [f32; 2], level: Level, w: f32, _: u32, _: u32, _: f32) -> [f32; 2] {
+        self.guided_denoise(x, level, w)
+    }
+}
+
 /// Everything one guided run needs besides the particle index.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GuidedRun {
-    pub pair: GuidancePair,
+pub struct GuidedRun<S = GuidancePair> {
+    pub pair: S,
     pub sampler: GuidedSampler,
     /// Noise levels from noise to data ([`dk::levels`]): steps + 1 of them.
     pub levels: Vec<Level>,
@@ -171,18 +186,11 @@ pub fn step_normal(seed: u32, slots: u32, k: u32, i: u32, j: u32) -> [f32; 2] {
     [key.normal_at(base), key.normal_at(base + 1)]
 }
 
-/// One Langevin step on p_t(x|c)^γ p_t(x)^(1−γ) in x with step ε = δ·v (δ·σ²
-/// in y = x/a): x + (ε/2)·s_γ(x) + √ε·z = x + (δ/2)(a·D_γ − x) + √(δv)·z
+/// One Langevin step on p_t(x|c)^γ p_t(x)^(1−γ), whose posterior mean at x is
+/// `d` = D_γ(x), in x with step ε = δ·v (δ·σ² in y = x/a):
+/// x + (ε/2)·s_γ(x) + √ε·z = x + (δ/2)(a·D_γ − x) + √(δv)·z
 /// (Song & Ermon 2019; the corrector of Bradley & Nakkiran 2025, Algorithm 2).
-pub fn langevin_step(
-    pair: &GuidancePair,
-    x: [f32; 2],
-    level: Level,
-    gamma: f32,
-    delta: f32,
-    z: [f32; 2],
-) -> [f32; 2] {
-    let d = pair.guided_denoise(x, level, gamma);
+pub fn langevin_step(d: [f32; 2], x: [f32; 2], level: Level, delta: f32, z: [f32; 2]) -> [f32; 2] {
     let noise = (delta * level.v).sqrt();
     let h = 0.5 * delta;
     [
@@ -191,7 +199,7 @@ pub fn langevin_step(
     ]
 }
 
-impl GuidedRun {
+impl<S: GuidedScores> GuidedRun<S> {
     /// Steps of the run.
     pub fn steps(&self) -> usize {
         self.levels.len().saturating_sub(1)
@@ -236,24 +244,20 @@ impl GuidedRun {
         for k in 0..self.steps() {
             let (cur, next, w) = (self.levels[k], self.levels[k + 1], self.weights[k]);
             let step = k as u32 + 1;
+            let t = 1.0 - k as f32 / self.steps() as f32;
             let noise = |j: u32| step_normal(self.seed, slots, step, i, j);
             let guided =
-                |w: f32| move |x: [f32; 2], l: Level, _: u32| self.pair.guided_denoise(x, l, w);
+                |w: f32| move |x: [f32; 2], l: Level, _: u32| self.pair.guided(x, l, w, i, step, t);
             x = match self.sampler {
                 GuidedSampler::Ddim => dk::step_particle(&ddim, &guided(w), x, cur, next, i, noise),
                 GuidedSampler::Ddpm => dk::step_particle(&ddpm, &guided(w), x, cur, next, i, noise),
                 GuidedSampler::Pcg => {
                     let mut y = dk::step_particle(&ddim, &guided(1.0), x, cur, next, i, noise);
                     if next.v > 0.0 {
+                        let gamma = 2.0 * w - 1.0;
                         for j in 0..self.corrector_steps {
-                            y = langevin_step(
-                                &self.pair,
-                                y,
-                                next,
-                                2.0 * w - 1.0,
-                                self.corrector_delta,
-                                noise(j),
-                            );
+                            let d = self.pair.guided(y, next, gamma, i, step, t);
+                            y = langevin_step(d, y, next, self.corrector_delta, noise(j));
                         }
                     }
                     y
