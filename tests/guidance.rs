@@ -278,7 +278,10 @@ fn cads_schedule_and_annealed_condition_by_hand() {
     let mut c = [1.0f32, 0.0];
     anneal_condition(&mut c, 0.25, 0.5, |j| if j == 0 { 2.0 } else { -2.0 });
     let r = 0.75f32.sqrt();
-    assert!((c[0] - (0.5 + r)).abs() < 1e-6 && (c[1] + r).abs() < 1e-6, "{c:?}");
+    assert!(
+        (c[0] - (0.5 + r)).abs() < 1e-6 && (c[1] + r).abs() < 1e-6,
+        "{c:?}"
+    );
 }
 
 /// The MLP with a real-valued class input equals the lab's MLP denoiser
@@ -293,7 +296,12 @@ fn mlp_class_input_matches_the_shipped_denoiser_on_one_hot() {
     use gradlab::kernels::guidance::GuidedScores;
     use gradlab::kernels::guidance::cads::MlpPair;
     let mlp = shipped_mlp(DiffusionData::Gmm8).expect("shipped gmm8 denoiser");
-    let pair = MlpPair { mlp: mlp.clone(), class: 3, cads: None, seed: 0 };
+    let pair = MlpPair {
+        mlp: mlp.clone(),
+        class: 3,
+        cads: None,
+        seed: 0,
+    };
     let mut one_hot = vec![0.0f32; mlp.spec.class_inputs];
     one_hot[3] = 1.0;
     for ab in [0.01, 0.3, 0.9, 0.999] {
@@ -303,7 +311,10 @@ fn mlp_class_input_matches_the_shipped_denoiser_on_one_hot() {
             assert_eq!(pair.denoise_embedded(x, level, &one_hot), want);
             let u = mlp.denoise(x, level, None);
             let g = pair.guided(x, level, 3.0, 0, 1, 0.5);
-            assert_eq!(g, [u[0] + 3.0 * (want[0] - u[0]), u[1] + 3.0 * (want[1] - u[1])]);
+            assert_eq!(
+                g,
+                [u[0] + 3.0 * (want[0] - u[0]), u[1] + 3.0 * (want[1] - u[1])]
+            );
         }
     }
 }
@@ -314,15 +325,35 @@ fn mlp_class_input_matches_the_shipped_denoiser_on_one_hot() {
 fn cli_report_samples_out_and_strict_errors() {
     use std::process::Command;
     let bin = env!("CARGO_BIN_EXE_gradlab");
-    let out_path = std::env::temp_dir().join(format!("guidance-samples-{}.jsonl", std::process::id()));
+    let out_path =
+        std::env::temp_dir().join(format!("guidance-samples-{}.jsonl", std::process::id()));
     let out = Command::new(bin)
-        .args(["guidance", "--n", "64", "--steps", "20", "--sampler", "pcg", "--samples-out"])
+        .args([
+            "guidance",
+            "--n",
+            "64",
+            "--steps",
+            "20",
+            "--sampler",
+            "pcg",
+            "--samples-out",
+        ])
         .arg(&out_path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["samples_mean", "samples_std", "target", "swd_to_target", "nfe"] {
+    for key in [
+        "samples_mean",
+        "samples_std",
+        "target",
+        "swd_to_target",
+        "nfe",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
     assert_eq!(v["target"]["mean"][0].as_f64(), Some(1.2));
@@ -334,11 +365,24 @@ fn cli_report_samples_out_and_strict_errors() {
         vec!["guidance", "--sampler", "euler"],
         vec!["guidance", "--class", "3"],
         vec!["guidance", "--cads", "1"],
-        vec!["guidance", "--score", "mlp", "--dataset", "gmm8", "--backend", "gpu", "--n", "16"],
+        vec![
+            "guidance",
+            "--score",
+            "mlp",
+            "--dataset",
+            "gmm8",
+            "--backend",
+            "gpu",
+            "--n",
+            "16",
+        ],
     ] {
         let out = Command::new(bin).args(&bad).output().unwrap();
         let code = out.status.code();
         // The GPU case exits 2 (a config the GPU cannot take) or 3 (no GPU at all).
-        assert!(code == Some(2) || (bad.contains(&"gpu") && code == Some(3)), "{bad:?}: {code:?}");
+        assert!(
+            code == Some(2) || (bad.contains(&"gpu") && code == Some(3)),
+            "{bad:?}: {code:?}"
+        );
     }
 }
