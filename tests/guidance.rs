@@ -70,7 +70,7 @@ fn tilted_target_of_the_gaussian_pair_is_its_closed_form() {
 #[test]
 fn grid_tilted_target_matches_closed_form() {
     let pair = GuidancePair::gaussians([1.0, 0.0], 0.5, [0.0, 0.0], 1.0);
-    let g = GridDensity::tilted(&pair, 3.0, -3.0, 3.0, 400).expect("normalisable");
+    let g = GridDensity::tilted(&pair, 3.0, [-3.0, -3.0], 6.0, 400).expect("normalisable");
     let m = g.moments();
     assert!(
         (m.mean[0] - 1.2).abs() < 1e-4 && m.mean[1].abs() < 1e-4,

@@ -246,13 +246,9 @@ impl GuidanceConfig {
                 Some((moments, kg::gaussian_samples(mean, std, self.seed, count)))
             }
             GuidanceData::Gmm8 => {
-                let g = GridDensity::tilted(
-                    &self.pair(),
-                    self.w,
-                    -VIEW_RADIUS,
-                    VIEW_RADIUS,
-                    TARGET_RES,
-                )?;
+                let lo = [-VIEW_RADIUS, -VIEW_RADIUS];
+                let g =
+                    GridDensity::tilted(&self.pair(), self.w, lo, 2.0 * VIEW_RADIUS, TARGET_RES)?;
                 Some((g.moments(), g.sample(self.seed, count)))
             }
         }
@@ -288,7 +284,7 @@ pub struct GuidanceReport {
     /// The first `points` samples.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub points: Vec<[f32; 2]>,
-    /// The tilted target on a `grid`² grid over [−3, 3]².
+    /// The tilted target on a `grid`² grid over its mean ± 4 standard deviations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid: Option<GridDensity>,
 }
@@ -325,33 +321,35 @@ pub fn report(cfg: &GuidanceConfig, samples: &[[f32; 2]]) -> GuidanceReport {
     let n = samples.len().max(1) as f64;
     let count = samples.len().min(SWD_MAX);
     let target = cfg.target(count);
+    let swd_to_target = target
+        .as_ref()
+        .map(|(_, t)| sliced_wasserstein(&samples[..count], t));
+    let target = target.map(|(t, _)| TargetMoments {
+        mean: t.mean,
+        std: t.std,
+        cov: t.cov,
+    });
     GuidanceReport {
         samples_mean: m.mean,
         samples_std: m.std,
         samples_cov: m.cov,
         mean_se: [m.std[0] / n.sqrt(), m.std[1] / n.sqrt()],
-        swd_to_target: target
-            .as_ref()
-            .map(|(_, t)| sliced_wasserstein(&samples[..count], t)),
-        target: target.map(|(t, _)| TargetMoments {
-            mean: t.mean,
-            std: t.std,
-            cov: t.cov,
-        }),
+        swd_to_target,
+        target,
         nfe: cfg.run().nfe(),
         points: samples.iter().take(cfg.points as usize).copied().collect(),
-        grid: (cfg.grid > 0)
-            .then(|| {
-                GridDensity::tilted(
-                    &cfg.pair(),
-                    cfg.w,
-                    -VIEW_RADIUS,
-                    VIEW_RADIUS,
-                    cfg.grid as usize,
-                )
-            })
-            .flatten(),
+        grid: target
+            .filter(|_| cfg.grid > 0)
+            .and_then(|t| plot_grid(cfg, t.mean, t.std)),
     }
+}
+
+/// The tilted target for contours: `grid`² cells over its mean ± 4 standard
+/// deviations (the larger of the two), where its mass is.
+fn plot_grid(cfg: &GuidanceConfig, mean: [f64; 2], std: [f64; 2]) -> Option<GridDensity> {
+    let half = 4.0 * std[0].max(std[1]);
+    let lo = [mean[0] - half, mean[1] - half];
+    GridDensity::tilted(&cfg.pair(), cfg.w, lo, 2.0 * half, cfg.grid as usize)
 }
 
 /// Most particles × steps a CPU run takes in the page (a few hundred ms of wasm).

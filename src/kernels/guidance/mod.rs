@@ -314,52 +314,67 @@ impl Moments {
     }
 }
 
-/// A density on a regular grid over [lo, hi]², normalised to sum 1 over cells.
+/// A density on a regular grid over the square [lo, lo + size]² (lo per
+/// axis), normalised to sum 1 over cells.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GridDensity {
-    pub lo: f64,
-    pub hi: f64,
+    pub lo: [f64; 2],
+    pub size: f64,
     pub res: usize,
     /// Cell masses, row-major (y outer), summing to 1.
     pub mass: Vec<f64>,
 }
 
 impl GridDensity {
-    /// The normalised tilted target on `res`² cell centres over [lo, hi]²
-    /// (midpoint rule); `None` if its mass vanishes or is not finite there.
-    pub fn tilted(pair: &GuidancePair, w: f64, lo: f64, hi: f64, res: usize) -> Option<Self> {
-        let h = (hi - lo) / res as f64;
+    /// The normalised tilted target on `res`² cell centres over
+    /// [lo, lo + size]² (midpoint rule); `None` if its mass vanishes or is
+    /// not finite there.
+    pub fn tilted(
+        pair: &GuidancePair,
+        w: f64,
+        lo: [f64; 2],
+        size: f64,
+        res: usize,
+    ) -> Option<Self> {
+        let mut g = Self {
+            lo,
+            size,
+            res,
+            mass: Vec::new(),
+        };
         let logs: Vec<f64> = (0..res * res)
-            .map(|c| {
-                let (ix, iy) = (c % res, c / res);
-                let x = [lo + (ix as f64 + 0.5) * h, lo + (iy as f64 + 0.5) * h];
-                pair.tilted_log_density(x, w)
-            })
+            .map(|c| pair.tilted_log_density(g.centre(c), w))
             .collect();
         let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if !top.is_finite() {
             return None;
         }
-        let mut mass: Vec<f64> = logs.iter().map(|l| (l - top).exp()).collect();
-        let total: f64 = mass.iter().sum();
+        g.mass = logs.iter().map(|l| (l - top).exp()).collect();
+        let total: f64 = g.mass.iter().sum();
         if !(total.is_finite() && total > 0.0) {
             return None;
         }
-        mass.iter_mut().for_each(|m| *m /= total);
-        Some(Self { lo, hi, res, mass })
+        g.mass.iter_mut().for_each(|m| *m /= total);
+        Some(g)
     }
 
-    fn centre(&self, c: usize) -> [f64; 2] {
-        let h = (self.hi - self.lo) / self.res as f64;
+    /// The side of a cell.
+    pub fn cell(&self) -> f64 {
+        self.size / self.res as f64
+    }
+
+    /// The centre of cell `c`.
+    pub fn centre(&self, c: usize) -> [f64; 2] {
+        let h = self.cell();
         [
-            self.lo + ((c % self.res) as f64 + 0.5) * h,
-            self.lo + ((c / self.res) as f64 + 0.5) * h,
+            self.lo[0] + ((c % self.res) as f64 + 0.5) * h,
+            self.lo[1] + ((c / self.res) as f64 + 0.5) * h,
         ]
     }
 
     /// Mean and covariance of the grid density (each cell uniform: + h²/12 on the variances).
     pub fn moments(&self) -> Moments {
-        let h = (self.hi - self.lo) / self.res as f64;
+        let h = self.cell();
         let mut m = [0.0f64; 2];
         for (c, p) in self.mass.iter().enumerate() {
             let x = self.centre(c);
@@ -384,7 +399,7 @@ impl GridDensity {
     /// `n` samples: a cell by inverse CDF, then uniform inside it.
     pub fn sample(&self, seed: u32, n: usize) -> Vec<[f32; 2]> {
         let key = RngKey::new(seed, TARGET_STREAM);
-        let h = (self.hi - self.lo) / self.res as f64;
+        let h = self.cell();
         let cdf: Vec<f64> = self
             .mass
             .iter()

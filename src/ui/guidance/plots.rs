@@ -12,57 +12,97 @@ use crate::ui::pages::paper_anchor;
 
 const COLORS: [&str; 3] = ["#0072B2", "#D55E00", "#009E73"];
 const NAMES: [&str; 3] = ["CFG-DDIM", "CFG-DDPM", "PCG"];
-/// The clouds' view: [−V, V]² in data units, drawn on a 240-unit square.
-const V: f64 = 3.0;
+/// The clouds' side, in SVG units.
 const S: f64 = 240.0;
 
-fn px(x: f64) -> f64 {
-    (x + V) / (2.0 * V) * S
+/// One square view shared by the three clouds, in data units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct View {
+    lo: [f64; 2],
+    size: f64,
 }
 
-fn py(y: f64) -> f64 {
-    S - px(y)
+impl View {
+    /// The square around the target's grid and the 1st–99th percentiles of
+    /// every cloud's coordinates (a diverging outlier does not shrink the rest), padded 8 %.
+    fn of(reports: &[GuidanceReport], grid: Option<&GridDensity>) -> Self {
+        let mut lo = [f64::INFINITY; 2];
+        let mut hi = [f64::NEG_INFINITY; 2];
+        for d in 0..2 {
+            let mut v: Vec<f64> = reports
+                .iter()
+                .flat_map(|r| r.points.iter().map(move |p| f64::from(p[d])))
+                .filter(|x| x.is_finite())
+                .collect();
+            v.sort_by(f64::total_cmp);
+            if !v.is_empty() {
+                lo[d] = v[v.len() / 100];
+                hi[d] = v[v.len() - 1 - v.len() / 100];
+            }
+            if let Some(g) = grid {
+                lo[d] = lo[d].min(g.lo[d]);
+                hi[d] = hi[d].max(g.lo[d] + g.size);
+            }
+            if !(lo[d].is_finite() && hi[d].is_finite()) {
+                (lo[d], hi[d]) = (-3.0, 3.0);
+            }
+        }
+        let size = ((hi[0] - lo[0]).max(hi[1] - lo[1]) * 1.08).max(1e-3);
+        let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
+        Self {
+            lo: [centre[0] - size / 2.0, centre[1] - size / 2.0],
+            size,
+        }
+    }
+
+    fn px(&self, x: f64) -> f64 {
+        (x - self.lo[0]) / self.size * S
+    }
+
+    fn py(&self, y: f64) -> f64 {
+        S - (y - self.lo[1]) / self.size * S
+    }
 }
 
-/// The density as five filled levels (quantiles of its peak: 10 %, 30 %, 50 %, 70 %, 90 %).
-fn contours(g: &GridDensity) -> impl IntoView + use<> {
+/// The density as five filled levels (of its peak: from 10 %, in steps of 20 %).
+fn contours(g: &GridDensity, v: View) -> impl IntoView + use<> {
     let top = g
         .mass
         .iter()
         .copied()
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let h = (g.hi - g.lo) / g.res as f64;
-    let cell = h / (2.0 * V) * S;
+    let h = g.cell();
+    let cell = h / v.size * S;
     g.mass
         .iter()
         .enumerate()
         .filter_map(|(c, m)| {
             let level = ((m / top) * 5.0).floor().min(4.0);
             (m / top >= 0.1).then(|| {
-                let x = g.lo + (c % g.res) as f64 * h;
-                let y = g.lo + (c / g.res + 1) as f64 * h;
+                let x = g.lo[0] + (c % g.res) as f64 * h;
+                let y = g.lo[1] + (c / g.res + 1) as f64 * h;
                 let opacity = 0.12 + 0.12 * level;
-                view! { <rect x=px(x) y=py(y) width=cell + 0.3 height=cell + 0.3 fill="#7B3294" fill-opacity=opacity /> }
+                view! { <rect x=v.px(x) y=v.py(y) width=cell + 0.3 height=cell + 0.3 fill="#7B3294" fill-opacity=opacity /> }
             })
         })
         .collect_view()
 }
 
 #[component]
-fn Cloud(i: usize, report: GuidanceReport, grid: Option<GridDensity>) -> impl IntoView {
+fn Cloud(i: usize, report: GuidanceReport, grid: Option<GridDensity>, v: View) -> impl IntoView {
     let dots = report
         .points
         .iter()
         .filter(|p| p[0].is_finite() && p[1].is_finite())
-        .map(|p| view! { <circle cx=px(f64::from(p[0])) cy=py(f64::from(p[1])) r="1.3" fill=COLORS[i] fill-opacity="0.55" /> })
+        .map(|p| view! { <circle cx=v.px(f64::from(p[0])) cy=v.py(f64::from(p[1])) r="1.3" fill=COLORS[i] fill-opacity="0.55" /> })
         .collect_view();
     let d = report.swd_to_target.map_or("—".to_string(), short);
     view! {
         <figure class="plot" data-testid=format!("cloud-{}", GuidedSampler::ALL[i].as_str())>
             <svg viewBox=format!("0 0 {S} {S}") role="img" aria-label=format!("{} samples over the tilted target", NAMES[i])>
                 <rect x="0" y="0" width=S height=S fill="none" stroke="#ccc" />
-                {grid.as_ref().map(contours)}
+                {grid.as_ref().map(|g| contours(g, v))}
                 {dots}
             </svg>
             <figcaption>
@@ -82,6 +122,7 @@ pub(super) fn SamplesPanel(cfg: Memo<GuidanceConfig>, runs: RwSignal<Runs>) -> i
                 Some((reports, b)) => {
                     let grid = reports.first().and_then(|r| r.grid.clone());
                     let missing = grid.is_none();
+                    let v = View::of(&reports, grid.as_ref());
                     let c = cfg.get_untracked();
                     let meta = format!(
                         "w = {}, {} steps, {} schedule of w, on {}",
@@ -93,15 +134,15 @@ pub(super) fn SamplesPanel(cfg: Memo<GuidanceConfig>, runs: RwSignal<Runs>) -> i
                     view! {
                         <p class="meta" data-testid="samples-meta">{meta}</p>
                         <div class="panels" style="grid-template-columns: repeat(auto-fit, minmax(min(100%, 220px), 1fr))" data-backend=b.as_str()>
-                            {reports.into_iter().enumerate().map(|(i, r)| view! { <Cloud i report=r grid=grid.clone() /> }).collect_view()}
+                            {reports.into_iter().enumerate().map(|(i, r)| view! { <Cloud i report=r grid=grid.clone() v /> }).collect_view()}
                         </div>
                         {missing.then(|| view! { <p class="note">"At this w the tilted target p(x|c)^w p(x)^(1−w) is not normalisable (its precision w/s_c² + (1 − w)/s_u² is ≤ 0): there is nothing for guidance to sample."</p> })}
                     }.into_any()
                 }
             }}
             <p class="explain">
-                {move || format!("Shaded: the tilted target p(x|c)^w p(x)^(1−w) at w = {} (five density levels, exact: a closed form for the Gaussian pair, a normalised 400² grid for the mixture). Dots: 700 samples of each sampler from the same initial noise. ", short(cfg.with(|c| c.w)))}
-                "DDIM follows the probability-flow ODE of the guided score and lands too narrow; DDPM follows its reverse SDE and lands elsewhere; PCG runs a DDIM step on p(x|c) and corrects with Langevin on the power 2w − 1. At w = 1 all three sample p(x|c)."
+                {move || format!("Shaded: the tilted target p(x|c)^w p(x)^(1−w) at w = {} (five levels of its exact density on a 48² grid over its mean ± 4 standard deviations; its moments and samples come from a closed form for the Gaussian pair, a normalised 400² grid for the mixture). Dots: 700 samples of each sampler from the same initial noise. ", short(cfg.with(|c| c.w)))}
+                "DDIM follows the probability-flow ODE of the guided score and lands too narrow; DDPM follows its reverse SDE and lands elsewhere; PCG runs a DDIM step on p(x|c) and corrects with Langevin on the power γ′ = 2w − 1. At w = 1 all three sample p(x|c). Below w = ½ the corrector's power is negative, p(x|c)^γ′ p(x)^(1−γ′) need not be normalisable, and PCG's Langevin steps can run away — which the distance plot shows at w = 0."
                 " " {paper_anchor(papers::BRADLEY_NAKKIRAN_2025)}
             </p>
         </section>
