@@ -189,7 +189,9 @@ pub fn step_normal(seed: u32, slots: u32, k: u32, i: u32, j: u32) -> [f32; 2] {
 /// One Langevin step on p_t(x|c)^γ p_t(x)^(1−γ), whose posterior mean at x is
 /// `d` = D_γ(x), in x with step ε = δ·v (δ·σ² in y = x/a):
 /// x + (ε/2)·s_γ(x) + √ε·z = x + (δ/2)(a·D_γ − x) + √(δv)·z
-/// (Song & Ermon 2019; the corrector of Bradley & Nakkiran 2025, Algorithm 2).
+/// (Song & Ermon 2019). PCG's corrector (Bradley & Nakkiran 2025); their
+/// Algorithm 2's exact step size is not retrievable here, so the step is the
+/// annealed-Langevin δ·σ² the issue names.
 pub fn langevin_step(d: [f32; 2], x: [f32; 2], level: Level, delta: f32, z: [f32; 2]) -> [f32; 2] {
     let noise = (delta * level.v).sqrt();
     let h = 0.5 * delta;
