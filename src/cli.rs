@@ -133,6 +133,7 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
         "train-mlp" => train_mlp(rest),
         "loss" => loss(rest),
         "robust" => robust(rest),
+        "guidance" if rest.iter().any(|a| a.starts_with("--samples-out")) => guidance_samples(rest),
         "selftest" => {
             no_more_args(rest)?;
             let gpu = request_gpu()?;
@@ -167,6 +168,19 @@ fn experiment(e: &dyn registry::Registered, rest: &[String]) -> Result<String, C
     let (backend, pairs) = parse_flags(rest)?;
     let on = compute(backend)?;
     Ok(pollster::block_on(e.run_json(&pairs, &on))?)
+}
+
+/// `gradlab guidance ... --samples-out FILE`: the run's report, and every
+/// sample written to FILE as JSON lines `[x, y]`.
+fn guidance_samples(rest: &[String]) -> Result<String, CliError> {
+    use crate::experiments::guidance::{self, GuidanceConfig};
+    let (cfg, backend, extras) = parse_config::<GuidanceConfig>(rest, &["samples-out"])?;
+    let path = extras.last().map(|(_, v)| *v).unwrap_or_default();
+    let on = compute(backend)?;
+    let samples = pollster::block_on(guidance::sample(&cfg, &on))?;
+    guidance::write_samples(path, &samples)
+        .map_err(|e| CliError::Usage(format!("cannot write --samples-out {path}: {e}")))?;
+    Ok(serde_json::to_string(&guidance::report(&cfg, &samples)).expect("reports serialise"))
 }
 
 /// Where `--backend` asks to compute.

@@ -35,17 +35,14 @@ fn assert_usage_error(args: &[&str], needle: &str) {
 
 #[test]
 fn list_prints_the_runnable_experiments() {
+    // The registry's ids, in gallery order: the five of the first round lead.
     let v = stdout_json(&gradlab(&["list"]));
+    assert_eq!(v, serde_json::json!(gradlab::experiments::registry::ids()));
     assert_eq!(
-        v,
-        serde_json::json!([
-            "rng",
-            "gumbel",
-            "label-smoothing",
-            "clipping",
-            "diffusion",
-            "saliency"
-        ])
+        v.as_array().unwrap()[..5],
+        serde_json::json!(["rng", "gumbel", "label-smoothing", "clipping", "diffusion"])
+            .as_array()
+            .unwrap()[..]
     );
 }
 

@@ -7,6 +7,7 @@ pub mod clipping;
 pub mod config;
 pub mod denoiser;
 pub mod diffusion;
+pub mod guidance;
 pub mod gumbel;
 pub mod label_smoothing;
 pub mod papers;

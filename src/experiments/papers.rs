@@ -225,3 +225,35 @@ pub const HOOKER_2019: Paper = Paper {
     venue: "NeurIPS 2019",
     url: "https://arxiv.org/abs/1806.10758",
 };
+
+/// Classifier-free guidance.
+pub const HO_SALIMANS_2022: Paper = Paper {
+    title: "Classifier-Free Diffusion Guidance",
+    authors: "Ho, Salimans",
+    venue: "NeurIPS 2021 Workshop on Deep Generative Models",
+    url: "https://arxiv.org/abs/2207.12598",
+};
+
+/// CADS: condition-annealed sampling.
+pub const SADAT_CADS_2024: Paper = Paper {
+    title: "CADS: Unleashing the Diversity of Diffusion Models through Condition-Annealed Sampling",
+    authors: "Sadat, Buhmann, Bradley, Hilliges, Weber",
+    venue: "ICLR 2024",
+    url: "https://arxiv.org/abs/2310.17347",
+};
+
+/// Guidance-weight schedules (linear, cosine).
+pub const WANG_CFG_SCHEDULERS_2024: Paper = Paper {
+    title: "Analysis of Classifier-Free Guidance Weight Schedulers",
+    authors: "Wang, Dufour, Andreou, Cani, Fernández Abrevaya, Picard, Kalogeiton",
+    venue: "TMLR 2024",
+    url: "https://arxiv.org/abs/2404.13040",
+};
+
+/// A learned annealing schedule of the guidance scale.
+pub const YEHEZKEL_2025: Paper = Paper {
+    title: "Navigating with Annealing Guidance Scale in Diffusion Space",
+    authors: "Yehezkel, Dahary, Voynov, Cohen-Or",
+    venue: "arXiv 2025",
+    url: "https://arxiv.org/abs/2506.24108",
+};

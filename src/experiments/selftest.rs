@@ -35,7 +35,7 @@ pub struct Check {
 
 /// A check that `value` (a difference) is at most `bound`; a NaN value is an
 /// infinite difference and fails.
-fn check(kernel: &'static str, metric: &'static str, value: f64, bound: f64) -> Check {
+pub(crate) fn check(kernel: &'static str, metric: &'static str, value: f64, bound: f64) -> Check {
     let value = if value.is_nan() { f64::INFINITY } else { value };
     Check {
         kernel,

@@ -5,6 +5,7 @@
 //! device" (the kernel modules), so tests inject a device and the app shares one.
 
 pub mod diffusion;
+pub mod guidance;
 pub mod gumbel;
 pub mod mlp;
 pub mod rng;

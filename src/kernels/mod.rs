@@ -5,6 +5,7 @@ pub mod agree;
 pub mod calibration;
 pub mod datasets;
 pub mod diffusion;
+pub mod guidance;
 pub mod gumbel;
 pub mod mlp;
 pub mod model_file;

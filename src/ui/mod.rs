@@ -10,6 +10,7 @@ pub mod controls;
 pub mod diffusion;
 pub mod export;
 pub mod figure;
+pub mod guidance;
 pub mod gumbel;
 pub mod label_smoothing;
 pub mod pages;
@@ -29,6 +30,7 @@ use leptos_router::path;
 
 use crate::experiments::clipping::Clipping;
 use crate::experiments::diffusion::Diffusion;
+use crate::experiments::guidance::Guidance;
 use crate::experiments::gumbel::Gumbel;
 use crate::experiments::label_smoothing::LabelSmoothing;
 use crate::experiments::registry::Experiment;
@@ -56,6 +58,9 @@ const WIDGETS: &[(&str, Widget)] = &[
     }),
     (Saliency::INFO.id, || {
         view! { <saliency::SaliencyWidget /> }.into_any()
+    }),
+    (Guidance::INFO.id, || {
+        view! { <guidance::GuidanceWidget /> }.into_any()
     }),
 ];
 
