@@ -1675,6 +1675,11 @@ fn skip_every_third_step_counts_real_and_predicted_calls() {
         };
         let r = sample_cpu(&cfg, None).unwrap();
         assert_eq!((r.nfe_real, r.nfe_skipped), (real, 5.0), "{}", sampler.as_str());
+        // The plan the GPU report and the page use says the same, step by step.
+        assert_eq!(cfg.planned_calls(0), Some((real, 5.0)));
+        let marks: Vec<usize> = (0..20).filter(|&k| r.skipped_per_step[k] == 1.0).collect();
+        assert_eq!(marks, [2, 5, 8, 11, 14]);
+        assert!(r.skipped_per_step.iter().all(|&f| f == 0.0 || f == 1.0));
     }
 }
 

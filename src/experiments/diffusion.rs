@@ -23,7 +23,7 @@ use crate::kernels::diffusion::score::{
 pub use crate::kernels::diffusion::score::{MlpDenoiser, Source};
 pub use crate::kernels::diffusion::fewer::SkipOrder;
 use crate::kernels::diffusion::fewer::{
-    FewerParams, ParticleState, SkipParams, StepCtx, Teleport,
+    self, FewerParams, ParticleState, SkipParams, StepCtx, Teleport,
 };
 use crate::kernels::diffusion::{self as dk, NOISE_STREAM, SamplerParams};
 pub use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind, TRAIN_STEPS, schedule};
@@ -664,6 +664,14 @@ pub struct DiffusionReport {
     pub samples_mean: [f64; 2],
     /// Per-coordinate standard deviation of the samples (1/n).
     pub samples_std: [f64; 2],
+    /// Steps replaced by teleportation (no calls).
+    #[serde(default)]
+    pub teleported_steps: usize,
+    /// Per sampler step after the teleport: the fraction of particles that
+    /// predicted ε instead of calling (empty for adaptive skipping on the GPU,
+    /// which decides per particle and keeps no per-step record).
+    #[serde(default)]
+    pub skipped_per_step: Vec<f64>,
     pub backend: Backend,
 }
 
@@ -693,13 +701,18 @@ pub fn call_counts(states: &[ParticleState], per_eval: usize) -> (f64, f64) {
 }
 
 impl DiffusionReport {
-    fn new(
+    /// The report of `samples` from a run of `cfg` with these call counts and
+    /// per-step skip fractions.
+    pub fn new(
+        cfg: &DiffusionConfig,
         samples: Vec<[f32; 2]>,
         metrics: Metrics,
         (nfe_real, nfe_skipped): (f64, f64),
+        skipped_per_step: Vec<f64>,
         backend: Backend,
     ) -> Self {
         let (samples_mean, samples_std) = mean_std(&samples);
+        let levels = cfg.levels();
         Self {
             samples,
             metrics,
@@ -708,8 +721,39 @@ impl DiffusionReport {
             nfe_skipped,
             samples_mean,
             samples_std,
+            teleported_steps: cfg.teleport_index(&levels),
+            skipped_per_step,
             backend,
         }
+    }
+}
+
+impl DiffusionConfig {
+    /// Sampler steps after the teleport.
+    pub fn sampler_steps(&self) -> usize {
+        let levels = self.levels();
+        levels.len() - 1 - self.teleport_index(&levels)
+    }
+
+    /// The fixed skip pattern's steps (true: predicted), `None` when adaptive.
+    pub fn skip_plan(&self) -> Option<Vec<bool>> {
+        fewer::fixed_plan(&self.fewer_params().skip, self.sampler_steps() as u32)
+    }
+
+    /// Real and predicted calls per particle of a fixed pattern, from its
+    /// plan (guidance doubles both); `None` when adaptive.
+    pub fn planned_calls(&self, classes: usize) -> Option<(f64, f64)> {
+        let plan = self.skip_plan()?;
+        let per = if self.guidance_classes(classes) > 0 { 2.0 } else { 1.0 };
+        let skipped = plan.iter().filter(|s| **s).count() as f64;
+        // A predicted Heun step also saves its corrector call (not on the last step).
+        let heun_extra = if self.sampler == SamplerKind::Heun {
+            plan[..plan.len().saturating_sub(1)].iter().filter(|s| **s).count() as f64
+        } else {
+            0.0
+        };
+        let real = self.evaluations_per_particle(classes) as f64 / per - skipped - heun_extra;
+        Some((real * per, skipped * per))
     }
 }
 
@@ -725,10 +769,18 @@ pub fn sample_cpu(
     s.run();
     let fresh = cfg.fresh_data(&drawn);
     let per_eval = s.guided().evaluations();
+    let tele = usize::from(s.teleport.is_some());
+    let n = s.particles.len().max(1) as f64;
+    let per_step = s.skipped_per_step[tele..]
+        .iter()
+        .map(|&k| k as f64 / n)
+        .collect();
     Ok(DiffusionReport::new(
+        cfg,
         s.particles.clone(),
         metrics(s.particles(), &fresh, &train.points, cfg.delta),
         call_counts(s.states(), per_eval),
+        per_step,
         Backend::Cpu,
     ))
 }
@@ -804,12 +856,60 @@ pub async fn sample_gpu(
     let states = run.states(gpu).await?;
     let fresh = cfg.fresh_data(&drawn);
     let per_eval = if setup.classes > 0 && setup.guidance != 0.0 { 2 } else { 1 };
+    let per_step = cfg
+        .skip_plan()
+        .map(|p| p.iter().map(|&s| f64::from(u8::from(s))).collect())
+        .unwrap_or_default();
     Ok(Ok(DiffusionReport::new(
+        cfg,
         samples.clone(),
         metrics(&samples, &fresh, &train.points, cfg.delta),
         call_counts(&states, per_eval),
+        per_step,
         Backend::Gpu,
     )))
+}
+
+/// The fewer-calls paths (GE, skipping with h3 and the adaptive gate,
+/// teleportation) on `gpu` against the CPU, for the self-test: the largest
+/// sample difference (infinite when the call counts differ or a run fails;
+/// NaN-seeing through `kernels::agree`).
+pub async fn fewer_calls_agreement(gpu: &Gpu, kernel: &DiffusionKernel) -> Result<f64, GpuError> {
+    let base = DiffusionConfig {
+        steps: 12,
+        n: 256,
+        ..DiffusionConfig::default()
+    };
+    let configs = [
+        DiffusionConfig {
+            sampler: SamplerKind::Ge,
+            skip: SkipOrder::H3,
+            skip_every: 2,
+            teleport: 0.25,
+            ..base.clone()
+        },
+        DiffusionConfig {
+            sampler: SamplerKind::Heun,
+            skip: SkipOrder::H2,
+            skip_adaptive: true,
+            ..base.clone()
+        },
+    ];
+    let mut worst = Vec::new();
+    for cfg in &configs {
+        let cpu = sample_cpu(cfg, None);
+        let on_gpu = sample_gpu(gpu, kernel, cfg, None).await?;
+        worst.push(match (cpu, on_gpu) {
+            (Ok(a), Ok(b)) if (a.nfe_real, a.nfe_skipped) == (b.nfe_real, b.nfe_skipped) => {
+                crate::kernels::agree::worst_abs(
+                    a.samples.as_flattened(),
+                    b.samples.as_flattened(),
+                )
+            }
+            _ => f64::INFINITY,
+        });
+    }
+    Ok(crate::kernels::agree::worst(worst))
 }
 
 /// A live sampling run on the GPU, owning its device handle: the page

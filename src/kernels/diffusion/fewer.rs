@@ -342,3 +342,28 @@ impl Mixture {
         }
     }
 }
+
+/// Which of `total` sampler steps a fixed pattern predicts (the same for every
+/// particle: the history and the run length depend only on the step; a
+/// non-finite prediction, which makes one particle call after all, aside).
+/// Adaptive skipping decides per particle: `None`.
+pub fn fixed_plan(s: &SkipParams, total: u32) -> Option<Vec<bool>> {
+    if s.adaptive && s.order != SkipOrder::None {
+        return None;
+    }
+    let mut st = ParticleState::default();
+    Some(
+        (0..total)
+            .map(|index| {
+                let skip = predicted_eps(s, StepCtx { index, total }, &st).is_some();
+                if skip {
+                    st.run = 0;
+                } else {
+                    st.run += 1;
+                    st.push([1.0, 0.0]);
+                }
+                skip
+            })
+            .collect(),
+    )
+}
