@@ -1555,7 +1555,11 @@ fn linear_coefficient(sigmas: &[f64], gamma: f64) -> f64 {
     let mut d_prev = 0.0f64;
     for (i, w) in sigmas.windows(2).enumerate() {
         let d = w[0] / (1.0 + w[0] * w[0]) * c;
-        let dbar = if i == 0 { d } else { gamma * d + (1.0 - gamma) * d_prev };
+        let dbar = if i == 0 {
+            d
+        } else {
+            gamma * d + (1.0 - gamma) * d_prev
+        };
         d_prev = d;
         c += (w[1] - w[0]) * dbar;
     }
@@ -1640,7 +1644,11 @@ fn extrapolation_of_order_k_continues_a_polynomial_of_degree_k_minus_1() {
             })
             .collect();
         let got = extrapolate(&hist, points);
-        assert_eq!(got, [poly(&cx, 5.0) as f32, poly(&cy, 5.0) as f32], "h{points}");
+        assert_eq!(
+            got,
+            [poly(&cx, 5.0) as f32, poly(&cy, 5.0) as f32],
+            "h{points}"
+        );
         // One degree higher: t^points adds its points-th difference, points!.
         let hist_up: Vec<[f32; 2]> = (0..4)
             .map(|k| {
@@ -1648,7 +1656,8 @@ fn extrapolation_of_order_k_continues_a_polynomial_of_degree_k_minus_1() {
                 [(poly(&cx, t) + t.powi(points as i32)) as f32, 0.0]
             })
             .collect();
-        let miss = extrapolate(&hist_up, points)[0] - (poly(&cx, 5.0) + 5f64.powi(points as i32)) as f32;
+        let miss =
+            extrapolate(&hist_up, points)[0] - (poly(&cx, 5.0) + 5f64.powi(points as i32)) as f32;
         let fact: f32 = (1..=points).map(|v| v as f32).product();
         assert_eq!(miss, -fact, "h{points} on degree {points}");
     }
@@ -1674,7 +1683,12 @@ fn skip_every_third_step_counts_real_and_predicted_calls() {
             ..DiffusionConfig::default()
         };
         let r = sample_cpu(&cfg, None).unwrap();
-        assert_eq!((r.nfe_real, r.nfe_skipped), (real, 5.0), "{}", sampler.as_str());
+        assert_eq!(
+            (r.nfe_real, r.nfe_skipped),
+            (real, 5.0),
+            "{}",
+            sampler.as_str()
+        );
         // The plan the GPU report and the page use says the same, step by step.
         assert_eq!(cfg.planned_calls(0), Some((real, 5.0)));
         let marks: Vec<usize> = (0..20).filter(|&k| r.skipped_per_step[k] == 1.0).collect();
@@ -1709,7 +1723,11 @@ fn teleporting_on_gaussian_data_matches_the_many_step_run() {
         ..base.clone()
     };
     let tele = sample_cpu(&tele_cfg, None).unwrap();
-    assert_eq!(tele.nfe_real, full.nfe_real - 200.0, "half the steps, two calls each");
+    assert_eq!(
+        tele.nfe_real,
+        full.nfe_real - 200.0,
+        "half the steps, two calls each"
+    );
     let worst = full
         .samples
         .iter()

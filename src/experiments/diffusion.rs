@@ -14,6 +14,10 @@ use crate::kernels::diffusion::data::{CustomMixture, FRESH_OFFSET};
 pub use crate::kernels::diffusion::data::{
     DiffusionData, MAX_DRAWN_POINTS, PointSet, sanitize_drawn,
 };
+pub use crate::kernels::diffusion::fewer::SkipOrder;
+use crate::kernels::diffusion::fewer::{
+    self, FewerParams, ParticleState, SkipParams, StepCtx, Teleport,
+};
 use crate::kernels::diffusion::metrics::{
     memorized_fraction, memorized_fraction_ratio, sliced_wasserstein,
 };
@@ -21,10 +25,6 @@ use crate::kernels::diffusion::score::{
     ApgParams, Gaussian2, GaussianScore, Guided, Mixture, SMOOTH_STREAM, Smoothed,
 };
 pub use crate::kernels::diffusion::score::{MlpDenoiser, Source};
-pub use crate::kernels::diffusion::fewer::SkipOrder;
-use crate::kernels::diffusion::fewer::{
-    self, FewerParams, ParticleState, SkipParams, StepCtx, Teleport,
-};
 use crate::kernels::diffusion::{self as dk, NOISE_STREAM, SamplerParams};
 pub use crate::kernels::diffusion::{Level, SamplerKind, ScheduleKind, TRAIN_STEPS, schedule};
 use crate::kernels::rng::RngKey;
@@ -461,7 +461,8 @@ pub fn metrics(
 /// A run in progress on the CPU: particles at the level of step `step`,
 /// advanced a bounded number of particle-steps per call.
 pub struct Sampling {
-    pub cfg: DiffusionConfig,
+    /// Boxed: the worker hosts a `Sampling` in an enum beside smaller sessions.
+    pub cfg: Box<DiffusionConfig>,
     /// The levels the run visits: with teleportation, the first level and
     /// then the levels from σ_s on (transition 0 is the teleport).
     pub levels: Vec<Level>,
@@ -530,7 +531,7 @@ impl Sampling {
             particles,
             source,
             classes: cfg.guidance_classes(classes),
-            cfg,
+            cfg: Box::new(cfg),
             step: 0,
             done: 0,
             history,
@@ -744,11 +745,18 @@ impl DiffusionConfig {
     /// plan (guidance doubles both); `None` when adaptive.
     pub fn planned_calls(&self, classes: usize) -> Option<(f64, f64)> {
         let plan = self.skip_plan()?;
-        let per = if self.guidance_classes(classes) > 0 { 2.0 } else { 1.0 };
+        let per = if self.guidance_classes(classes) > 0 {
+            2.0
+        } else {
+            1.0
+        };
         let skipped = plan.iter().filter(|s| **s).count() as f64;
         // A predicted Heun step also saves its corrector call (not on the last step).
         let heun_extra = if self.sampler == SamplerKind::Heun {
-            plan[..plan.len().saturating_sub(1)].iter().filter(|s| **s).count() as f64
+            plan[..plan.len().saturating_sub(1)]
+                .iter()
+                .filter(|s| **s)
+                .count() as f64
         } else {
             0.0
         };
@@ -855,7 +863,11 @@ pub async fn sample_gpu(
     let samples = run.particles(gpu).await?;
     let states = run.states(gpu).await?;
     let fresh = cfg.fresh_data(&drawn);
-    let per_eval = if setup.classes > 0 && setup.guidance != 0.0 { 2 } else { 1 };
+    let per_eval = if setup.classes > 0 && setup.guidance != 0.0 {
+        2
+    } else {
+        1
+    };
     let per_step = cfg
         .skip_plan()
         .map(|p| p.iter().map(|&s| f64::from(u8::from(s))).collect())
@@ -901,10 +913,7 @@ pub async fn fewer_calls_agreement(gpu: &Gpu, kernel: &DiffusionKernel) -> Resul
         let on_gpu = sample_gpu(gpu, kernel, cfg, None).await?;
         worst.push(match (cpu, on_gpu) {
             (Ok(a), Ok(b)) if (a.nfe_real, a.nfe_skipped) == (b.nfe_real, b.nfe_skipped) => {
-                crate::kernels::agree::worst_abs(
-                    a.samples.as_flattened(),
-                    b.samples.as_flattened(),
-                )
+                crate::kernels::agree::worst_abs(a.samples.as_flattened(), b.samples.as_flattened())
             }
             _ => f64::INFINITY,
         });
@@ -952,6 +961,144 @@ impl GpuSampling {
     pub fn finished(&self) -> bool {
         self.run.finished()
     }
+}
+
+/// Particles of each comparison run of the fewer-calls panels.
+pub const COMPARE_PARTICLES: u32 = 1024;
+/// Sampler steps of the quality-per-call (Pareto) plot.
+pub const PARETO_STEPS: [u32; 4] = [4, 8, 16, 32];
+/// The samplers the Pareto plot compares.
+pub const PARETO_SAMPLERS: [SamplerKind; 3] =
+    [SamplerKind::Ddim, SamplerKind::Heun, SamplerKind::Ge];
+/// Teleportation's fraction of steps where the reader has not set one: 20%,
+/// inside the 15–30% that Wang & Vastola report skipping; fixed, not tuned.
+pub const DEFAULT_TELEPORT: f64 = 0.2;
+
+/// What a comparison run adds to a sampler to save calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Trick {
+    Plain,
+    Skip,
+    Teleport,
+    Both,
+}
+
+impl Trick {
+    pub const ALL: [Trick; 4] = [Trick::Plain, Trick::Skip, Trick::Teleport, Trick::Both];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Trick::Plain => "every call",
+            Trick::Skip => "skipping",
+            Trick::Teleport => "teleport",
+            Trick::Both => "skip + teleport",
+        }
+    }
+
+    /// `cfg` with this trick: the reader's skip order (h2 where off) and
+    /// teleport (20% where off), or neither.
+    pub fn apply(self, cfg: &DiffusionConfig) -> DiffusionConfig {
+        let mut c = cfg.clone();
+        let skip = matches!(self, Trick::Skip | Trick::Both);
+        let tele = matches!(self, Trick::Teleport | Trick::Both);
+        c.skip = match (skip, cfg.skip) {
+            (false, _) => SkipOrder::None,
+            (true, SkipOrder::None) => SkipOrder::H2,
+            (true, o) => o,
+        };
+        c.teleport = match (tele, cfg.teleport) {
+            (false, _) => 0.0,
+            (true, t) if t > 0.0 => t,
+            (true, _) => DEFAULT_TELEPORT,
+        };
+        c
+    }
+}
+
+impl DiffusionConfig {
+    /// The reader's config as a comparison run: [`COMPARE_PARTICLES`] at
+    /// most, the schedule's levels (the comparisons vary the steps), no
+    /// Langevin (its calls cannot be skipped; DDIM instead).
+    pub fn comparison_base(&self) -> DiffusionConfig {
+        let mut c = self.clone();
+        c.n = c.n.min(COMPARE_PARTICLES);
+        c.sigmas.clear();
+        if c.sampler == SamplerKind::Langevin {
+            c.sampler = SamplerKind::Ddim;
+        }
+        c
+    }
+
+    /// Why the comparison runs cannot run for this config (they run one-shot
+    /// in the compute worker, with no drawn points and no network loaded).
+    pub fn comparison_blocker(&self) -> Option<&'static str> {
+        match (self.dataset, self.score) {
+            (DiffusionData::Drawn, _) => {
+                Some("The comparisons need a built-in or custom data set, not drawn points.")
+            }
+            (_, ScoreKind::Mlp) => {
+                Some("The comparisons use the closed-form score sources; pick one other than mlp.")
+            }
+            _ => None,
+        }
+    }
+
+    /// The Pareto plot's runs: each sampler × trick × step count.
+    pub fn pareto_runs(&self) -> Vec<(SamplerKind, Trick, DiffusionConfig)> {
+        let base = self.comparison_base();
+        let mut out = Vec::new();
+        for sampler in PARETO_SAMPLERS {
+            for trick in Trick::ALL {
+                for steps in PARETO_STEPS {
+                    let c = DiffusionConfig {
+                        sampler,
+                        steps,
+                        ..trick.apply(&base)
+                    };
+                    out.push((sampler, trick, c));
+                }
+            }
+        }
+        out
+    }
+
+    /// The overlay's pair: the reader's run with every call, and the same run
+    /// (same seed, so the same starting noise) with the reader's skipping and
+    /// teleport, or both at their defaults when neither is on.
+    pub fn overlay_runs(&self) -> (DiffusionConfig, DiffusionConfig) {
+        let base = self.comparison_base();
+        let cheap = if base.skip == SkipOrder::None && base.teleport == 0.0 {
+            Trick::Both.apply(&base)
+        } else {
+            base.clone()
+        };
+        (Trick::Plain.apply(&base), cheap)
+    }
+
+    /// Two independent fresh samples of [`COMPARE_PARTICLES`] points each:
+    /// their distance is the noise floor of the comparison runs' distance.
+    pub fn floor_samples(&self, drawn: &PointSet) -> (Vec<[f32; 2]>, Vec<[f32; 2]>) {
+        let n = COMPARE_PARTICLES as usize;
+        let a = self.fresh_data(drawn);
+        let b = self
+            .dataset
+            .points(
+                self.seed,
+                FRESH_OFFSET + METRIC_POINTS as u32,
+                n,
+                &self.custom(),
+            )
+            .points;
+        (a[..a.len().min(n)].to_vec(), b)
+    }
+}
+
+/// Each particle's distance between two runs of the same starting noise.
+pub fn deviations(a: &[[f32; 2]], b: &[[f32; 2]]) -> Vec<f32> {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt())
+        .collect()
 }
 
 /// Arrows of a score field: (tail, displacement) pairs.
@@ -1071,6 +1218,17 @@ impl Drawing {
     }
 }
 
+/// The widget's panels (`data-panel` ids) and their titles, in page order.
+pub const PANELS: &[(&str, &str)] = &[
+    ("particles", "Particles"),
+    ("settings", "Settings"),
+    ("metrics", "How close to the data"),
+    ("schedule", "The noise schedule"),
+    ("pareto", "Quality per score call"),
+    ("overlay", "Full run against a cheaper run, same noise"),
+    ("calls", "Real, skipped and teleported steps"),
+];
+
 /// Tiny diffusion in the registry.
 pub struct Diffusion;
 
@@ -1090,6 +1248,8 @@ impl Experiment for Diffusion {
             papers::BRADLEY_NAKKIRAN_2025,
             papers::SADAT_2025,
             papers::GU_2025,
+            papers::PERMENTER_YUAN_2024,
+            papers::VLADIMIR_2025,
         ],
     };
     type Config = DiffusionConfig;

@@ -193,3 +193,19 @@ pub const GU_2025: Paper = Paper {
     venue: "TMLR 2025",
     url: "https://arxiv.org/abs/2310.02664",
 };
+
+/// The gradient-estimation (GE) sampler.
+pub const PERMENTER_YUAN_2024: Paper = Paper {
+    title: "Interpreting and Improving Diffusion Models Using the Euclidean Distance Function",
+    authors: "Permenter, Yuan",
+    venue: "ICML 2024",
+    url: "https://arxiv.org/abs/2306.04848",
+};
+
+/// FSampler: skipped denoiser calls by ε extrapolation.
+pub const VLADIMIR_2025: Paper = Paper {
+    title: "FSampler: Training Free Acceleration of Diffusion Sampling via Epsilon Extrapolation",
+    authors: "Vladimir",
+    venue: "2025",
+    url: "https://arxiv.org/abs/2511.09180",
+};

@@ -7,8 +7,8 @@
 
 use super::rng::RNG_WGSL;
 use super::{Gpu, GpuError, dispatch_2d};
-use crate::kernels::diffusion::score::{ApgParams, Gaussian2, Source};
 use crate::kernels::diffusion::fewer::{FewerParams, ParticleState, STATE_PAIRS, Teleport};
+use crate::kernels::diffusion::score::{ApgParams, Gaussian2, MlpDenoiser, Source};
 use crate::kernels::diffusion::{Level, NOISE_STREAM, SamplerKind, SamplerParams};
 use crate::kernels::mlp::{Activation, MAX_HIDDEN_LAYERS};
 
@@ -141,6 +141,88 @@ fn gaussian_entry(g: &Gaussian2) -> [[f32; 4]; 2] {
     ]
 }
 
+/// The score source as the kernel reads it: its components, its weights
+/// (the MLP's parameters and class means) and the source's fields of `base`.
+#[allow(clippy::type_complexity)]
+fn source_data<'a>(
+    source: &'a Source,
+    seed: u32,
+    base: &mut Params,
+) -> Result<(Vec<[f32; 4]>, Vec<f32>, Option<&'a MlpDenoiser>), GpuError> {
+    let mut comps: Vec<[f32; 4]> = Vec::new();
+    let mut weights: Vec<f32> = Vec::new();
+    let mut mlp = None;
+    match source {
+        Source::Mixture(m) => {
+            base.source = 0;
+            base.components = m.means.len() as u32;
+            base.var = m.var;
+            comps = mixture_entries(m);
+        }
+        Source::Smoothed(s) => {
+            base.source = 1;
+            base.components = s.data.means.len() as u32;
+            base.var = s.data.var;
+            base.smooth_sigma = s.sigma;
+            base.smooth_pairs = s.pairs;
+            base.smooth_stream = s.key.stream;
+            if s.key.seed != seed {
+                return Err(GpuError::Pipeline(
+                    "the smoothing key must use the run's seed".into(),
+                ));
+            }
+            comps = mixture_entries(&s.data);
+        }
+        Source::Gaussian(g) => {
+            base.source = 2;
+            base.components = 1 + g.per_class.len() as u32;
+            comps.extend(gaussian_entry(&g.all));
+            for c in &g.per_class {
+                comps.extend(gaussian_entry(c));
+            }
+        }
+        Source::Mlp(m) => {
+            base.source = 3;
+            let spec = &m.spec;
+            if spec.hidden.len() > MAX_HIDDEN_LAYERS {
+                return Err(GpuError::Pipeline("too many hidden layers".into()));
+            }
+            base.layers = spec.hidden.len() as u32 + 1;
+            base.feature_dim = spec.feature_dim() as u32;
+            base.class_inputs = spec.class_inputs as u32;
+            let mut w = [0u32; 5];
+            for (dst, &h) in w.iter_mut().zip(&spec.hidden) {
+                *dst = h as u32;
+            }
+            base.widths = [w[0], w[1], w[2], w[3]];
+            base.widths2 = [
+                w[4],
+                match spec.activation {
+                    Activation::Relu => 0,
+                    Activation::Silu => 1,
+                    Activation::Tanh => 2,
+                },
+                0,
+                0,
+            ];
+            weights = m.params.clone();
+            base.mean_offset = weights.len() as u32;
+            for k in 0..spec.class_inputs {
+                let class = (k + 1 < spec.class_inputs).then_some(k as u32);
+                weights.extend(m.mean(class));
+            }
+            mlp = Some(m);
+        }
+    }
+    if comps.is_empty() {
+        comps.push([0.0; 4]);
+    }
+    if weights.is_empty() {
+        weights.push(0.0);
+    }
+    Ok((comps, weights, mlp))
+}
+
 impl DiffusionGpu {
     /// Uploads the source and the initial particles; builds every step's parameters.
     pub fn new(
@@ -186,77 +268,7 @@ impl DiffusionGpu {
         }
         let tele = usize::from(run.teleport.is_some());
         let sampler_steps = run.levels.len().saturating_sub(1 + tele) as u32;
-        let mut comps: Vec<[f32; 4]> = Vec::new();
-        let mut weights: Vec<f32> = Vec::new();
-        let mut mlp = None;
-        match run.source {
-            Source::Mixture(m) => {
-                base.source = 0;
-                base.components = m.means.len() as u32;
-                base.var = m.var;
-                comps = mixture_entries(m);
-            }
-            Source::Smoothed(s) => {
-                base.source = 1;
-                base.components = s.data.means.len() as u32;
-                base.var = s.data.var;
-                base.smooth_sigma = s.sigma;
-                base.smooth_pairs = s.pairs;
-                base.smooth_stream = s.key.stream;
-                if s.key.seed != run.seed {
-                    return Err(GpuError::Pipeline(
-                        "the smoothing key must use the run's seed".into(),
-                    ));
-                }
-                comps = mixture_entries(&s.data);
-            }
-            Source::Gaussian(g) => {
-                base.source = 2;
-                base.components = 1 + g.per_class.len() as u32;
-                comps.extend(gaussian_entry(&g.all));
-                for c in &g.per_class {
-                    comps.extend(gaussian_entry(c));
-                }
-            }
-            Source::Mlp(m) => {
-                base.source = 3;
-                let spec = &m.spec;
-                if spec.hidden.len() > MAX_HIDDEN_LAYERS {
-                    return Err(GpuError::Pipeline("too many hidden layers".into()));
-                }
-                base.layers = spec.hidden.len() as u32 + 1;
-                base.feature_dim = spec.feature_dim() as u32;
-                base.class_inputs = spec.class_inputs as u32;
-                let mut w = [0u32; 5];
-                for (dst, &h) in w.iter_mut().zip(&spec.hidden) {
-                    *dst = h as u32;
-                }
-                base.widths = [w[0], w[1], w[2], w[3]];
-                base.widths2 = [
-                    w[4],
-                    match spec.activation {
-                        Activation::Relu => 0,
-                        Activation::Silu => 1,
-                        Activation::Tanh => 2,
-                    },
-                    0,
-                    0,
-                ];
-                weights = m.params.clone();
-                base.mean_offset = weights.len() as u32;
-                for k in 0..spec.class_inputs {
-                    let class = (k + 1 < spec.class_inputs).then_some(k as u32);
-                    weights.extend(m.mean(class));
-                }
-                mlp = Some(m);
-            }
-        }
-        if comps.is_empty() {
-            comps.push([0.0; 4]);
-        }
-        if weights.is_empty() {
-            weights.push(0.0);
-        }
+        let (comps, weights, mlp) = source_data(run.source, run.seed, &mut base)?;
         let particles = gpu.storage_buffer("diffusion particles", 8 * u64::from(n));
         // APG's running average of Δ per particle; wgpu zero-initialises it.
         let momentum = gpu.storage_buffer("diffusion apg momentum", 8 * u64::from(n));

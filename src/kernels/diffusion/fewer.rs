@@ -212,7 +212,12 @@ pub fn predicted_eps(s: &SkipParams, ctx: StepCtx, st: &ParticleState) -> Option
         }
         let (h3, h2) = (extrapolate(&st.eps, 3), extrapolate(&st.eps, 2));
         let gap = norm2([h3[0] - h2[0], h3[1] - h2[1]]);
-        if !(gap <= ADAPTIVE_TOL * norm2(st.eps[0])) {
+        // Skip only where gap ≤ tol (false for NaN, as in the WGSL twin).
+        let tol = ADAPTIVE_TOL * norm2(st.eps[0]);
+        if !matches!(
+            gap.partial_cmp(&tol),
+            Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+        ) {
             return None;
         }
         extrapolate(&st.eps, use_points)
@@ -229,13 +234,19 @@ pub fn predicted_eps(s: &SkipParams, ctx: StepCtx, st: &ParticleState) -> Option
 /// The noise prediction ε̂ = (x − a·D)/√v of a denoised point (= d in y = x/a).
 pub fn eps_of(x: [f32; 2], den: [f32; 2], level: Level) -> [f32; 2] {
     let sv = level.v.sqrt();
-    [(x[0] - level.a * den[0]) / sv, (x[1] - level.a * den[1]) / sv]
+    [
+        (x[0] - level.a * den[0]) / sv,
+        (x[1] - level.a * den[1]) / sv,
+    ]
 }
 
 /// The denoised point D = (x − √v·ε̂)/a that a predicted ε̂ stands for.
 pub fn den_of(x: [f32; 2], eps: [f32; 2], level: Level) -> [f32; 2] {
     let sv = level.v.sqrt();
-    [(x[0] - sv * eps[0]) / level.a, (x[1] - sv * eps[1]) / level.a]
+    [
+        (x[0] - sv * eps[0]) / level.a,
+        (x[1] - sv * eps[1]) / level.a,
+    ]
 }
 
 /// The gradient-estimation direction d̄_i = γ·d_i + (1 − γ)·d_{i−1}, d̄_0 = d_0

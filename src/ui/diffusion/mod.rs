@@ -8,6 +8,7 @@ mod canvas;
 mod controls;
 mod drawing;
 mod explain;
+mod fewer;
 mod plots;
 mod run;
 mod store;
@@ -51,6 +52,7 @@ pub fn DiffusionWidget() -> impl IntoView {
 
     let run = RunState::new(cfg);
     run::drive(ctx, run, backend, drawn_points);
+    let fewer_state = fewer::drive(run.run_key, drawn_points);
     let field = score_field(cfg, run);
 
     let set_field = {
@@ -106,7 +108,7 @@ pub fn DiffusionWidget() -> impl IntoView {
             />
             <div class="panels two diffusion-layout">
                 <ParticlesPanel cfg run set_field field store set_gmm />
-                <section class="panel">
+                <section class="panel" data-panel="settings">
                     <h2>"Settings"</h2>
                     <DiffusionControls cfg set_field apply_config drawing drawing_note />
                 </section>
@@ -115,6 +117,11 @@ pub fn DiffusionWidget() -> impl IntoView {
                 <MetricsPanel run />
                 <SchedulePanel cfg run />
             </div>
+            <div class="panels two">
+                <fewer::ParetoPanel st=fewer_state />
+                <fewer::OverlayPanel st=fewer_state />
+            </div>
+            <fewer::CallsPanel st=fewer_state />
             <section class="explain">
                 <p class="papers-inline">
                     {Diffusion::INFO.papers.iter().map(|p| view! { {paper_anchor(*p)} " " }).collect_view()}
@@ -147,7 +154,7 @@ fn ParticlesPanel(
         ..
     } = run;
     view! {
-        <section class="panel">
+        <section class="panel" data-panel="particles">
             <h2>{move || {
                 frame.with(|f| match f {
                     Some(f) => format!(

@@ -23,7 +23,7 @@ pub(super) fn MetricsPanel(run: RunState) -> impl IntoView {
         ..
     } = run;
     view! {
-        <section class="panel">
+        <section class="panel" data-panel="metrics">
             <h2>"How close to the data"</h2>
             <MetricsTable metrics nfe frame thread />
             {move || {
@@ -55,7 +55,7 @@ pub(super) fn SchedulePanel(cfg: Memo<DiffusionConfig>, run: RunState) -> impl I
         ..
     } = run;
     view! {
-        <section class="panel">
+        <section class="panel" data-panel="schedule">
             <h2>"The noise schedule"</h2>
             <ScheduleView cfg levels frame scrub />
             <p class="explain">
