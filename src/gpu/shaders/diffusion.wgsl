@@ -322,7 +322,7 @@ fn ddim_step(eta: f32, x: vec2<f32>, i: u32, den: vec2<f32>) -> vec2<f32> {
 const STATE_PAIRS: u32 = 7u;
 const STABILISER_RATIO: f32 = 1.5;
 const ADAPTIVE_TOL: f32 = 0.05;
-const F32_MAX: f32 = 3.40282347e38;
+const F32_MAX: f32 = 0x1.fffffep+127f; // f32::MAX, exactly (Tint rejects a rounded decimal)
 
 var<private> hist: array<vec2<f32>, 4>;
 var<private> hist_len: u32;
