@@ -187,12 +187,12 @@ pub(super) fn ParetoPanel(st: FewerState) -> impl IntoView {
                 let x_label = "real score calls per particle";
                 (!s.is_empty()).then(|| match st.floor.get() {
                     Some(f) => view! {
-                        <LinePlot series=s log_x=true x_label y_label="SWD"
+                        <LinePlot series=s log_x=true log_y=true x_label y_label="SWD"
                             hline=(f, "two fresh data samples") title=title() />
                     }
                     .into_any(),
                     None => view! {
-                        <LinePlot series=s log_x=true x_label y_label="SWD" title=title() />
+                        <LinePlot series=s log_x=true log_y=true x_label y_label="SWD" title=title() />
                     }
                     .into_any(),
                 })
