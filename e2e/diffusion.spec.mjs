@@ -141,3 +141,43 @@ test('a dragged mixture component is kept in the browser and comes back on a bar
   await expect.poll(async () => (await gmm()).join(','), { timeout: 10_000 }).toBe(moved.join(','));
   expect(errors).toEqual([]);
 });
+
+test('fewer calls: GE, skipping and teleport restore from the URL; the comparisons and the call strip render', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/diffusion?sampler=ge&ge-gamma=1.5&skip=h3&skip-every=4&protect-first=3&protect-last=2&teleport=0.3&steps=40&n=512&seed=2');
+  await expect(page.getByTestId('sampler')).toHaveValue('ge');
+  await expect(page.getByTestId('ge-gamma')).toHaveValue('1.5');
+  await expect(page.getByTestId('skip')).toHaveValue('h3');
+  await expect(page.getByTestId('skip-every')).toHaveValue('4');
+  await expect(page.getByTestId('protect-first')).toHaveValue('3');
+  await expect(page.getByTestId('protect-last')).toHaveValue('2');
+  await expect(page.getByTestId('teleport')).toHaveValue('0.3');
+  for (const id of ['particles', 'settings', 'metrics', 'schedule', 'pareto', 'overlay', 'calls']) {
+    await expect(page.locator(`[data-panel="${id}"]`)).toHaveCount(1);
+  }
+  // The cheaper run of the overlay is the reader's: 12 of 40 steps teleported,
+  // then every 4th step predicted outside the protected 3 + 2.
+  const strip = page.getByTestId('call-strip');
+  await expect(strip.locator('rect[data-kind="teleported"]')).toHaveCount(12, { timeout: 30_000 });
+  await expect(strip.locator('rect[data-kind="skipped"]')).toHaveCount(6);
+  await expect(strip.locator('rect[data-kind="real"]')).toHaveCount(22);
+  await expect(page.getByTestId('call-counts')).toContainText('22 real calls and 6 predicted');
+  await expect(page.getByTestId('overlay-summary')).toContainText('on average');
+  // The Pareto plot fills in as the worker's runs come back.
+  await expect(page.locator('[data-panel="pareto"] svg')).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('skip').selectOption('h2');
+  await expect(page).toHaveURL(/skip=h2/);
+  expect(errors).toEqual([]);
+});
+
+test('a hostile fewer-calls link is fixed with named notes and still samples', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/diffusion?sampler=langevin&skip=h2&skip-every=1&sigmas=5,20,0&teleport=-3&ge-gamma=abc&protect-last=1e9&n=256');
+  const notes = page.getByTestId('config-notes');
+  for (const field of ['skip', 'skip.every', 'sigmas', 'teleport', 'ge.gamma', 'protect.last']) {
+    await expect(notes).toContainText(new RegExp(`\`${field}\``));
+  }
+  await expect(page.getByTestId('skip')).toHaveValue('none');
+  await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
+  expect(errors).toEqual([]);
+});

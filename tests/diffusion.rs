@@ -1540,3 +1540,208 @@ fn scale_free_memorisation_on_a_hand_built_set() {
         (0.10000000149011612, 0.8999999985098839)
     );
 }
+
+// ------------------------------------------------------- fewer score calls
+
+/// The σ's of the check: σ_max = 80, then ÷4 down to 0.078125, then 0.
+const GAUSSIAN_SIGMAS: [f64; 7] = [80.0, 20.0, 5.0, 1.25, 0.3125, 0.078125, 0.0];
+
+/// The output coefficient c_N of y_N = c_N·y_0 for Euler/DDIM (γ = 1) and GE
+/// on N(0, I) data, derived from the ODE alone: D(y, σ) = y/(1 + σ²), so
+/// d_i = y_i·σ_i/(1 + σ_i²) = k_i·c_i·y_0 and y_{i+1} = y_i + (σ_{i+1} − σ_i)·d̄_i
+/// with d̄_i = γd_i + (1 − γ)d_{i−1}, d̄_0 = d_0 (Permenter & Yuan 2024), in f64.
+fn linear_coefficient(sigmas: &[f64], gamma: f64) -> f64 {
+    let mut c = 1.0f64;
+    let mut d_prev = 0.0f64;
+    for (i, w) in sigmas.windows(2).enumerate() {
+        let d = w[0] / (1.0 + w[0] * w[0]) * c;
+        let dbar = if i == 0 {
+            d
+        } else {
+            gamma * d + (1.0 - gamma) * d_prev
+        };
+        d_prev = d;
+        c += (w[1] - w[0]) * dbar;
+    }
+    c
+}
+
+fn gaussian_run(sampler: SamplerKind, n: u32) -> DiffusionConfig {
+    DiffusionConfig {
+        dataset: DiffusionData::Gaussian,
+        score: ScoreKind::ExactGmm,
+        sampler,
+        sigmas: GAUSSIAN_SIGMAS.to_vec(),
+        n,
+        seed: 11,
+        ..DiffusionConfig::default()
+    }
+}
+
+/// The check: DDIM's and GE's output std on N(0, I) with the σ's
+/// above and 100,000 particles equals |c_N|·√(1 + σ_0²) (y_0 = x_0/a_0 has
+/// variance 1 + σ_0²). Tolerance 4 standard errors of a sample std,
+/// 4·s/√(2n) ≈ 0.009·s, far below the gaps it tells apart (DDIM 0.707, GE
+/// 1.085, the data's 1). Per particle the map is exactly linear, so each
+/// output is also c_N·x_0/a_0 to f32 rounding (relative 1e-4: six steps of a
+/// few ulps each, magnified by nothing larger than 1).
+#[test]
+fn ddim_and_ge_output_std_match_the_propagated_linear_coefficient() {
+    let n = 100_000;
+    let x0 = gradlab::experiments::diffusion::initial_particles(11, n);
+    let s0 = GAUSSIAN_SIGMAS[0];
+    for (sampler, gamma) in [(SamplerKind::Ddim, 1.0), (SamplerKind::Ge, 2.0)] {
+        let r = sample_cpu(&gaussian_run(sampler, n), None).unwrap();
+        let c = linear_coefficient(&GAUSSIAN_SIGMAS, gamma);
+        let want = c.abs() * (1.0 + s0 * s0).sqrt();
+        let se = want / (2.0 * n as f64).sqrt();
+        println!(
+            "{}: std {:?} vs closed form {want:.5} (SE {se:.1e})",
+            sampler.as_str(),
+            r.samples_std
+        );
+        for k in 0..2 {
+            let got = r.samples_std[k];
+            assert!(
+                (got - want).abs() < 4.0 * se,
+                "{}: std[{k}] {got} vs closed form {want} (SE {se:.1e})",
+                sampler.as_str()
+            );
+        }
+        assert_eq!(r.nfe_real, 6.0);
+        let a0 = 1.0 / (1.0 + s0 * s0).sqrt();
+        for (out, z) in r.samples.iter().zip(&x0).take(1000) {
+            for k in 0..2 {
+                let want = c * z[k] as f64 / a0;
+                assert!(
+                    (out[k] as f64 - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                    "{}: {} vs {want}",
+                    sampler.as_str(),
+                    out[k]
+                );
+            }
+        }
+    }
+}
+
+/// FSampler's predictors of order 2, 3, 4 return the next value of the
+/// polynomial of degree 1, 2, 3 through the last 2, 3, 4 equally spaced
+/// values exactly (small integers: exact in f32), and miss one degree higher
+/// by its finite difference (so the check can fail).
+#[test]
+fn extrapolation_of_order_k_continues_a_polynomial_of_degree_k_minus_1() {
+    use gradlab::kernels::diffusion::fewer::extrapolate;
+    // p(t) = Σ_j c_j t^j for t = 0..=5; history newest first ends at t = 4.
+    let poly = |c: &[f64], t: f64| c.iter().rev().fold(0.0, |acc, cj| acc * t + cj);
+    for points in 2u32..=4 {
+        let deg = (points - 1) as usize;
+        let cx: Vec<f64> = (0..=deg).map(|j| [3.0, -2.0, 1.0, 1.0][j]).collect();
+        let cy: Vec<f64> = (0..=deg).map(|j| [-1.0, 4.0, -1.0, 2.0][j]).collect();
+        let hist: Vec<[f32; 2]> = (0..4)
+            .map(|k| {
+                let t = (4 - k) as f64;
+                [poly(&cx, t) as f32, poly(&cy, t) as f32]
+            })
+            .collect();
+        let got = extrapolate(&hist, points);
+        assert_eq!(
+            got,
+            [poly(&cx, 5.0) as f32, poly(&cy, 5.0) as f32],
+            "h{points}"
+        );
+        // One degree higher: t^points adds its points-th difference, points!.
+        let hist_up: Vec<[f32; 2]> = (0..4)
+            .map(|k| {
+                let t = (4 - k) as f64;
+                [(poly(&cx, t) + t.powi(points as i32)) as f32, 0.0]
+            })
+            .collect();
+        let miss =
+            extrapolate(&hist_up, points)[0] - (poly(&cx, 5.0) + 5f64.powi(points as i32)) as f32;
+        let fact: f32 = (1..=points).map(|v| v as f32).product();
+        assert_eq!(miss, -fact, "h{points} on degree {points}");
+    }
+}
+
+/// The skip pattern's calls, counted by hand: 20 DDIM steps, protect 2 head
+/// and 4 tail, every 3rd step predicted: indices 2, 5, 8, 11, 14 skip (15 is
+/// the last with index + 4 < 20 and follows a skip), so 15 real and 5
+/// predicted calls per particle; GE the same; a skipped Heun step is an Euler
+/// step, so Heun's 39 calls lose 2 per skip.
+#[test]
+fn skip_every_third_step_counts_real_and_predicted_calls() {
+    for (sampler, real) in [
+        (SamplerKind::Ddim, 15.0),
+        (SamplerKind::Ge, 15.0),
+        (SamplerKind::Heun, 39.0 - 10.0),
+    ] {
+        let cfg = DiffusionConfig {
+            sampler,
+            steps: 20,
+            n: 64,
+            skip: gradlab::experiments::diffusion::SkipOrder::H2,
+            ..DiffusionConfig::default()
+        };
+        let r = sample_cpu(&cfg, None).unwrap();
+        assert_eq!(
+            (r.nfe_real, r.nfe_skipped),
+            (real, 5.0),
+            "{}",
+            sampler.as_str()
+        );
+        // The plan the GPU report and the page use says the same, step by step.
+        assert_eq!(cfg.planned_calls(0), Some((real, 5.0)));
+        let marks: Vec<usize> = (0..20).filter(|&k| r.skipped_per_step[k] == 1.0).collect();
+        assert_eq!(marks, [2, 5, 8, 11, 14]);
+        assert!(r.skipped_per_step.iter().all(|&f| f == 0.0 || f == 1.0));
+    }
+}
+
+/// Teleportation is exact on Gaussian data (Wang & Vastola 2024): with the
+/// Gaussian model as the score source (an anisotropic fit of a two-component
+/// custom set), a run that jumps from σ_max to σ_s (half the steps) and then
+/// takes Heun steps ends where a 200-step Heun run from σ_max ends, particle
+/// by particle: max difference 2e-3, a bound on Heun's global error over
+/// the 100 steps the teleport replaces (measured 5.6e-4). And the endpoint's
+/// covariance is the model's Σ within 5 SE.
+#[test]
+fn teleporting_on_gaussian_data_matches_the_many_step_run() {
+    let base = DiffusionConfig {
+        dataset: DiffusionData::Custom,
+        gmm: vec![-1.0, 0.3, 1.0, -0.3],
+        gmm_std: 0.2,
+        score: ScoreKind::Gaussian,
+        sampler: SamplerKind::Heun,
+        steps: 200,
+        n: 20_000,
+        seed: 5,
+        ..DiffusionConfig::default()
+    };
+    let full = sample_cpu(&base, None).unwrap();
+    let tele_cfg = DiffusionConfig {
+        teleport: 0.5,
+        ..base.clone()
+    };
+    let tele = sample_cpu(&tele_cfg, None).unwrap();
+    assert_eq!(
+        tele.nfe_real,
+        full.nfe_real - 200.0,
+        "half the steps, two calls each"
+    );
+    let worst = full
+        .samples
+        .iter()
+        .zip(&tele.samples)
+        .map(|(a, b)| (a[0] - b[0]).abs().max((a[1] - b[1]).abs()))
+        .fold(0.0f32, f32::max);
+    println!("teleported vs full: max difference {worst:.1e}");
+    assert!(worst < 2e-3, "teleported vs full: max difference {worst}");
+    let train = base.training_set(&PointSet::default());
+    let g = Gaussian2::fit(train.points.iter().copied());
+    let n = tele.samples.len() as f64;
+    for (k, want) in [(0, g.cov[0] as f64), (1, g.cov[2] as f64)] {
+        let got = tele.samples_std[k].powi(2);
+        let se = want * (2.0 / n).sqrt();
+        assert!((got - want).abs() < 5.0 * se, "var[{k}] {got} vs Σ {want}");
+    }
+}

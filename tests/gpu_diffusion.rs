@@ -215,3 +215,88 @@ fn gpu_mlp_evaluated_twice_per_step_equals_cpu() {
     ];
     check(&run_all(&gpu, &configs));
 }
+
+/// The fewer-calls paths in the kernel against the CPU: GE (its direction
+/// memory per particle), skipping with each predictor and the adaptive gate
+/// (the ε history per particle), teleportation (the first dispatch), explicit
+/// σ's and the `gaussian` set; the real and skipped call counts read back from
+/// the GPU's particle states equal the CPU's. Same tolerances as above: the
+/// exact mixture and Gaussian sources (1e-4). The adaptive gate compares two
+/// norms per particle, so a particle at its threshold could decide
+/// differently on the two sides; none does here (counts equal exactly).
+#[test]
+fn gpu_fewer_calls_equal_cpu() {
+    use gradlab::experiments::diffusion::SkipOrder;
+    let gpu = gpu();
+    let kernel = pollster::block_on(gpu.kernel::<DiffusionKernel>()).expect("kernel compiles");
+    let base = |sampler, score| DiffusionConfig {
+        steps: 20,
+        ..config(sampler, score, 0.0, false)
+    };
+    let configs = [
+        base(SamplerKind::Ge, ScoreKind::ExactGmm),
+        DiffusionConfig {
+            ge_gamma: 1.5,
+            teleport: 0.3,
+            ..base(SamplerKind::Ge, ScoreKind::Gaussian)
+        },
+        DiffusionConfig {
+            skip: SkipOrder::H2,
+            ..base(SamplerKind::Ddim, ScoreKind::ExactGmm)
+        },
+        DiffusionConfig {
+            skip: SkipOrder::H3,
+            skip_every: 2,
+            ..base(SamplerKind::Heun, ScoreKind::ExactGmm)
+        },
+        DiffusionConfig {
+            skip: SkipOrder::H4,
+            skip_every: 2,
+            protect_first: 4,
+            ..base(SamplerKind::Ge, ScoreKind::Gaussian)
+        },
+        DiffusionConfig {
+            skip: SkipOrder::H3,
+            skip_adaptive: true,
+            teleport: 5.0,
+            ..base(SamplerKind::Euler, ScoreKind::ExactGmm)
+        },
+        DiffusionConfig {
+            skip: SkipOrder::H2,
+            protect_first: 0,
+            protect_last: 0,
+            ..base(SamplerKind::Iadb, ScoreKind::ExactGmm)
+        },
+        DiffusionConfig {
+            dataset: DiffusionData::Gaussian,
+            sigmas: vec![80.0, 20.0, 5.0, 1.25, 0.3125, 0.078125, 0.0],
+            ..base(SamplerKind::Ge, ScoreKind::ExactGmm)
+        },
+    ];
+    for cfg in &configs {
+        let cpu = sample_cpu(cfg, None).unwrap();
+        let on_gpu = pollster::block_on(sample_gpu(&gpu, &kernel, cfg, None))
+            .expect("no GPU fault")
+            .unwrap();
+        let name = format!(
+            "{} {} skip {} every {} adaptive {} teleport {}",
+            cfg.sampler.as_str(),
+            cfg.score.as_str(),
+            cfg.skip.as_str(),
+            cfg.skip_every,
+            cfg.skip_adaptive,
+            cfg.teleport
+        );
+        assert_eq!(
+            (cpu.nfe_real, cpu.nfe_skipped),
+            (on_gpu.nfe_real, on_gpu.nfe_skipped),
+            "{name}"
+        );
+        let (worst, _) = compare(&cpu.samples, &on_gpu.samples, 1e-3);
+        println!(
+            "{name}: real {} skipped {}, max |cpu − gpu| {worst:.1e}",
+            cpu.nfe_real, cpu.nfe_skipped
+        );
+        assert!(worst < 1e-4, "{name}: max difference {worst}");
+    }
+}

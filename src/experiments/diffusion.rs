@@ -14,11 +14,15 @@ use crate::kernels::diffusion::data::{CustomMixture, FRESH_OFFSET};
 pub use crate::kernels::diffusion::data::{
     DiffusionData, MAX_DRAWN_POINTS, PointSet, sanitize_drawn,
 };
+pub use crate::kernels::diffusion::fewer::SkipOrder;
+use crate::kernels::diffusion::fewer::{
+    self, FewerParams, ParticleState, SkipParams, StepCtx, Teleport,
+};
 use crate::kernels::diffusion::metrics::{
     memorized_fraction, memorized_fraction_ratio, sliced_wasserstein,
 };
 use crate::kernels::diffusion::score::{
-    ApgParams, GaussianScore, Guided, Mixture, SMOOTH_STREAM, Smoothed,
+    ApgParams, Gaussian2, GaussianScore, Guided, Mixture, SMOOTH_STREAM, Smoothed,
 };
 pub use crate::kernels::diffusion::score::{MlpDenoiser, Source};
 use crate::kernels::diffusion::{self as dk, NOISE_STREAM, SamplerParams};
@@ -105,13 +109,29 @@ crate::define_config! {
         trails: bool = false, ();
         /// Draw the score field as arrows.
         field: bool = true, ();
+        /// GE sampler's γ: d̄_i = γd_i + (1 − γ)d_{i−1} (Permenter & Yuan's default 2; 1 is Euler).
+        ge_gamma: f64 = 2.0, Range::new(0.0, 4.0);
+        /// Skipped calls: extrapolate ε from the last 2, 3 or 4 real ones (FSampler's h2/h3/h4).
+        skip: SkipOrder = SkipOrder::None, ();
+        /// Skip pattern: every k-th step is predicted (k − 1 real calls, then one skip).
+        skip_every: u32 = 3, Range::new(2, 50);
+        /// Adaptive skipping (skip when the h3 and h2 predictions agree) instead of every k-th step.
+        skip_adaptive: bool = false, ();
+        /// Steps at the start that never skip.
+        protect_first: u32 = 2, Range::new(0, 1000);
+        /// Steps at the end that never skip.
+        protect_last: u32 = 4, Range::new(0, 1000);
+        /// Teleport: below 1, the fraction of the first steps replaced by the Gaussian model's exact solution; from 1 on, the σ_s to jump to (0 = off).
+        teleport: f64 = 0.0, Range::new(0.0, 80.0);
+        /// Explicit noise levels σ, from noise to 0 (overrides schedule and steps; empty = off).
+        sigmas: Vec<f64> = Vec::new(), ListBound { min_len: 0, max_len: 1001, each: Range::new(0.0, 10000.0) };
     }
     reconcile = reconcile;
 }
 
 /// Fixes combinations the fields' own bounds cannot see.
 fn reconcile(cfg: &mut DiffusionConfig) -> Vec<ConfigError> {
-    let mut notes = Vec::new();
+    let mut notes = reconcile_fewer(cfg);
     if cfg.gmm.len() % 2 == 1 {
         cfg.gmm.pop();
         notes.push(ConfigError {
@@ -143,7 +163,40 @@ fn reconcile(cfg: &mut DiffusionConfig) -> Vec<ConfigError> {
 }
 
 fn has_mixture(d: DiffusionData) -> bool {
-    matches!(d, DiffusionData::Gmm8 | DiffusionData::Custom)
+    matches!(
+        d,
+        DiffusionData::Gmm8 | DiffusionData::Custom | DiffusionData::Gaussian
+    )
+}
+
+/// The fewer-calls keys' combinations: explicit σ's strictly decreasing and
+/// ending at 0, no skipping under Langevin.
+fn reconcile_fewer(cfg: &mut DiffusionConfig) -> Vec<ConfigError> {
+    let mut notes = Vec::new();
+    let note = |field: &str, message: &str| ConfigError {
+        field: field.into(),
+        message: message.into(),
+    };
+    if !cfg.sigmas.is_empty() {
+        if cfg.sigmas.windows(2).any(|w| w[1] >= w[0]) {
+            cfg.sigmas.clear();
+            notes.push(note(
+                "sigmas",
+                "must decrease strictly; using the schedule and steps",
+            ));
+        } else if cfg.sigmas.len() < 2 || *cfg.sigmas.last().unwrap_or(&0.0) != 0.0 {
+            cfg.sigmas.push(0.0);
+            notes.push(note("sigmas", "must end at 0 (the data); appended 0"));
+        }
+    }
+    if cfg.skip != SkipOrder::None && cfg.sampler == SamplerKind::Langevin {
+        cfg.skip = SkipOrder::None;
+        notes.push(note(
+            "skip",
+            "Langevin's calls all sit at one level; skipping is off",
+        ));
+    }
+    notes
 }
 
 /// The shipped denoiser weights of a built-in data set, relative to the site root
@@ -155,7 +208,7 @@ pub fn shipped_denoiser(d: DiffusionData) -> Option<&'static str> {
         DiffusionData::Moons => "models/denoiser-moons.bin",
         DiffusionData::Checkerboard => "models/denoiser-checkerboard.bin",
         DiffusionData::Rings => "models/denoiser-rings.bin",
-        DiffusionData::Custom | DiffusionData::Drawn => return None,
+        DiffusionData::Custom | DiffusionData::Drawn | DiffusionData::Gaussian => return None,
     })
 }
 
@@ -180,10 +233,48 @@ impl DiffusionConfig {
         }
     }
 
-    /// The noise levels of a run, from noise to data.
+    /// The noise levels of a run, from noise to data: the explicit `sigmas`
+    /// when given, else the schedule's `steps + 1` levels.
     pub fn levels(&self) -> Vec<Level> {
+        if !self.sigmas.is_empty() {
+            return dk::levels_from_sigmas(self.sampler, &self.sigmas);
+        }
         let sched = dk::schedule(self.schedule, dk::TRAIN_STEPS);
         dk::levels(self.sampler, &sched, self.steps as usize)
+    }
+
+    /// The level index teleportation jumps to (0: no teleport): below 1,
+    /// `teleport` is the fraction of steps replaced (rounded); from 1 on, it is
+    /// σ_s and the jump goes to the first level with σ ≤ σ_s. At least one
+    /// sampler step always remains.
+    pub fn teleport_index(&self, levels: &[Level]) -> usize {
+        let steps = levels.len().saturating_sub(1);
+        let t = self.teleport;
+        let j = if t <= 0.0 {
+            0
+        } else if t < 1.0 {
+            (t * steps as f64).round() as usize
+        } else {
+            levels
+                .iter()
+                .position(|l| (l.sigma() as f64) <= t)
+                .unwrap_or(steps)
+        };
+        j.min(steps.saturating_sub(1))
+    }
+
+    /// GE's γ and the skipping knobs.
+    pub fn fewer_params(&self) -> FewerParams {
+        FewerParams {
+            ge_gamma: self.ge_gamma as f32,
+            skip: SkipParams {
+                order: self.skip,
+                every: self.skip_every,
+                adaptive: self.skip_adaptive,
+                protect_first: self.protect_first,
+                protect_last: self.protect_last,
+            },
+        }
     }
 
     /// The training set: the built-in set's first `train` points, or the drawn points.
@@ -249,11 +340,13 @@ impl DiffusionConfig {
         })
     }
 
-    /// Score evaluations per particle for the whole run.
+    /// Score evaluations per particle for the whole run without skipping
+    /// (the teleported steps cost none).
     pub fn evaluations_per_particle(&self, classes: usize) -> usize {
         let guided = self.guidance_classes(classes) > 0;
-        dk::score_evaluations(&self.sampler_params(), self.steps as usize)
-            * if guided { 2 } else { 1 }
+        let levels = self.levels();
+        let steps = levels.len() - 1 - self.teleport_index(&levels);
+        dk::score_evaluations(&self.sampler_params(), steps) * if guided { 2 } else { 1 }
     }
 }
 
@@ -368,14 +461,21 @@ pub fn metrics(
 /// A run in progress on the CPU: particles at the level of step `step`,
 /// advanced a bounded number of particle-steps per call.
 pub struct Sampling {
-    pub cfg: DiffusionConfig,
+    /// Boxed: the worker hosts a `Sampling` in an enum beside smaller sessions.
+    pub cfg: Box<DiffusionConfig>,
+    /// The levels the run visits: with teleportation, the first level and
+    /// then the levels from σ_s on (transition 0 is the teleport).
     pub levels: Vec<Level>,
     pub source: Source,
     pub classes: u32,
+    /// The jump of transition 0, when the run teleports.
+    pub teleport: Option<Teleport>,
     particles: Vec<[f32; 2]>,
     next: Vec<[f32; 2]>,
     /// APG's running average of Δ, per particle (its trajectory's momentum).
     running: Vec<[f32; 2]>,
+    /// Each particle's memory: GE's last direction, the real-ε history, call counts.
+    state: Vec<ParticleState>,
     /// Transitions completed (0..=steps).
     step: usize,
     /// Particles of the current transition already advanced into `next`.
@@ -384,20 +484,54 @@ pub struct Sampling {
     pub history: Vec<Vec<[f32; 2]>>,
     /// Score evaluations so far (all particles).
     pub nfe: u64,
+    /// Per transition: how many particles predicted ε instead of calling.
+    pub skipped_per_step: Vec<u64>,
+}
+
+/// The teleport of a config over `source`: the Gaussian model of the data
+/// (the exact moments of a mixture source, else the training points' fit)
+/// solved from `levels[0]` to `levels[j]`; `None` when `j` is 0.
+pub fn teleport_for(levels: &[Level], j: usize, source: &Source) -> Option<Teleport> {
+    if j == 0 {
+        return None;
+    }
+    let g = match source {
+        Source::Mixture(m) => m.moments(),
+        Source::Smoothed(s) => s.data.moments(),
+        Source::Gaussian(g) => g.all,
+        Source::Mlp(m) => Gaussian2 {
+            mean: m.mean(None),
+            cov: [1.0, 0.0, 1.0],
+        },
+    };
+    Some(Teleport::new(&g, levels[0], levels[j]))
+}
+
+/// The levels a run visits after teleporting to index `j` (all of them for j = 0).
+pub fn visited_levels(levels: &[Level], j: usize) -> Vec<Level> {
+    let mut out = vec![levels[0]];
+    out.extend_from_slice(&levels[j.max(1)..]);
+    out
 }
 
 impl Sampling {
     pub fn new(cfg: DiffusionConfig, source: Source, classes: usize) -> Self {
         let particles = initial_particles(cfg.seed, cfg.n);
         let history = vec![particles[..particles.len().min(HISTORY_PARTICLES)].to_vec()];
+        let all = cfg.levels();
+        let j = cfg.teleport_index(&all);
+        let levels = visited_levels(&all, j);
         Self {
-            levels: cfg.levels(),
+            teleport: teleport_for(&all, j, &source),
+            skipped_per_step: vec![0; levels.len() - 1],
+            levels,
             next: particles.clone(),
             running: vec![[0.0; 2]; particles.len()],
+            state: vec![ParticleState::default(); particles.len()],
             particles,
             source,
             classes: cfg.guidance_classes(classes),
-            cfg,
+            cfg: Box::new(cfg),
             step: 0,
             done: 0,
             history,
@@ -407,6 +541,11 @@ impl Sampling {
 
     pub fn particles(&self) -> &[[f32; 2]] {
         &self.particles
+    }
+
+    /// Each particle's memory (its call counts among it).
+    pub fn states(&self) -> &[ParticleState] {
+        &self.state
     }
 
     pub fn step(&self) -> usize {
@@ -436,47 +575,61 @@ impl Sampling {
         )
     }
 
+    /// Where transition `step` sits among the sampler's own steps.
+    fn ctx(&self, step: usize) -> StepCtx {
+        let tele = usize::from(self.teleport.is_some());
+        StepCtx {
+            index: (step - tele) as u32,
+            total: (self.total_steps() - tele) as u32,
+        }
+    }
+
     /// Advances at most `budget` particle-steps; returns the number done.
     pub fn advance(&mut self, budget: usize) -> usize {
         let mut spent = 0;
         let n = self.particles.len();
         let params = self.cfg.sampler_params();
+        let fewer = self.cfg.fewer_params();
         let key = RngKey::new(self.cfg.seed, NOISE_STREAM);
         let per_eval = self.guided().evaluations() as u64;
         while spent < budget && !self.finished() {
             let (cur, nxt) = (self.levels[self.step], self.levels[self.step + 1]);
-            // Score evaluations of this transition: Heun's step onto the data
-            // level and Langevin's final denoising differ from the others, so
-            // the run adds up to `dk::score_evaluations`.
-            let evals: u64 = match params.kind {
-                SamplerKind::Heun if nxt.v > 0.0 => 2,
-                SamplerKind::Langevin => u64::from(params.langevin_steps) + u64::from(nxt.v == 0.0),
-                _ => 1,
-            };
-            let k = self.step as u32 + 1;
             let end = (self.done + (budget - spent)).min(n);
-            let guided = Guided::new(
-                &self.source,
-                self.cfg.guidance as f32,
-                self.cfg.apg(),
-                self.classes,
-            );
-            for i in self.done..end {
-                let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
-                guided.running.set(self.running[i]);
-                self.next[i] = dk::step_particle(
-                    &params,
-                    &guided,
-                    self.particles[i],
-                    cur,
-                    nxt,
-                    i as u32,
-                    noise,
+            if let (0, Some(t)) = (self.step, self.teleport) {
+                for i in self.done..end {
+                    self.next[i] = t.apply(self.particles[i]);
+                }
+            } else {
+                let k = self.step as u32 + 1;
+                let ctx = self.ctx(self.step);
+                let guided = Guided::new(
+                    &self.source,
+                    self.cfg.guidance as f32,
+                    self.cfg.apg(),
+                    self.classes,
                 );
-                self.running[i] = guided.running.get();
+                for i in self.done..end {
+                    let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
+                    guided.running.set(self.running[i]);
+                    let st = &mut self.state[i];
+                    let (real, skipped) = (st.real, st.skipped);
+                    self.next[i] = dk::step_particle_fewer(
+                        &params,
+                        &fewer,
+                        ctx,
+                        &guided,
+                        self.particles[i],
+                        (cur, nxt),
+                        i as u32,
+                        noise,
+                        st,
+                    );
+                    self.nfe += u64::from(st.real - real) * per_eval;
+                    self.skipped_per_step[self.step] += u64::from(st.skipped - skipped);
+                    self.running[i] = guided.running.get();
+                }
             }
             spent += end - self.done;
-            self.nfe += (end - self.done) as u64 * evals * per_eval;
             self.done = end;
             if self.done == n {
                 std::mem::swap(&mut self.particles, &mut self.next);
@@ -502,9 +655,114 @@ impl Sampling {
 pub struct DiffusionReport {
     pub samples: Vec<[f32; 2]>,
     pub metrics: Metrics,
-    /// Score evaluations per particle.
+    /// Score evaluations per particle (real calls, rounded).
     pub nfe: usize,
+    /// Real score evaluations per particle (a mean: adaptive skipping differs by particle).
+    pub nfe_real: f64,
+    /// Score evaluations per particle replaced by an extrapolated ε.
+    pub nfe_skipped: f64,
+    /// Per-coordinate mean of the samples.
+    pub samples_mean: [f64; 2],
+    /// Per-coordinate standard deviation of the samples (1/n).
+    pub samples_std: [f64; 2],
+    /// Steps replaced by teleportation (no calls).
+    #[serde(default)]
+    pub teleported_steps: usize,
+    /// Per sampler step after the teleport: the fraction of particles that
+    /// predicted ε instead of calling (empty for adaptive skipping on the GPU,
+    /// which decides per particle and keeps no per-step record).
+    #[serde(default)]
+    pub skipped_per_step: Vec<f64>,
     pub backend: Backend,
+}
+
+/// Per-coordinate mean and standard deviation (1/n), in f64.
+pub fn mean_std(points: &[[f32; 2]]) -> ([f64; 2], [f64; 2]) {
+    let n = points.len().max(1) as f64;
+    let mut mean = [0.0f64; 2];
+    for p in points {
+        mean[0] += p[0] as f64 / n;
+        mean[1] += p[1] as f64 / n;
+    }
+    let mut var = [0.0f64; 2];
+    for p in points {
+        var[0] += (p[0] as f64 - mean[0]).powi(2) / n;
+        var[1] += (p[1] as f64 - mean[1]).powi(2) / n;
+    }
+    (mean, [var[0].sqrt(), var[1].sqrt()])
+}
+
+/// Mean real and skipped score evaluations per particle, from their states
+/// (`per_eval`: 2 under guidance).
+pub fn call_counts(states: &[ParticleState], per_eval: usize) -> (f64, f64) {
+    let n = states.len().max(1) as f64;
+    let real: f64 = states.iter().map(|s| f64::from(s.real)).sum();
+    let skipped: f64 = states.iter().map(|s| f64::from(s.skipped)).sum();
+    (real * per_eval as f64 / n, skipped * per_eval as f64 / n)
+}
+
+impl DiffusionReport {
+    /// The report of `samples` from a run of `cfg` with these call counts and
+    /// per-step skip fractions.
+    pub fn new(
+        cfg: &DiffusionConfig,
+        samples: Vec<[f32; 2]>,
+        metrics: Metrics,
+        (nfe_real, nfe_skipped): (f64, f64),
+        skipped_per_step: Vec<f64>,
+        backend: Backend,
+    ) -> Self {
+        let (samples_mean, samples_std) = mean_std(&samples);
+        let levels = cfg.levels();
+        Self {
+            samples,
+            metrics,
+            nfe: nfe_real.round() as usize,
+            nfe_real,
+            nfe_skipped,
+            samples_mean,
+            samples_std,
+            teleported_steps: cfg.teleport_index(&levels),
+            skipped_per_step,
+            backend,
+        }
+    }
+}
+
+impl DiffusionConfig {
+    /// Sampler steps after the teleport.
+    pub fn sampler_steps(&self) -> usize {
+        let levels = self.levels();
+        levels.len() - 1 - self.teleport_index(&levels)
+    }
+
+    /// The fixed skip pattern's steps (true: predicted), `None` when adaptive.
+    pub fn skip_plan(&self) -> Option<Vec<bool>> {
+        fewer::fixed_plan(&self.fewer_params().skip, self.sampler_steps() as u32)
+    }
+
+    /// Real and predicted calls per particle of a fixed pattern, from its
+    /// plan (guidance doubles both); `None` when adaptive.
+    pub fn planned_calls(&self, classes: usize) -> Option<(f64, f64)> {
+        let plan = self.skip_plan()?;
+        let per = if self.guidance_classes(classes) > 0 {
+            2.0
+        } else {
+            1.0
+        };
+        let skipped = plan.iter().filter(|s| **s).count() as f64;
+        // A predicted Heun step also saves its corrector call (not on the last step).
+        let heun_extra = if self.sampler == SamplerKind::Heun {
+            plan[..plan.len().saturating_sub(1)]
+                .iter()
+                .filter(|s| **s)
+                .count() as f64
+        } else {
+            0.0
+        };
+        let real = self.evaluations_per_particle(classes) as f64 / per - skipped - heun_extra;
+        Some((real * per, skipped * per))
+    }
 }
 
 /// Samples a whole config on the CPU.
@@ -518,12 +776,21 @@ pub fn sample_cpu(
     let mut s = Sampling::new(cfg.clone(), source, train.class_count);
     s.run();
     let fresh = cfg.fresh_data(&drawn);
-    Ok(DiffusionReport {
-        metrics: metrics(s.particles(), &fresh, &train.points, cfg.delta),
-        nfe: cfg.evaluations_per_particle(s.classes as usize),
-        samples: s.particles,
-        backend: Backend::Cpu,
-    })
+    let per_eval = s.guided().evaluations();
+    let tele = usize::from(s.teleport.is_some());
+    let n = s.particles.len().max(1) as f64;
+    let per_step = s.skipped_per_step[tele..]
+        .iter()
+        .map(|&k| k as f64 / n)
+        .collect();
+    Ok(DiffusionReport::new(
+        cfg,
+        s.particles.clone(),
+        metrics(s.particles(), &fresh, &train.points, cfg.delta),
+        call_counts(s.states(), per_eval),
+        per_step,
+        Backend::Cpu,
+    ))
 }
 
 /// Reads a denoiser in the gradlab model format and checks it fits `dataset`.
@@ -547,15 +814,24 @@ pub fn load_denoiser(bytes: &[u8], dataset: DiffusionData) -> Result<MlpDenoiser
 }
 
 impl DiffusionConfig {
-    /// The GPU run of this config over `source`.
+    /// The levels a run visits ([`visited_levels`] after teleporting).
+    pub fn run_levels(&self) -> Vec<Level> {
+        let all = self.levels();
+        visited_levels(&all, self.teleport_index(&all))
+    }
+
+    /// The GPU run of this config over `source`; `levels` are [`Self::run_levels`].
     pub fn gpu_setup<'a>(
         &self,
         levels: &'a [Level],
         source: &'a Source,
         classes: usize,
     ) -> RunSetup<'a> {
+        let all = self.levels();
         RunSetup {
             sampler: self.sampler_params(),
+            fewer: self.fewer_params(),
+            teleport: teleport_for(&all, self.teleport_index(&all), source),
             levels,
             source,
             seed: self.seed,
@@ -580,18 +856,69 @@ pub async fn sample_gpu(
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let levels = cfg.levels();
+    let levels = cfg.run_levels();
     let setup = cfg.gpu_setup(&levels, &source, train.class_count);
     let mut run = DiffusionGpu::new(gpu, kernel, &setup, &initial_particles(cfg.seed, cfg.n))?;
     run.advance(gpu, levels.len())?;
     let samples = run.particles(gpu).await?;
+    let states = run.states(gpu).await?;
     let fresh = cfg.fresh_data(&drawn);
-    Ok(Ok(DiffusionReport {
-        metrics: metrics(&samples, &fresh, &train.points, cfg.delta),
-        nfe: cfg.evaluations_per_particle(setup.classes as usize),
-        samples,
-        backend: Backend::Gpu,
-    }))
+    let per_eval = if setup.classes > 0 && setup.guidance != 0.0 {
+        2
+    } else {
+        1
+    };
+    let per_step = cfg
+        .skip_plan()
+        .map(|p| p.iter().map(|&s| f64::from(u8::from(s))).collect())
+        .unwrap_or_default();
+    Ok(Ok(DiffusionReport::new(
+        cfg,
+        samples.clone(),
+        metrics(&samples, &fresh, &train.points, cfg.delta),
+        call_counts(&states, per_eval),
+        per_step,
+        Backend::Gpu,
+    )))
+}
+
+/// The fewer-calls paths (GE, skipping with h3 and the adaptive gate,
+/// teleportation) on `gpu` against the CPU, for the self-test: the largest
+/// sample difference (infinite when the call counts differ or a run fails;
+/// NaN-seeing through `kernels::agree`).
+pub async fn fewer_calls_agreement(gpu: &Gpu, kernel: &DiffusionKernel) -> Result<f64, GpuError> {
+    let base = DiffusionConfig {
+        steps: 12,
+        n: 256,
+        ..DiffusionConfig::default()
+    };
+    let configs = [
+        DiffusionConfig {
+            sampler: SamplerKind::Ge,
+            skip: SkipOrder::H3,
+            skip_every: 2,
+            teleport: 0.25,
+            ..base.clone()
+        },
+        DiffusionConfig {
+            sampler: SamplerKind::Heun,
+            skip: SkipOrder::H2,
+            skip_adaptive: true,
+            ..base.clone()
+        },
+    ];
+    let mut worst = Vec::new();
+    for cfg in &configs {
+        let cpu = sample_cpu(cfg, None);
+        let on_gpu = sample_gpu(gpu, kernel, cfg, None).await?;
+        worst.push(match (cpu, on_gpu) {
+            (Ok(a), Ok(b)) if (a.nfe_real, a.nfe_skipped) == (b.nfe_real, b.nfe_skipped) => {
+                crate::kernels::agree::worst_abs(a.samples.as_flattened(), b.samples.as_flattened())
+            }
+            _ => f64::INFINITY,
+        });
+    }
+    Ok(crate::kernels::agree::worst(worst))
 }
 
 /// A live sampling run on the GPU, owning its device handle: the page
@@ -610,7 +937,7 @@ impl GpuSampling {
         gpu: Gpu,
     ) -> Result<Self, GpuError> {
         let kernel = gpu.kernel::<DiffusionKernel>().await?;
-        let levels = cfg.levels();
+        let levels = cfg.run_levels();
         let setup = cfg.gpu_setup(&levels, source, classes);
         let run = DiffusionGpu::new(&gpu, &kernel, &setup, &initial_particles(cfg.seed, cfg.n))?;
         Ok(Self { gpu, run })
@@ -634,6 +961,144 @@ impl GpuSampling {
     pub fn finished(&self) -> bool {
         self.run.finished()
     }
+}
+
+/// Particles of each comparison run of the fewer-calls panels.
+pub const COMPARE_PARTICLES: u32 = 1024;
+/// Sampler steps of the quality-per-call (Pareto) plot.
+pub const PARETO_STEPS: [u32; 4] = [4, 8, 16, 32];
+/// The samplers the Pareto plot compares.
+pub const PARETO_SAMPLERS: [SamplerKind; 3] =
+    [SamplerKind::Ddim, SamplerKind::Heun, SamplerKind::Ge];
+/// Teleportation's fraction of steps where the reader has not set one: 20%,
+/// inside the 15–30% that Wang & Vastola report skipping; fixed, not tuned.
+pub const DEFAULT_TELEPORT: f64 = 0.2;
+
+/// What a comparison run adds to a sampler to save calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Trick {
+    Plain,
+    Skip,
+    Teleport,
+    Both,
+}
+
+impl Trick {
+    pub const ALL: [Trick; 4] = [Trick::Plain, Trick::Skip, Trick::Teleport, Trick::Both];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Trick::Plain => "every call",
+            Trick::Skip => "skipping",
+            Trick::Teleport => "teleport",
+            Trick::Both => "skip + teleport",
+        }
+    }
+
+    /// `cfg` with this trick: the reader's skip order (h2 where off) and
+    /// teleport (20% where off), or neither.
+    pub fn apply(self, cfg: &DiffusionConfig) -> DiffusionConfig {
+        let mut c = cfg.clone();
+        let skip = matches!(self, Trick::Skip | Trick::Both);
+        let tele = matches!(self, Trick::Teleport | Trick::Both);
+        c.skip = match (skip, cfg.skip) {
+            (false, _) => SkipOrder::None,
+            (true, SkipOrder::None) => SkipOrder::H2,
+            (true, o) => o,
+        };
+        c.teleport = match (tele, cfg.teleport) {
+            (false, _) => 0.0,
+            (true, t) if t > 0.0 => t,
+            (true, _) => DEFAULT_TELEPORT,
+        };
+        c
+    }
+}
+
+impl DiffusionConfig {
+    /// The reader's config as a comparison run: [`COMPARE_PARTICLES`] at
+    /// most, the schedule's levels (the comparisons vary the steps), no
+    /// Langevin (its calls cannot be skipped; DDIM instead).
+    pub fn comparison_base(&self) -> DiffusionConfig {
+        let mut c = self.clone();
+        c.n = c.n.min(COMPARE_PARTICLES);
+        c.sigmas.clear();
+        if c.sampler == SamplerKind::Langevin {
+            c.sampler = SamplerKind::Ddim;
+        }
+        c
+    }
+
+    /// Why the comparison runs cannot run for this config (they run one-shot
+    /// in the compute worker, with no drawn points and no network loaded).
+    pub fn comparison_blocker(&self) -> Option<&'static str> {
+        match (self.dataset, self.score) {
+            (DiffusionData::Drawn, _) => {
+                Some("The comparisons need a built-in or custom data set, not drawn points.")
+            }
+            (_, ScoreKind::Mlp) => {
+                Some("The comparisons use the closed-form score sources; pick one other than mlp.")
+            }
+            _ => None,
+        }
+    }
+
+    /// The Pareto plot's runs: each sampler × trick × step count.
+    pub fn pareto_runs(&self) -> Vec<(SamplerKind, Trick, DiffusionConfig)> {
+        let base = self.comparison_base();
+        let mut out = Vec::new();
+        for sampler in PARETO_SAMPLERS {
+            for trick in Trick::ALL {
+                for steps in PARETO_STEPS {
+                    let c = DiffusionConfig {
+                        sampler,
+                        steps,
+                        ..trick.apply(&base)
+                    };
+                    out.push((sampler, trick, c));
+                }
+            }
+        }
+        out
+    }
+
+    /// The overlay's pair: the reader's run with every call, and the same run
+    /// (same seed, so the same starting noise) with the reader's skipping and
+    /// teleport, or both at their defaults when neither is on.
+    pub fn overlay_runs(&self) -> (DiffusionConfig, DiffusionConfig) {
+        let base = self.comparison_base();
+        let cheap = if base.skip == SkipOrder::None && base.teleport == 0.0 {
+            Trick::Both.apply(&base)
+        } else {
+            base.clone()
+        };
+        (Trick::Plain.apply(&base), cheap)
+    }
+
+    /// Two independent fresh samples of [`COMPARE_PARTICLES`] points each:
+    /// their distance is the noise floor of the comparison runs' distance.
+    pub fn floor_samples(&self, drawn: &PointSet) -> (Vec<[f32; 2]>, Vec<[f32; 2]>) {
+        let n = COMPARE_PARTICLES as usize;
+        let a = self.fresh_data(drawn);
+        let b = self
+            .dataset
+            .points(
+                self.seed,
+                FRESH_OFFSET + METRIC_POINTS as u32,
+                n,
+                &self.custom(),
+            )
+            .points;
+        (a[..a.len().min(n)].to_vec(), b)
+    }
+}
+
+/// Each particle's distance between two runs of the same starting noise.
+pub fn deviations(a: &[[f32; 2]], b: &[[f32; 2]]) -> Vec<f32> {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt())
+        .collect()
 }
 
 /// Arrows of a score field: (tail, displacement) pairs.
@@ -753,6 +1218,16 @@ impl Drawing {
     }
 }
 
+/// The widget's panels (`data-panel` ids) and their titles, in page order.
+pub const PANELS: &[PanelInfo] = &[
+    PanelInfo::new("particles", "Particles"),
+    PanelInfo::new("metrics", "How close to the data"),
+    PanelInfo::new("schedule", "The noise schedule"),
+    PanelInfo::new("pareto", "Quality per score call"),
+    PanelInfo::new("overlay", "Full run against a cheaper run, same noise"),
+    PanelInfo::new("calls", "Real, skipped and teleported steps"),
+];
+
 /// Tiny diffusion in the registry.
 pub struct Diffusion;
 
@@ -772,12 +1247,10 @@ impl Experiment for Diffusion {
             papers::BRADLEY_NAKKIRAN_2025,
             papers::SADAT_2025,
             papers::GU_2025,
+            papers::PERMENTER_YUAN_2024,
+            papers::VLADIMIR_2025,
         ],
-        panels: &[
-            PanelInfo::new("particles", "Particles"),
-            PanelInfo::new("metrics", "How close to the data"),
-            PanelInfo::new("schedule", "The noise schedule"),
-        ],
+        panels: PANELS,
     };
     type Config = DiffusionConfig;
     type Report = DiffusionReport;
@@ -895,7 +1368,7 @@ impl DiffusionBench {
             }
             Compute::Gpu(gpu) => {
                 let kernel = gpu.kernel::<DiffusionKernel>().await?;
-                let levels = self.cfg.levels();
+                let levels = self.cfg.run_levels();
                 let setup = self.cfg.gpu_setup(&levels, &self.source, self.classes);
                 let initial = initial_particles(self.cfg.seed, self.cfg.n);
                 let run = DiffusionGpu::new(gpu, &kernel, &setup, &initial)?;

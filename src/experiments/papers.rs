@@ -257,3 +257,19 @@ pub const YEHEZKEL_2025: Paper = Paper {
     venue: "arXiv 2025",
     url: "https://arxiv.org/abs/2506.24108",
 };
+
+/// The gradient-estimation (GE) sampler.
+pub const PERMENTER_YUAN_2024: Paper = Paper {
+    title: "Interpreting and Improving Diffusion Models Using the Euclidean Distance Function",
+    authors: "Permenter, Yuan",
+    venue: "ICML 2024",
+    url: "https://arxiv.org/abs/2306.04848",
+};
+
+/// FSampler: skipped denoiser calls by ε extrapolation.
+pub const VLADIMIR_2025: Paper = Paper {
+    title: "FSampler: Training Free Acceleration of Diffusion Sampling via Epsilon Extrapolation",
+    authors: "Vladimir",
+    venue: "2025",
+    url: "https://arxiv.org/abs/2511.09180",
+};

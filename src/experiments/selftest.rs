@@ -243,6 +243,7 @@ pub async fn diffusion(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
             _ => f64::INFINITY,
         });
     }
+    worst.push(diffusion::fewer_calls_agreement(gpu, &kernel).await?);
     let worst = agree::worst(worst);
     out.push(check(
         "diffusion_step",

@@ -7,7 +7,8 @@
 
 use super::rng::RNG_WGSL;
 use super::{Gpu, GpuError, dispatch_2d};
-use crate::kernels::diffusion::score::{ApgParams, Gaussian2, Source};
+use crate::kernels::diffusion::fewer::{FewerParams, ParticleState, STATE_PAIRS, Teleport};
+use crate::kernels::diffusion::score::{ApgParams, Gaussian2, MlpDenoiser, Source};
 use crate::kernels::diffusion::{Level, NOISE_STREAM, SamplerKind, SamplerParams};
 use crate::kernels::mlp::{Activation, MAX_HIDDEN_LAYERS};
 
@@ -51,11 +52,23 @@ struct Params {
     widths2: [u32; 4],
     level_in: [[f32; 4]; 2],
     tf: [[f32; 4]; 8],
+    /// (skip predictor's points (0 = off), every, adaptive, mode: 0 sampler step, 1 teleport).
+    skip: [u32; 4],
+    /// (index among the sampler steps, sampler steps, protect first, protect last).
+    ctx: [u32; 4],
+    /// Teleport's M, row-major.
+    tele_m: [f32; 4],
+    /// (teleport's μx, μy, GE's γ, pad).
+    tele_b: [f32; 4],
 }
 
 /// Everything a run needs besides the particles.
 pub struct RunSetup<'a> {
     pub sampler: SamplerParams,
+    /// GE's γ and the skipping knobs.
+    pub fewer: FewerParams,
+    /// The jump of transition 0 (`levels[0]` → `levels[1]`), when the run teleports.
+    pub teleport: Option<Teleport>,
     pub levels: &'a [Level],
     pub source: &'a Source,
     pub seed: u32,
@@ -86,6 +99,8 @@ impl super::Kernel for DiffusionKernel {
 /// then stepped many times.
 pub struct DiffusionGpu {
     particles: wgpu::Buffer,
+    /// Each particle's memory ([`ParticleState::to_pairs`]).
+    states: wgpu::Buffer,
     pipeline: wgpu::ComputePipeline,
     /// One bind group (with its own uniform) per transition.
     steps: Vec<wgpu::BindGroup>,
@@ -101,6 +116,7 @@ fn sampler_code(k: SamplerKind) -> u32 {
         SamplerKind::Heun => 3,
         SamplerKind::Langevin => 4,
         SamplerKind::Iadb => 5,
+        SamplerKind::Ge => 6,
     }
 }
 
@@ -125,6 +141,88 @@ fn gaussian_entry(g: &Gaussian2) -> [[f32; 4]; 2] {
     ]
 }
 
+/// The score source as the kernel reads it: its components, its weights
+/// (the MLP's parameters and class means) and the source's fields of `base`.
+#[allow(clippy::type_complexity)]
+fn source_data<'a>(
+    source: &'a Source,
+    seed: u32,
+    base: &mut Params,
+) -> Result<(Vec<[f32; 4]>, Vec<f32>, Option<&'a MlpDenoiser>), GpuError> {
+    let mut comps: Vec<[f32; 4]> = Vec::new();
+    let mut weights: Vec<f32> = Vec::new();
+    let mut mlp = None;
+    match source {
+        Source::Mixture(m) => {
+            base.source = 0;
+            base.components = m.means.len() as u32;
+            base.var = m.var;
+            comps = mixture_entries(m);
+        }
+        Source::Smoothed(s) => {
+            base.source = 1;
+            base.components = s.data.means.len() as u32;
+            base.var = s.data.var;
+            base.smooth_sigma = s.sigma;
+            base.smooth_pairs = s.pairs;
+            base.smooth_stream = s.key.stream;
+            if s.key.seed != seed {
+                return Err(GpuError::Pipeline(
+                    "the smoothing key must use the run's seed".into(),
+                ));
+            }
+            comps = mixture_entries(&s.data);
+        }
+        Source::Gaussian(g) => {
+            base.source = 2;
+            base.components = 1 + g.per_class.len() as u32;
+            comps.extend(gaussian_entry(&g.all));
+            for c in &g.per_class {
+                comps.extend(gaussian_entry(c));
+            }
+        }
+        Source::Mlp(m) => {
+            base.source = 3;
+            let spec = &m.spec;
+            if spec.hidden.len() > MAX_HIDDEN_LAYERS {
+                return Err(GpuError::Pipeline("too many hidden layers".into()));
+            }
+            base.layers = spec.hidden.len() as u32 + 1;
+            base.feature_dim = spec.feature_dim() as u32;
+            base.class_inputs = spec.class_inputs as u32;
+            let mut w = [0u32; 5];
+            for (dst, &h) in w.iter_mut().zip(&spec.hidden) {
+                *dst = h as u32;
+            }
+            base.widths = [w[0], w[1], w[2], w[3]];
+            base.widths2 = [
+                w[4],
+                match spec.activation {
+                    Activation::Relu => 0,
+                    Activation::Silu => 1,
+                    Activation::Tanh => 2,
+                },
+                0,
+                0,
+            ];
+            weights = m.params.clone();
+            base.mean_offset = weights.len() as u32;
+            for k in 0..spec.class_inputs {
+                let class = (k + 1 < spec.class_inputs).then_some(k as u32);
+                weights.extend(m.mean(class));
+            }
+            mlp = Some(m);
+        }
+    }
+    if comps.is_empty() {
+        comps.push([0.0; 4]);
+    }
+    if weights.is_empty() {
+        weights.push(0.0);
+    }
+    Ok((comps, weights, mlp))
+}
+
 impl DiffusionGpu {
     /// Uploads the source and the initial particles; builds every step's parameters.
     pub fn new(
@@ -136,7 +234,7 @@ impl DiffusionGpu {
         gpu.check_alive()?;
         let n = initial.len() as u32;
         let max = gpu.device.limits().max_storage_buffer_binding_size;
-        if 8 * u64::from(n) > max {
+        if 8 * STATE_PAIRS as u64 * u64::from(n) > max {
             return Err(GpuError::Pipeline(format!(
                 "{n} particles exceed this GPU's storage buffer limit ({max} bytes)"
             )));
@@ -160,80 +258,25 @@ impl DiffusionGpu {
             classes: run.classes,
             ..Params::default()
         };
-        let mut comps: Vec<[f32; 4]> = Vec::new();
-        let mut weights: Vec<f32> = Vec::new();
-        let mut mlp = None;
-        match run.source {
-            Source::Mixture(m) => {
-                base.source = 0;
-                base.components = m.means.len() as u32;
-                base.var = m.var;
-                comps = mixture_entries(m);
-            }
-            Source::Smoothed(s) => {
-                base.source = 1;
-                base.components = s.data.means.len() as u32;
-                base.var = s.data.var;
-                base.smooth_sigma = s.sigma;
-                base.smooth_pairs = s.pairs;
-                base.smooth_stream = s.key.stream;
-                if s.key.seed != run.seed {
-                    return Err(GpuError::Pipeline(
-                        "the smoothing key must use the run's seed".into(),
-                    ));
-                }
-                comps = mixture_entries(&s.data);
-            }
-            Source::Gaussian(g) => {
-                base.source = 2;
-                base.components = 1 + g.per_class.len() as u32;
-                comps.extend(gaussian_entry(&g.all));
-                for c in &g.per_class {
-                    comps.extend(gaussian_entry(c));
-                }
-            }
-            Source::Mlp(m) => {
-                base.source = 3;
-                let spec = &m.spec;
-                if spec.hidden.len() > MAX_HIDDEN_LAYERS {
-                    return Err(GpuError::Pipeline("too many hidden layers".into()));
-                }
-                base.layers = spec.hidden.len() as u32 + 1;
-                base.feature_dim = spec.feature_dim() as u32;
-                base.class_inputs = spec.class_inputs as u32;
-                let mut w = [0u32; 5];
-                for (dst, &h) in w.iter_mut().zip(&spec.hidden) {
-                    *dst = h as u32;
-                }
-                base.widths = [w[0], w[1], w[2], w[3]];
-                base.widths2 = [
-                    w[4],
-                    match spec.activation {
-                        Activation::Relu => 0,
-                        Activation::Silu => 1,
-                        Activation::Tanh => 2,
-                    },
-                    0,
-                    0,
-                ];
-                weights = m.params.clone();
-                base.mean_offset = weights.len() as u32;
-                for k in 0..spec.class_inputs {
-                    let class = (k + 1 < spec.class_inputs).then_some(k as u32);
-                    weights.extend(m.mean(class));
-                }
-                mlp = Some(m);
-            }
+        let sk = run.fewer.skip;
+        base.skip = [sk.order.points(), sk.every, u32::from(sk.adaptive), 0];
+        base.ctx = [0, 0, sk.protect_first, sk.protect_last];
+        base.tele_b = [0.0, 0.0, run.fewer.ge_gamma, 0.0];
+        if let Some(t) = &run.teleport {
+            base.tele_m = t.m;
+            base.tele_b[..2].copy_from_slice(&t.mean);
         }
-        if comps.is_empty() {
-            comps.push([0.0; 4]);
-        }
-        if weights.is_empty() {
-            weights.push(0.0);
-        }
+        let tele = usize::from(run.teleport.is_some());
+        let sampler_steps = run.levels.len().saturating_sub(1 + tele) as u32;
+        let (comps, weights, mlp) = source_data(run.source, run.seed, &mut base)?;
         let particles = gpu.storage_buffer("diffusion particles", 8 * u64::from(n));
         // APG's running average of Δ per particle; wgpu zero-initialises it.
         let momentum = gpu.storage_buffer("diffusion apg momentum", 8 * u64::from(n));
+        // The particles' memory starts at zero (ParticleState::default()).
+        let states = gpu.storage_buffer(
+            "diffusion particle states",
+            8 * STATE_PAIRS as u64 * u64::from(n),
+        );
         gpu.queue
             .write_buffer(&particles, 0, bytemuck::cast_slice(initial));
         let comps = gpu.storage_buffer_init("diffusion source", bytemuck::cast_slice(&comps));
@@ -245,6 +288,12 @@ impl DiffusionGpu {
             .map(|(k, w)| {
                 let mut p = base;
                 p.step = k as u32 + 1;
+                if k < tele {
+                    p.skip[3] = 1;
+                } else {
+                    p.ctx[0] = (k - tele) as u32;
+                    p.ctx[1] = sampler_steps;
+                }
                 (p.cur_a, p.cur_v, p.next_a, p.next_v) = (w[0].a, w[0].v, w[1].a, w[1].v);
                 if let Some(m) = mlp {
                     for (j, level) in [w[0], w[1]].into_iter().enumerate() {
@@ -266,12 +315,14 @@ impl DiffusionGpu {
                         (2, &comps),
                         (3, &weights),
                         (4, &momentum),
+                        (5, &states),
                     ],
                 )
             })
             .collect();
         Ok(Self {
             particles,
+            states,
             pipeline,
             steps,
             n,
@@ -319,6 +370,18 @@ impl DiffusionGpu {
     /// The particles now (one read-back).
     pub async fn particles(&self, gpu: &Gpu) -> Result<Vec<[f32; 2]>, GpuError> {
         read_particles(gpu, &self.particle_buffer()).await
+    }
+
+    /// Each particle's memory now (one read-back): GE's direction, the ε history, call counts.
+    pub async fn states(&self, gpu: &Gpu) -> Result<Vec<ParticleState>, GpuError> {
+        let flat: Vec<f32> = gpu
+            .read_back(&self.states, 2 * STATE_PAIRS * self.n as usize)
+            .await?;
+        let pairs: Vec<[f32; 2]> = flat.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
+        Ok(pairs
+            .chunks_exact(STATE_PAIRS)
+            .map(ParticleState::from_pairs)
+            .collect())
     }
 
     /// A handle on the particle buffer, to read it back without borrowing the run.

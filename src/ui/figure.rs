@@ -116,6 +116,9 @@ pub fn Panel(
     /// Extra classes besides `panel`.
     #[prop(optional)]
     class: &'static str,
+    /// Its `data-testid`, if any.
+    #[prop(optional)]
+    testid: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
     if !needs(id) {
@@ -143,7 +146,7 @@ pub fn Panel(
         }
     };
     Some(view! {
-        <section class=class data-panel=id>
+        <section class=class data-panel=id data-testid=testid>
             <button type="button" class="panel-embed" on:click=pick
                 title="Embed this figure in a page" aria-label="Embed this figure"
                 data-testid="panel-embed">"</> embed"</button>

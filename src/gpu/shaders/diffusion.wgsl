@@ -11,7 +11,7 @@ struct Params {
     cur_v: f32,
     next_a: f32,
     next_v: f32,
-    sampler: u32,       // 0 ddpm, 1 ddim, 2 euler, 3 heun, 4 langevin, 5 iadb
+    sampler: u32,       // 0 ddpm, 1 ddim, 2 euler, 3 heun, 4 langevin, 5 iadb, 6 ge
     eta: f32,
     langevin_steps: u32,
     langevin_delta: f32,
@@ -36,6 +36,10 @@ struct Params {
     // mlp: per level (0 = cur, 1 = next): (scale s, ᾱ, pure noise (a = 0) ? 1 : 0, pad) and 16 time features.
     level_in: array<vec4<f32>, 2>,
     tf: array<vec4<f32>, 8>,
+    skip: vec4<u32>,    // skip predictor's points (0 = off), every, adaptive, mode (0 sampler step, 1 teleport)
+    ctx: vec4<u32>,     // index among the sampler steps, sampler steps, protect first, protect last
+    tele_m: vec4<f32>,  // teleport's M, row-major
+    tele_b: vec4<f32>,  // teleport's μx, μy; GE's γ; pad
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -46,6 +50,9 @@ struct Params {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 // APG: the running average of Δ of each particle (its trajectory's momentum).
 @group(0) @binding(4) var<storage, read_write> momentum: array<vec2<f32>>;
+// Each particle's memory, 7 pairs (fewer::ParticleState::to_pairs): d_prev,
+// ε_0..ε_3 (newest first), (len, run), (real, skipped).
+@group(0) @binding(5) var<storage, read_write> states: array<vec2<f32>>;
 
 var<private> running: vec2<f32>;
 
@@ -291,8 +298,7 @@ fn denoise(x: vec2<f32>, lvl: u32, i: u32) -> vec2<f32> {
     return vec2<f32>(uncond.x + p.guidance * delta.x, uncond.y + p.guidance * delta.y);
 }
 
-fn ddim_step(eta: f32, x: vec2<f32>, i: u32) -> vec2<f32> {
-    let den = denoise(x, 0u, i);
+fn ddim_step(eta: f32, x: vec2<f32>, i: u32, den: vec2<f32>) -> vec2<f32> {
     if (p.next_v <= 0.0) {
         return den;
     }
@@ -311,6 +317,77 @@ fn ddim_step(eta: f32, x: vec2<f32>, i: u32) -> vec2<f32> {
     );
 }
 
+// ---- Fewer score calls (kernels::diffusion::fewer) ----
+
+const STATE_PAIRS: u32 = 7u;
+const STABILISER_RATIO: f32 = 1.5;
+const ADAPTIVE_TOL: f32 = 0.05;
+const F32_MAX: f32 = 0x1.fffffep+127f; // f32::MAX, exactly (Tint rejects a rounded decimal)
+
+var<private> hist: array<vec2<f32>, 4>;
+var<private> hist_len: u32;
+var<private> run_len: u32;
+
+// fewer::extrapolate: the finite-difference predictor from `points` real ε.
+fn extrapolate(points: u32) -> vec2<f32> {
+    if (points == 2u) {
+        return 2.0 * hist[0] - hist[1];
+    }
+    if (points == 3u) {
+        return 3.0 * hist[0] - 3.0 * hist[1] + hist[2];
+    }
+    return 4.0 * hist[0] - 6.0 * hist[1] + 4.0 * hist[2] - hist[3];
+}
+
+// fewer::predicted_eps; .z = 1 when the step is skipped.
+fn predicted_eps() -> vec3<f32> {
+    let points = p.skip.x;
+    let none = vec3<f32>(0.0, 0.0, 0.0);
+    if (points == 0u || p.ctx.x < p.ctx.z || p.ctx.x + p.ctx.w >= p.ctx.y || hist_len < 2u) {
+        return none;
+    }
+    let use_points = min(points, hist_len);
+    if (p.skip.z != 0u) {
+        if (run_len < 1u || hist_len < 3u) {
+            return none;
+        }
+        let h3 = extrapolate(3u);
+        let h2 = extrapolate(2u);
+        let gap = norm2(h3 - h2);
+        if (!(gap <= ADAPTIVE_TOL * norm2(hist[0]))) {
+            return none;
+        }
+    } else if (run_len + 1u < p.skip.y) {
+        return none;
+    }
+    var pred = extrapolate(use_points);
+    // fewer::stabilise
+    let np = norm2(pred);
+    let cap = STABILISER_RATIO * norm2(hist[0]);
+    if (np > cap && np > 0.0) {
+        pred = pred * (cap / np);
+    }
+    if (!(abs(pred.x) <= F32_MAX && abs(pred.y) <= F32_MAX)) {
+        return none;
+    }
+    return vec3<f32>(pred, 1.0);
+}
+
+fn push_eps(e: vec2<f32>) {
+    hist[3] = hist[2];
+    hist[2] = hist[1];
+    hist[1] = hist[0];
+    hist[0] = e;
+    hist_len = min(hist_len + 1u, 4u);
+}
+
+fn teleport(x: vec2<f32>) -> vec2<f32> {
+    let y = x / p.cur_a;
+    let r = y - p.tele_b.xy;
+    let yn = p.tele_b.xy + vec2<f32>(p.tele_m.x * r.x + p.tele_m.y * r.y, p.tele_m.z * r.x + p.tele_m.w * r.y);
+    return yn * p.next_a;
+}
+
 @compute @workgroup_size(64)
 fn diffusion_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 64u;
@@ -318,27 +395,21 @@ fn diffusion_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         return;
     }
     let x = particles[i];
+    if (p.skip.w == 1u) {
+        particles[i] = teleport(x);
+        return;
+    }
     running = momentum[i];
+    let sb = STATE_PAIRS * i;
+    var d_prev = states[sb];
+    hist = array<vec2<f32>, 4>(states[sb + 1u], states[sb + 2u], states[sb + 3u], states[sb + 4u]);
+    hist_len = u32(states[sb + 5u].x);
+    run_len = u32(states[sb + 5u].y);
+    var real = u32(states[sb + 6u].x);
+    var skipped = u32(states[sb + 6u].y);
     var out = x;
-    if (p.sampler == 0u) {
-        out = ddim_step(1.0, x, i);
-    } else if (p.sampler == 1u) {
-        out = ddim_step(p.eta, x, i);
-    } else if (p.sampler == 2u || p.sampler == 3u) {
-        let s = sqrt(p.cur_v) / p.cur_a;
-        let sn = sqrt(p.next_v) / p.next_a;
-        let y = vec2<f32>(x.x / p.cur_a, x.y / p.cur_a);
-        let den = denoise(x, 0u, i);
-        let slope = vec2<f32>((y.x - den.x) / s, (y.y - den.y) / s);
-        var yn = vec2<f32>((sn - s) * slope.x + y.x, (sn - s) * slope.y + y.y);
-        if (p.sampler == 3u && p.next_v > 0.0) {
-            let den2 = denoise(vec2<f32>(yn.x * p.next_a, yn.y * p.next_a), 1u, i);
-            let slope2 = vec2<f32>((yn.x - den2.x) / sn, (yn.y - den2.y) / sn);
-            let avg = vec2<f32>(0.5 * (slope.x + slope2.x), 0.5 * (slope.y + slope2.y));
-            yn = vec2<f32>((sn - s) * avg.x + y.x, (sn - s) * avg.y + y.y);
-        }
-        out = vec2<f32>(yn.x * p.next_a, yn.y * p.next_a);
-    } else if (p.sampler == 4u) {
+    if (p.sampler == 4u) {
+        real = real + p.langevin_steps + select(0u, 1u, p.next_v == 0.0);
         let s = sqrt(p.cur_v) / p.cur_a;
         var y = vec2<f32>(x.x / p.cur_a, x.y / p.cur_a);
         for (var j = 0u; j < p.langevin_steps; j = j + 1u) {
@@ -357,12 +428,61 @@ fn diffusion_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
             out = vec2<f32>(y.x * p.next_a, y.y * p.next_a);
         }
     } else {
-        let den = denoise(x, 0u, i);
-        let alpha = p.cur_a;
-        let x0 = vec2<f32>((x.x - alpha * den.x) / (1.0 - alpha), (x.y - alpha * den.y) / (1.0 - alpha));
-        let da = p.next_a - alpha;
-        out = vec2<f32>(x.x + da * (den.x - x0.x), x.y + da * (den.y - x0.y));
+        // The first call at the current level, real or predicted (step_particle_fewer).
+        let pred = predicted_eps();
+        let sv = sqrt(p.cur_v);
+        var den: vec2<f32>;
+        if (pred.z != 0.0) {
+            skipped = skipped + 1u;
+            run_len = 0u;
+            den = vec2<f32>((x.x - sv * pred.x) / p.cur_a, (x.y - sv * pred.y) / p.cur_a);
+        } else {
+            den = denoise(x, 0u, i);
+            real = real + 1u;
+            run_len = run_len + 1u;
+            push_eps(vec2<f32>((x.x - p.cur_a * den.x) / sv, (x.y - p.cur_a * den.y) / sv));
+        }
+        if (p.sampler == 0u) {
+            out = ddim_step(1.0, x, i, den);
+        } else if (p.sampler == 1u) {
+            out = ddim_step(p.eta, x, i, den);
+        } else if (p.sampler == 2u || p.sampler == 3u || p.sampler == 6u) {
+            let s = sqrt(p.cur_v) / p.cur_a;
+            let sn = sqrt(p.next_v) / p.next_a;
+            let y = vec2<f32>(x.x / p.cur_a, x.y / p.cur_a);
+            let slope = vec2<f32>((y.x - den.x) / s, (y.y - den.y) / s);
+            var dir = slope;
+            if (p.sampler == 6u) {
+                // fewer::ge_direction: d̄_i = γd_i + (1 − γ)d_{i−1}, d̄_0 = d_0.
+                if (p.ctx.x > 0u) {
+                    let g = p.tele_b.z;
+                    dir = vec2<f32>(g * slope.x + (1.0 - g) * d_prev.x, g * slope.y + (1.0 - g) * d_prev.y);
+                }
+                d_prev = slope;
+            }
+            var yn = vec2<f32>((sn - s) * dir.x + y.x, (sn - s) * dir.y + y.y);
+            if (p.sampler == 3u && p.next_v > 0.0 && pred.z == 0.0) {
+                real = real + 1u;
+                let den2 = denoise(vec2<f32>(yn.x * p.next_a, yn.y * p.next_a), 1u, i);
+                let slope2 = vec2<f32>((yn.x - den2.x) / sn, (yn.y - den2.y) / sn);
+                let avg = vec2<f32>(0.5 * (slope.x + slope2.x), 0.5 * (slope.y + slope2.y));
+                yn = vec2<f32>((sn - s) * avg.x + y.x, (sn - s) * avg.y + y.y);
+            }
+            out = vec2<f32>(yn.x * p.next_a, yn.y * p.next_a);
+        } else {
+            let alpha = p.cur_a;
+            let x0 = vec2<f32>((x.x - alpha * den.x) / (1.0 - alpha), (x.y - alpha * den.y) / (1.0 - alpha));
+            let da = p.next_a - alpha;
+            out = vec2<f32>(x.x + da * (den.x - x0.x), x.y + da * (den.y - x0.y));
+        }
     }
+    states[sb] = d_prev;
+    states[sb + 1u] = hist[0];
+    states[sb + 2u] = hist[1];
+    states[sb + 3u] = hist[2];
+    states[sb + 4u] = hist[3];
+    states[sb + 5u] = vec2<f32>(f32(hist_len), f32(run_len));
+    states[sb + 6u] = vec2<f32>(f32(real), f32(skipped));
     particles[i] = out;
     momentum[i] = running;
 }

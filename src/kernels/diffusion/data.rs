@@ -26,6 +26,8 @@ crate::param_enum! {
         Custom = "custom",
         /// Points the reader draws (kept in the browser's storage).
         Drawn = "drawn",
+        /// The standard normal N(0, I): everything about sampling it is exact.
+        Gaussian = "gaussian",
     }
 }
 
@@ -71,15 +73,20 @@ impl DiffusionData {
             DiffusionData::Moons => 2,
             DiffusionData::Rings => 3,
             DiffusionData::Custom => custom.means.len(),
-            DiffusionData::Swissroll | DiffusionData::Checkerboard | DiffusionData::Drawn => 0,
+            DiffusionData::Swissroll
+            | DiffusionData::Checkerboard
+            | DiffusionData::Drawn
+            | DiffusionData::Gaussian => 0,
         }
     }
 
-    /// The exact mixture, for the sets that are one.
+    /// The exact mixture, for the sets that are one (`gaussian`: one
+    /// component N(0, I), whose posterior mean is D = y/(1 + σ²)).
     pub fn mixture(self, custom: &CustomMixture) -> Option<Mixture> {
         let (means, std): (Vec<[f32; 2]>, f32) = match self {
             DiffusionData::Gmm8 => ((0..8).map(gmm8_mean).collect(), GMM8_STD),
             DiffusionData::Custom => (custom.means.clone(), custom.std),
+            DiffusionData::Gaussian => (vec![[0.0, 0.0]], 1.0),
             _ => return None,
         };
         Some(Mixture {
@@ -122,6 +129,7 @@ impl DiffusionData {
                     p
                 }
                 DiffusionData::Swissroll => swiss_roll(u(0), z(1), z(2)),
+                DiffusionData::Gaussian => [z(0), z(1)],
                 DiffusionData::Checkerboard => checkerboard(u(0), u(1), u(2)),
                 DiffusionData::Rings => {
                     let r = RING_RADII[k as usize] + RING_NOISE * z(1);

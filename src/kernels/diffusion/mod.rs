@@ -14,6 +14,7 @@
 //! convert on the way in and out.
 
 pub mod data;
+pub mod fewer;
 pub mod metrics;
 pub mod score;
 
@@ -119,6 +120,29 @@ impl Level {
     pub fn sigma(self) -> f32 {
         self.v.sqrt() / self.a
     }
+
+    /// The level of a sampler's path with noise σ = √v/a: variance-preserving
+    /// a = 1/√(1 + σ²) (Karras et al. 2022), or for IADB the α-blending
+    /// α = 1/(1 + σ) (σ = (1 − α)/α); σ = 0 is [`Level::DATA`].
+    pub fn from_sigma(kind: SamplerKind, sigma: f64) -> Self {
+        if sigma <= 0.0 {
+            return Level::DATA;
+        }
+        if kind == SamplerKind::Iadb {
+            return Level::blend((1.0 / (1.0 + sigma)) as f32);
+        }
+        let a2 = 1.0 / (1.0 + sigma * sigma);
+        Self {
+            a: a2.sqrt() as f32,
+            v: (1.0 - a2) as f32,
+        }
+    }
+}
+
+/// The levels of explicit noise levels σ_0 > σ_1 > … (the `--sigmas` of a run),
+/// in the order given.
+pub fn levels_from_sigmas(kind: SamplerKind, sigmas: &[f64]) -> Vec<Level> {
+    sigmas.iter().map(|&s| Level::from_sigma(kind, s)).collect()
 }
 
 crate::param_enum! {
@@ -136,6 +160,8 @@ crate::param_enum! {
         Langevin = "langevin",
         /// Deterministic iterative α-(de)blending (Heitz, Belcour & Chambon, SIGGRAPH 2023).
         Iadb = "iadb",
+        /// Gradient estimation: d̄_i = γd_i + (1 − γ)d_{i−1} in σ (Permenter & Yuan, "Interpreting and Improving Diffusion Models Using the Euclidean Distance Function", 2024).
+        Ge = "ge",
     }
 }
 
@@ -249,7 +275,9 @@ pub fn step_particle(
     match p.kind {
         SamplerKind::Ddpm => ddim_step(1.0, d, x, cur, next, i, noise),
         SamplerKind::Ddim => ddim_step(p.eta, d, x, cur, next, i, noise),
-        SamplerKind::Euler | SamplerKind::Heun => {
+        // GE without its memory ([`step_particle_fewer`] keeps it) is its
+        // first step, d̄_0 = d_0: an Euler step.
+        SamplerKind::Euler | SamplerKind::Heun | SamplerKind::Ge => {
             let (s, sn) = (cur.sigma(), next.sigma());
             let y = [x[0] / cur.a, x[1] / cur.a];
             let den = d.denoise(x, cur, i);
@@ -325,4 +353,68 @@ fn ddim_step(
         next.a * den[0] + c * eps[0] + sigma * z[0],
         next.a * den[1] + c * eps[1] + sigma * z[1],
     ]
+}
+
+/// One step of particle `i` with its memory `st` (GE's previous direction,
+/// the real-ε history of skipping, the call counters): the denoiser is called
+/// once at `cur` — or, on a step FSampler skips, replaced by the extrapolated
+/// ε̂ ([`fewer::predicted_eps`]), D = (x − √v·ε̂)/a — and the sampler's own
+/// update rule runs unchanged on that D. A skipped Heun step has no point to
+/// evaluate its corrector at, so it is an Euler step (0 calls). Langevin is
+/// never skipped (its calls sit at one level). Real steps give exactly the
+/// samples of [`step_particle`].
+#[allow(clippy::too_many_arguments)]
+pub fn step_particle_fewer(
+    p: &SamplerParams,
+    f: &fewer::FewerParams,
+    ctx: fewer::StepCtx,
+    d: &impl Denoiser,
+    x: [f32; 2],
+    (cur, next): (Level, Level),
+    i: u32,
+    noise: impl Fn(u32) -> [f32; 2],
+    st: &mut fewer::ParticleState,
+) -> [f32; 2] {
+    if p.kind == SamplerKind::Langevin {
+        st.real += p.langevin_steps + u32::from(next.v == 0.0);
+        return step_particle(p, d, x, cur, next, i, noise);
+    }
+    let predicted = fewer::predicted_eps(&f.skip, ctx, st);
+    let den = match predicted {
+        Some(eps) => {
+            st.skipped += 1;
+            st.run = 0;
+            fewer::den_of(x, eps, cur)
+        }
+        None => {
+            let den = d.denoise(x, cur, i);
+            st.real += 1;
+            st.run += 1;
+            st.push(fewer::eps_of(x, den, cur));
+            den
+        }
+    };
+    if p.kind == SamplerKind::Ge {
+        let (s, sn) = (cur.sigma(), next.sigma());
+        let y = [x[0] / cur.a, x[1] / cur.a];
+        let di = [(y[0] - den[0]) / s, (y[1] - den[1]) / s];
+        let dbar = fewer::ge_direction(f.ge_gamma, di, st.d_prev, ctx.index == 0);
+        st.d_prev = di;
+        let yn = axpy(sn - s, dbar, y);
+        return [yn[0] * next.a, yn[1] * next.a];
+    }
+    let first = std::cell::Cell::new(Some(den));
+    let once = |xx: [f32; 2], lvl: Level, ii: u32| match first.take() {
+        Some(dn) => dn,
+        None => d.denoise(xx, lvl, ii),
+    };
+    let kind = match (predicted, p.kind) {
+        (Some(_), SamplerKind::Heun) => SamplerKind::Euler,
+        (None, SamplerKind::Heun) if next.v > 0.0 => {
+            st.real += 1;
+            SamplerKind::Heun
+        }
+        (_, k) => k,
+    };
+    step_particle(&SamplerParams { kind, ..*p }, &once, x, cur, next, i, noise)
 }

@@ -7,7 +7,7 @@ use super::drawing::DrawingTools;
 use super::run::RunState;
 use crate::experiments::config::Param;
 use crate::experiments::diffusion::{
-    DiffusionConfig, DiffusionData, Drawing, SamplerKind, ScheduleKind, ScoreKind,
+    DiffusionConfig, DiffusionData, Drawing, SamplerKind, ScheduleKind, ScoreKind, SkipOrder,
 };
 use crate::ui::controls::{self, SetField};
 use crate::ui::query::Control;
@@ -48,8 +48,11 @@ pub(super) fn DiffusionControls(
                 {number("langevin-steps", "Langevin steps per level", |c| c.langevin_steps.render())}
                 {slider("langevin-delta", "Langevin step δ", (0.01, 1.0, 0.01), |c| c.langevin_delta)}
             })}
+            {move || (cfg.with(|c| c.sampler) == SamplerKind::Ge).then(|| slider("ge-gamma", "GE γ", (0.0, 4.0, 0.1), |c| c.ge_gamma))}
             {select("schedule", "schedule", schedules, |c| c.schedule.render())}
             {number("steps", "steps", |c| c.steps.render())}
+            {number("sigmas", "noise levels σ (override schedule and steps)", |c| c.sigmas.render())}
+            <FewerCallControls cfg set_field />
             {number("n", "particles", |c| c.n.render())}
             {slider("guidance", "guidance w", (0.0, 15.0, 0.25), |c| c.guidance)}
             {controls::checkbox(cfg, set_field, "project", "adaptive projected guidance (APG)", |c| c.project)}
@@ -66,6 +69,24 @@ pub(super) fn DiffusionControls(
                 <DrawingTools cfg apply_config drawing drawing_note import_text />
             })}
         </div>
+    }
+}
+
+/// Skipping (FSampler) and teleportation: the predictor, its pattern, the
+/// protected windows, and where to teleport to.
+#[component]
+fn FewerCallControls(cfg: Memo<DiffusionConfig>, set_field: SetField) -> impl IntoView {
+    let orders: Vec<&'static str> = SkipOrder::ALL.iter().map(|d| d.as_str()).collect();
+    let number = move |key, label, value| controls::number(cfg, set_field, key, label, value);
+    view! {
+        {controls::select(cfg, set_field, "skip", "skip calls (ε extrapolation)", orders, |c| c.skip.render())}
+        {move || (cfg.with(|c| c.skip) != SkipOrder::None).then(|| view! {
+            {controls::checkbox(cfg, set_field, "skip-adaptive", "adaptive (skip where h3 and h2 agree)", |c| c.skip_adaptive)}
+            {number("skip-every", "skip every k-th step", |c| c.skip_every.render())}
+            {number("protect-first", "never skip the first", |c| c.protect_first.render())}
+            {number("protect-last", "never skip the last", |c| c.protect_last.render())}
+        })}
+        {number("teleport", "teleport (fraction of steps < 1, or σ_s ≥ 1)", |c| c.teleport.render())}
     }
 }
 

@@ -44,5 +44,8 @@ pub(super) fn explain_sampler(s: SamplerKind) -> &'static str {
         SamplerKind::Iadb => {
             "Iterative α-(de)blending: walks the straight line between noise and data, deterministically."
         }
+        SamplerKind::Ge => {
+            "Gradient estimation (Permenter & Yuan): Euler steps in σ along γ·d_i + (1 − γ)·d_{i−1}, which corrects the denoiser's error with the previous direction — one call a step."
+        }
     }
 }

@@ -8,6 +8,7 @@ mod canvas;
 mod controls;
 mod drawing;
 mod explain;
+mod fewer;
 mod plots;
 mod run;
 mod store;
@@ -52,10 +53,12 @@ pub fn DiffusionWidget() -> impl IntoView {
     let drawn_points = Memo::new(move |_| drawing.with(Drawing::point_set));
 
     let run = RunState::new(cfg);
-    // The particles feed both of these figures; the schedule needs no run.
+    // The particles feed these figures; the schedule needs no run, and the
+    // fewer-calls comparisons run only where one of their panels is shown.
     if crate::ui::figure::needs_any(&["particles", "metrics"]) {
         run::drive(ctx, run, backend, drawn_points);
     }
+    let fewer_state = fewer::drive(run.run_key, drawn_points);
     let field = score_field(cfg, run);
 
     let set_field = {
@@ -120,6 +123,11 @@ pub fn DiffusionWidget() -> impl IntoView {
                 <MetricsPanel run />
                 <SchedulePanel cfg run />
             </div>
+            <div class="panels two">
+                <fewer::ParetoPanel st=fewer_state />
+                <fewer::OverlayPanel st=fewer_state />
+            </div>
+            <fewer::CallsPanel st=fewer_state />
             <section class="explain">
                 <p class="papers-inline">
                     {Diffusion::INFO.papers.iter().map(|p| view! { {paper_anchor(*p)} " " }).collect_view()}

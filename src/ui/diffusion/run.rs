@@ -145,7 +145,7 @@ impl RunState {
             })
         });
         // The noise levels of the current run, from noise to data.
-        let levels = Memo::new(move |_| run_key.with(DiffusionConfig::levels));
+        let levels = Memo::new(move |_| run_key.with(DiffusionConfig::run_levels));
         Self {
             denoisers,
             denoiser_rev,
@@ -212,7 +212,10 @@ fn publish(run: RunState, r: &Runner, b: Backend) {
         )));
     }
     let classes = train_set.with_value(|t| t.class_count);
-    let per = run_key.with_untracked(|c| c.evaluations_per_particle(classes)) as u64;
+    let per = run_key.with_untracked(|c| {
+        c.planned_calls(classes)
+            .map_or(c.evaluations_per_particle(classes) as f64, |p| p.0)
+    }) as u64;
     nfe.set(per * step as u64 / (total as u64).max(1));
     // The metrics sort 64 projections of 2,048 points (in the compute
     // worker where there is one): at most a few times a second while
@@ -241,14 +244,19 @@ fn publish(run: RunState, r: &Runner, b: Backend) {
         });
         if let Some(samples) = samples {
             let c = run_key.get_untracked();
+            // The live session keeps its call counts in the worker; the fixed
+            // skip plan gives them exactly, adaptive skipping per particle is
+            // counted here as calls (the calls panel's run has the exact counts).
+            let calls = c
+                .planned_calls(classes)
+                .unwrap_or((c.evaluations_per_particle(classes) as f64, 0.0));
+            let per_step = c
+                .skip_plan()
+                .map(|p| p.iter().map(|&s| f64::from(u8::from(s))).collect())
+                .unwrap_or_default();
             report.set(Some(
-                serde_json::to_string(&DiffusionReport {
-                    samples,
-                    metrics: m,
-                    nfe: c.evaluations_per_particle(classes),
-                    backend: b,
-                })
-                .unwrap_or_default(),
+                serde_json::to_string(&DiffusionReport::new(&c, samples, m, calls, per_step, b))
+                    .unwrap_or_default(),
             ));
         }
     });
