@@ -11,3 +11,4 @@ pub mod model_file;
 pub mod rng;
 pub mod robust;
 pub mod stats;
+pub mod zo;
