@@ -9,6 +9,7 @@ pub mod gumbel;
 pub mod mlp;
 pub mod rng;
 pub mod robust;
+pub mod zo;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
