@@ -131,3 +131,19 @@ pub fn smoothed_grad(obj: Objective, est: Estimator, x: &[f32], mu: f64, delta: 
         _ => grad(obj, x).into_iter().map(f64::from).collect(),
     }
 }
+
+/// The exact law of |cos(v, g)| for an isotropic v in ℝ^d (d ≥ 2): v/‖v‖ is
+/// uniform on the sphere, whose coordinate has density ∝ (1 − t²)^((d−3)/2),
+/// the uniform-ball marginal of ℝ^(d−2); the mass of each of `bins` equal
+/// bins of [0, 1], as a density. This is also the law of |cos(ĝ, ∇f)| of
+/// `fwd`, and of `gauss` and `sphere` on the quadratic (Baydin et al. 2022).
+pub fn abs_cos_density(d: usize, bins: usize) -> Vec<f64> {
+    let k = d.saturating_sub(2);
+    let w = 1.0 / bins as f64;
+    (0..bins)
+        .map(|i| {
+            let (a, b) = (i as f64 * w, (i as f64 + 1.0) * w);
+            2.0 * (ball_marginal_cdf(k, b) - ball_marginal_cdf(k, a)) / w
+        })
+        .collect()
+}
