@@ -16,6 +16,7 @@ pub mod rng;
 pub mod selftest;
 pub mod share;
 pub mod worker;
+pub mod zo;
 
 use std::sync::OnceLock;
 
@@ -30,6 +31,7 @@ use crate::experiments::gumbel::Gumbel;
 use crate::experiments::label_smoothing::LabelSmoothing;
 use crate::experiments::registry::Experiment;
 use crate::experiments::rng::Rng;
+use crate::experiments::zo::Zo;
 use backend::{BackendSwitch, provide_backend};
 use pages::{About, ExperimentPage, Gallery, NotFound};
 use query::{Control, provide_hidden};
@@ -50,6 +52,7 @@ const WIDGETS: &[(&str, Widget)] = &[
     (Diffusion::INFO.id, || {
         view! { <diffusion::DiffusionWidget /> }.into_any()
     }),
+    (Zo::INFO.id, || view! { <zo::ZoWidget /> }.into_any()),
 ];
 
 /// Draws one experiment's widget.

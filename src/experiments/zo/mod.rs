@@ -5,6 +5,7 @@
 
 mod estimate;
 mod selftest;
+pub mod view;
 
 pub use estimate::{EstimateReport, ZoEstimateConfig, estimate, estimate_agreement};
 pub use selftest::descent_agreement;
