@@ -270,13 +270,8 @@ fn smoothed_rosenbrock_matches_its_estimators() {
             tol < shift,
             "{est}: 4 SE {tol} must be below the smoothing's shift {shift}"
         );
-        for i in 0..3 {
-            assert!(
-                (s.mean[i] - closed[i]).abs() < tol,
-                "{est}[{i}]: {} vs {} (tol {tol})",
-                s.mean[i],
-                closed[i]
-            );
+        for (i, (m, c)) in s.mean.iter().zip(&closed).enumerate() {
+            assert!((m - c).abs() < tol, "{est}[{i}]: {m} vs {c} (tol {tol})");
         }
     }
 }

@@ -14,6 +14,9 @@ use crate::ui::charts::short;
 use crate::ui::controls::SetField;
 
 const S: f64 = 360.0;
+/// Frame period and estimates revealed per frame of the cloud.
+const FRAME_MS: u64 = 40;
+const REVEAL_PER_FRAME: usize = 4;
 
 /// The view where the page computes it: on the GPU, or bounded on the main thread.
 async fn compute(
@@ -67,6 +70,21 @@ pub(super) fn PointPanel(
             }
         });
     });
+    // The cloud is revealed a few estimates per frame, so a new point's spread is seen arriving.
+    let revealed = RwSignal::new(0usize);
+    let playing = RwSignal::new(true);
+    Effect::new(move |_| {
+        shown.track();
+        if draft.get_untracked().is_none() {
+            revealed.set(0);
+        }
+    });
+    crate::ui::animation_clock(playing, FRAME_MS, move || {
+        let total = shown.with_untracked(|s| s.as_ref().map_or(0, |(v, _)| v.report.cloud.len()));
+        if revealed.get_untracked() < total {
+            revealed.update(|r| *r = (*r + REVEAL_PER_FRAME).min(total));
+        }
+    });
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let dragging = StoredValue::new(false);
     let point_at = move |ev: &web_sys::PointerEvent| -> Option<[f64; 2]> {
@@ -112,7 +130,7 @@ pub(super) fn PointPanel(
                 on:pointerup=move |_| commit()
                 on:pointercancel=move |_| commit()
             >
-                {move || shown.with(|s| s.as_ref().map(|(v, _)| drawing(v)))}
+                {move || { let n = revealed.get(); shown.with(|s| s.as_ref().map(|(v, _)| drawing(v, n))) }}
             </svg>
             {move || shown.with(|s| s.as_ref().map(|(v, b)| summary(v, *b, cfg.with(|c| c.estimator))))}
             <p class="explain">
@@ -131,7 +149,7 @@ fn to_px(v: &PointView, p: [f64; 2]) -> (f64, f64) {
     )
 }
 
-fn drawing(v: &PointView) -> impl IntoView + use<> {
+fn drawing(v: &PointView, revealed: usize) -> impl IntoView + use<> {
     let (lo, hi) = v
         .grid
         .iter()
@@ -172,7 +190,7 @@ fn drawing(v: &PointView) -> impl IntoView + use<> {
     let color = estimator_color(v.estimator);
     view! {
         <g>{cells}</g>
-        <g data-testid="zo-cloud" data-count=r.cloud.len()>{cloud}</g>
+        <g data-testid="zo-cloud" data-count=r.cloud.len() data-revealed=revealed.min(r.cloud.len())>{cloud}</g>
         {arrow(&r.smoothed, "#444", "5 4", "smoothed")}
         {arrow(&r.exact, "var(--ink)", "none", "exact")}
         {arrow(&r.mean, color, "none", "mean")}
