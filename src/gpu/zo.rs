@@ -1,4 +1,4 @@
-//! `zo_draws`, `zo_mean`, `zo_descent`: the estimators of gradients without
+//! `zo_draws`, `zo_mean` ([`ZoKernels`]) and `zo_descent` ([`ZoDescent`]): the estimators of gradients without
 //! backpropagation on the GPU. CPU twins: [`crate::kernels::zo::estimate::draws`],
 //! [`crate::kernels::zo::estimate::mean_partials`] and
 //! [`crate::kernels::zo::descent::losses`], the same Philox counters.
@@ -125,9 +125,11 @@ impl ZoKernels {
             partials,
         ))
     }
+}
 
+impl ZoDescent {
     /// Runs `0..runs` of `p`: their losses, run after run, `steps + 1` each.
-    pub async fn descent(&self, gpu: &Gpu, p: &Descent, runs: u32) -> Result<Vec<f32>, GpuError> {
+    pub async fn losses(&self, gpu: &Gpu, p: &Descent, runs: u32) -> Result<Vec<f32>, GpuError> {
         gpu.check_alive()?;
         let params = gpu.uniform_buffer(
             "zo params",
@@ -166,13 +168,13 @@ impl ZoKernels {
         let losses = gpu.storage_buffer("zo losses", u64::from(len) * 4);
         let bind = gpu.bind_group(
             "zo_descent",
-            &self.descent,
+            &self.pipeline,
             &[(0, &params), (1, &xs), (3, &losses)],
         );
         let mut encoder = gpu
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-        dispatch(&mut encoder, &self.descent, &bind, runs);
+        dispatch(&mut encoder, &self.pipeline, &bind, runs);
         gpu.queue.submit([encoder.finish()]);
         gpu.read_back(&losses, len as usize).await
     }

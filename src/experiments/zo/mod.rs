@@ -15,7 +15,7 @@ use super::config::{ConfigError, ListBound, Range};
 use super::papers;
 use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, RunError};
 use super::selftest::Check;
-use crate::gpu::zo::ZoKernels;
+use crate::gpu::zo::{ZoDescent, ZoKernels};
 use crate::gpu::{Gpu, GpuError};
 pub use crate::kernels::zo::{Estimator, Objective};
 use crate::kernels::zo::{Radii, descent::Descent};
@@ -175,9 +175,9 @@ pub async fn losses(cfg: &ZoConfig, on: &Compute) -> Result<Vec<f32>, GpuError> 
     Ok(match on {
         Compute::Cpu => crate::kernels::zo::descent::losses(&p, cfg.runs),
         Compute::Gpu(gpu) => {
-            gpu.kernel::<ZoKernels>()
+            gpu.kernel::<ZoDescent>()
                 .await?
-                .descent(gpu, &p, cfg.runs)
+                .losses(gpu, &p, cfg.runs)
                 .await?
         }
     })

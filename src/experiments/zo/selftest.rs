@@ -2,7 +2,7 @@
 
 use super::estimate_agreement;
 use crate::experiments::selftest::Check;
-use crate::gpu::zo::ZoKernels;
+use crate::gpu::zo::ZoDescent;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::agree;
 use crate::kernels::zo::descent::{Descent, losses};
@@ -34,7 +34,7 @@ pub async fn descent_agreement(gpu: &Gpu, obj: Objective, est: Estimator) -> Res
         seed: 11,
     };
     let cpu = losses(&p, 4);
-    let gpu_losses = gpu.kernel::<ZoKernels>().await?.descent(gpu, &p, 4).await?;
+    let gpu_losses = gpu.kernel::<ZoDescent>().await?.losses(gpu, &p, 4).await?;
     Ok(agree::worst_scaled(&cpu, &gpu_losses, 1e-3))
 }
 
