@@ -32,11 +32,16 @@ struct Params {
     pad: u32,
 }
 
-/// The compiled kernels.
+/// The compiled single-estimate kernels (`zo_draws`, `zo_mean`).
 pub struct ZoKernels {
     draws: wgpu::ComputePipeline,
     mean: wgpu::ComputePipeline,
-    descent: wgpu::ComputePipeline,
+}
+
+/// The compiled descent kernel (`zo_descent`), apart so a page that only
+/// estimates never compiles it.
+pub struct ZoDescent {
+    pipeline: wgpu::ComputePipeline,
 }
 
 impl super::Kernel for ZoKernels {
@@ -47,7 +52,15 @@ impl super::Kernel for ZoKernels {
                 .compute_pipeline("zo_draws", &source, "zo_draws")
                 .await?,
             mean: gpu.compute_pipeline("zo_mean", &source, "zo_mean").await?,
-            descent: gpu
+        })
+    }
+}
+
+impl super::Kernel for ZoDescent {
+    async fn compile(gpu: &Gpu) -> Result<Self, GpuError> {
+        let source = format!("{RNG_WGSL}\n{ZO_WGSL}");
+        Ok(Self {
+            pipeline: gpu
                 .compute_pipeline("zo_descent", &source, "zo_descent")
                 .await?,
         })
