@@ -26,6 +26,9 @@ test('renders both panels on the active backend, and the cloud animates in', asy
   await expect(page.getByTestId('zo-sweep-meta')).toContainText(`20 descents of 4 runs each on ${where}`, { timeout: 120_000 });
   await expect(page.getByTestId('zo-loss-1024').getByRole('img')).toBeVisible();
   await expect(page.getByTestId('zo-cos-1024').getByRole('img')).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator('[data-panel="gfm"]')).toBeVisible();
+  await expect(page.getByTestId('zo-gfm-meta')).toContainText('4 runs each, on the CPU', { timeout: 60_000 });
+  await expect(page.getByTestId('zo-gfm-meta')).toContainText('GFM⁺');
   expect(errors).toEqual([]);
 });
 

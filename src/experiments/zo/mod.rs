@@ -25,6 +25,7 @@ use std::sync::Arc;
 pub const PANELS: &[(&str, &str)] = &[
     ("point", "Single estimates around a point"),
     ("dimension", "The price of the dimension"),
+    ("gfm", "GFM against GFM⁺ on a nonsmooth objective"),
 ];
 
 /// Most directions per step.
@@ -63,6 +64,8 @@ crate::define_config! {
         at: Vec<f64> = vec![0.6, -0.4], ListBound { min_len: 2, max_len: 2, each: Range::new(-3.0, 3.0) };
         /// Single estimates in the widget's 2-D cloud.
         samples: u32 = 300, Range::new(2, 4000);
+        /// Also report ‖∇f_δ(x_t)‖, the gradient norm of the ball-smoothed f (CPU only).
+        grad_norm: bool = false, ();
     }
     reconcile = ZoConfig::reconcile_fields;
 }
@@ -139,6 +142,9 @@ pub struct DescentReport {
     /// Function evaluations (forward passes) per step.
     pub evals_per_step: f64,
     pub loss: LossBands,
+    /// With `grad-norm`: the mean over runs of ‖∇f_δ(x_t)‖ at every step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grad_norm: Option<Vec<f64>>,
 }
 
 /// The q-quantile of sorted values (linear interpolation).
@@ -181,6 +187,27 @@ pub async fn losses(cfg: &ZoConfig, on: &Compute) -> Result<Vec<f32>, GpuError> 
                 .await?
         }
     })
+}
+
+/// The losses of every run on the CPU, and the mean over runs of
+/// ‖∇f_δ(x_t)‖ (the ball smoothing GFM and GFM⁺ are unbiased for; Chen, Xu & Luo 2023).
+pub fn losses_and_grad_norms(cfg: &ZoConfig) -> (Vec<f32>, Vec<f64>) {
+    let p = cfg.descent();
+    let mut norms = vec![0.0f64; cfg.steps as usize + 1];
+    let mut all = Vec::new();
+    for r in 0..cfg.runs {
+        all.extend(crate::kernels::zo::descent::run(&p, r, |t, x| {
+            let g = crate::kernels::zo::smoothed::smoothed_grad(
+                cfg.objective,
+                Estimator::Sphere,
+                x,
+                cfg.mu,
+                cfg.delta,
+            );
+            norms[t as usize] += g.iter().map(|v| v * v).sum::<f64>().sqrt() / f64::from(cfg.runs);
+        }));
+    }
+    (all, norms)
 }
 
 /// `E f(x_T)` on f = ½‖x‖² from f₀ for the estimators whose E‖ĝ‖² = κ‖∇f‖² is
@@ -240,21 +267,38 @@ impl Experiment for Zo {
     type Report = DescentReport;
 
     async fn run(cfg: &ZoConfig, on: &Compute) -> Result<DescentReport, RunError> {
-        let l = losses(cfg, on).await?;
+        let (l, grad_norm) = if cfg.grad_norm {
+            if on.gpu().is_some() {
+                return Err(RunError::Config(ConfigError {
+                    field: "grad-norm".into(),
+                    message: "is computed on the CPU only (use --backend cpu)".into(),
+                }));
+            }
+            let (l, g) = losses_and_grad_norms(cfg);
+            (l, Some(g))
+        } else {
+            (losses(cfg, on).await?, None)
+        };
         Ok(DescentReport {
             estimator: cfg.estimator,
             dim: cfg.dim,
             evals_per_step: cfg.descent().evals_per_step(),
             loss: bands(&l, cfg.steps),
+            grad_norm,
         })
     }
 
-    /// The page's CPU runs at most [`PAGE_CPU_WORK`] direction components: fewer runs first.
+    /// The page's CPU runs at most [`PAGE_CPU_WORK`] direction components: fewer
+    /// runs first (with `grad-norm`, whose smoothed gradient costs ~256 evaluations a
+    /// component, [`PAGE_CPU_WORK`]/64).
     fn page_cpu_config(cfg: &ZoConfig) -> ZoConfig {
-        let per_run = u64::from(cfg.steps) * u64::from(cfg.dim) * u64::from(cfg.descent().stride());
+        let cost = if cfg.grad_norm { 64 } else { 1 };
+        let per_run =
+            cost * u64::from(cfg.steps) * u64::from(cfg.dim) * u64::from(cfg.descent().stride());
         let runs = (PAGE_CPU_WORK / per_run.max(1)).clamp(1, u64::from(cfg.runs)) as u32;
         let steps = if per_run > PAGE_CPU_WORK {
-            (PAGE_CPU_WORK / (u64::from(cfg.dim) * u64::from(cfg.descent().stride()))).max(1) as u32
+            (PAGE_CPU_WORK / (cost * u64::from(cfg.dim) * u64::from(cfg.descent().stride()))).max(1)
+                as u32
         } else {
             cfg.steps
         };

@@ -31,11 +31,11 @@ pub fn normal_cdf(x: f64) -> f64 {
 }
 
 /// P(y₁ ≤ t) for y uniform in the unit ball of ℝ^d: the marginal density is
-/// ∝ (1 − s²)^((d−1)/2); with s = sin θ the integrand is cos^d θ (Simpson, 512 panels).
+/// ∝ (1 − s²)^((d−1)/2); with s = sin θ the integrand is cos^d θ (smooth: Simpson, 128 panels).
 pub fn ball_marginal_cdf(d: usize, t: f64) -> f64 {
     let t = t.clamp(-1.0, 1.0);
     let integral = |hi: f64| {
-        let (lo, n) = (-PI / 2.0, 512);
+        let (lo, n) = (-PI / 2.0, 128);
         let h = (hi - lo) / f64::from(n);
         let f = |th: f64| th.cos().max(0.0).powi(d as i32);
         let mut s = f(lo) + f(hi);

@@ -2,6 +2,7 @@
 //! draggable point, and the price of the dimension.
 
 mod dimension;
+mod gfm;
 mod point;
 
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ use crate::experiments::config::Param;
 use crate::experiments::papers;
 use crate::experiments::zo::{Estimator, Objective, ZoConfig};
 use dimension::DimensionPanel;
+use gfm::GfmPanel;
 use point::PointPanel;
 
 /// Each estimator's colour (Okabe–Ito).
@@ -67,10 +69,15 @@ pub fn ZoWidget() -> impl IntoView {
                 {number(cfg, set_field, "guess-noise", "guess noise s", |c| c.guess_noise.render())}
                 {number(cfg, set_field, "steps", "steps T", |c| c.steps.render())}
                 {number(cfg, set_field, "runs", "runs", |c| c.runs.render())}
+                {number(cfg, set_field, "dim", "d (GFM panel)", |c| c.dim.render())}
+                {number(cfg, set_field, "lr", "step η (GFM panel)", |c| c.lr.render())}
+                {number(cfg, set_field, "big-batch", "GFM⁺ big batch", |c| c.big_batch.render())}
+                {number(cfg, set_field, "epoch", "GFM⁺ epoch m", |c| c.epoch.render())}
                 {number(cfg, set_field, "seed", "seed", |c| c.seed.render())}
             </div>
             <PointPanel ctx cfg backend set_field report_json />
             <DimensionPanel ctx cfg backend />
+            <GfmPanel cfg />
             <section class="explain">
                 <p class="papers-inline">
                     {paper_anchor(papers::FOURNIER_2023)} {paper_anchor(papers::CHEN_XU_LUO_2023)}
