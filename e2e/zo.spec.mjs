@@ -37,6 +37,7 @@ test('dragging the point and choosing an estimator go into the URL, which restor
   await page.goto(`/zo?${SMALL}&objective=l1`);
   const meta = page.getByTestId('zo-point-meta');
   await expect(meta).toContainText('x = (0.6, -0.4)', { timeout: 60_000 });
+  await page.getByTestId('zo-point').scrollIntoViewIfNeeded();
   const box = await page.getByTestId('zo-point').boundingBox();
   // The window is [-1.5, 1.5]²: drag to about (-0.75, 0.75).
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
