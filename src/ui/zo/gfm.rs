@@ -40,7 +40,7 @@ pub(super) fn GfmPanel(cfg: Memo<ZoConfig>) -> impl IntoView {
             {move || match runs.get().flatten() {
                 None => view! { <p class="running">"Running GFM and GFM⁺ on the CPU…"</p> }.into_any(),
                 Some((a, b, n)) => view! {
-                    <div data-testid="zo-gfm">{plot(&a, &b)}</div>
+                    <div data-testid="zo-gfm" style="max-width: 600px; margin: 0 auto">{plot(&a, &b)}</div>
                     <p class="running" data-testid="zo-gfm-meta">{format!("{n} runs each, on the CPU. ")}{gfm_verdict(&a, &b)}</p>
                 }.into_any(),
             }}
