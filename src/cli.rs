@@ -5,6 +5,7 @@
 //! command or flag, bad value); 3 a GPU was requested but none is available.
 
 mod diffusion;
+mod zo;
 
 use std::io::Write;
 
@@ -63,6 +64,7 @@ impl From<RunError> for CliError {
 
 /// The commands that are tools rather than experiments, for `gradlab help`.
 const TOOLS: &str = "       gradlab robust --method M --grads \"1,2;3,4;100,-50\" [--threshold C] [--groups G] [--norm 2|inf] [--backend cpu|gpu]
+       gradlab zo-estimate --objective quadratic|rosenbrock|l1|relu --dim D [--at x1,...,xD] --estimator E [--samples N] [--backend cpu|gpu]
        gradlab selftest                  (every GPU kernel against its CPU twin)
        gradlab experiments               (the registry as JSON: static/experiments.json)
        gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
@@ -134,6 +136,7 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
         "loss" => loss(rest),
         "robust" => robust(rest),
         "guidance" if rest.iter().any(|a| a.starts_with("--samples-out")) => guidance_samples(rest),
+        "zo-estimate" => zo::zo_estimate(rest),
         "selftest" => {
             no_more_args(rest)?;
             let gpu = request_gpu()?;

@@ -17,6 +17,7 @@ pub mod saliency;
 pub mod selftest;
 pub mod train_mlp;
 pub mod wire;
+pub mod zo;
 
 crate::param_enum! {
     /// Where an experiment computes: every experiment takes this choice.

@@ -273,3 +273,43 @@ pub const VLADIMIR_2025: Paper = Paper {
     venue: "2025",
     url: "https://arxiv.org/abs/2511.09180",
 };
+
+/// Forward gradients with guessed directions (local-loss guesses).
+pub const FOURNIER_2023: Paper = Paper {
+    title: "Can Forward Gradient Match Backpropagation?",
+    authors: "Fournier, Rivaud, Belilovsky, Eickenberg, Oyallon",
+    venue: "ICML 2023",
+    url: "https://arxiv.org/abs/2306.06968",
+};
+
+/// GFM and the variance-reduced GFM⁺ (uniform-ball smoothing, two-point estimator).
+pub const CHEN_XU_LUO_2023: Paper = Paper {
+    title: "Faster Gradient-Free Algorithms for Nonsmooth Nonconvex Stochastic Optimization",
+    authors: "Chen, Xu, Luo",
+    venue: "ICML 2023",
+    url: "https://arxiv.org/abs/2301.06428",
+};
+
+/// Gaussian smoothing and the random gradient-free (two-point) estimator.
+pub const NESTEROV_SPOKOINY_2017: Paper = Paper {
+    title: "Random Gradient-Free Minimization of Convex Functions",
+    authors: "Nesterov, Spokoiny",
+    venue: "Foundations of Computational Mathematics 2017",
+    url: "https://doi.org/10.1007/s10208-015-9296-2",
+};
+
+/// SPSA: simultaneous perturbation with Rademacher directions.
+pub const SPALL_1992: Paper = Paper {
+    title: "Multivariate Stochastic Approximation Using a Simultaneous Perturbation Gradient Approximation",
+    authors: "Spall",
+    venue: "IEEE Transactions on Automatic Control 1992",
+    url: "https://doi.org/10.1109/9.119632",
+};
+
+/// The forward gradient (∇f·v)v, unbiased for v ~ N(0, I).
+pub const BAYDIN_2022: Paper = Paper {
+    title: "Gradients without Backpropagation",
+    authors: "Baydin, Pearlmutter, Syme, Wood, Torr",
+    venue: "arXiv 2022",
+    url: "https://arxiv.org/abs/2202.08587",
+};

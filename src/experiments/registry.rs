@@ -215,6 +215,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &super::label_smoothing::LabelSmoothing,
     &super::clipping::Clipping,
     &super::diffusion::Diffusion,
+    &super::zo::Zo,
     &super::saliency::Saliency,
     &super::guidance::Guidance,
 ];

@@ -11,6 +11,7 @@ pub mod mlp;
 pub mod rng;
 pub mod robust;
 pub mod saliency;
+pub mod zo;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -13,3 +13,4 @@ pub mod rng;
 pub mod robust;
 pub mod saliency;
 pub mod stats;
+pub mod zo;

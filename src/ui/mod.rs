@@ -20,6 +20,7 @@ pub mod saliency;
 pub mod selftest;
 pub mod share;
 pub mod worker;
+pub mod zo;
 
 use std::sync::OnceLock;
 
@@ -36,6 +37,7 @@ use crate::experiments::label_smoothing::LabelSmoothing;
 use crate::experiments::registry::Experiment;
 use crate::experiments::rng::Rng;
 use crate::experiments::saliency::Saliency;
+use crate::experiments::zo::Zo;
 use backend::{BackendSwitch, provide_backend};
 use pages::{About, ExperimentPage, Gallery, NotFound};
 use query::{Control, provide_hidden};
@@ -62,6 +64,7 @@ const WIDGETS: &[(&str, Widget)] = &[
     (Guidance::INFO.id, || {
         view! { <guidance::GuidanceWidget /> }.into_any()
     }),
+    (Zo::INFO.id, || view! { <zo::ZoWidget /> }.into_any()),
 ];
 
 /// Draws one experiment's widget.
