@@ -152,7 +152,7 @@ test('fewer calls: GE, skipping and teleport restore from the URL; the compariso
   await expect(page.getByTestId('protect-first')).toHaveValue('3');
   await expect(page.getByTestId('protect-last')).toHaveValue('2');
   await expect(page.getByTestId('teleport')).toHaveValue('0.3');
-  for (const id of ['particles', 'settings', 'metrics', 'schedule', 'pareto', 'overlay', 'calls']) {
+  for (const id of ['particles', 'metrics', 'schedule', 'pareto', 'overlay', 'calls']) {
     await expect(page.locator(`[data-panel="${id}"]`)).toHaveCount(1);
   }
   // The cheaper run of the overlay is the reader's: 12 of 40 steps teleported,
