@@ -189,6 +189,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &super::label_smoothing::LabelSmoothing,
     &super::clipping::Clipping,
     &super::diffusion::Diffusion,
+    &super::certify::Certify,
 ];
 
 /// The experiment with this id.
