@@ -59,10 +59,16 @@ fn model_words(model: &BaseClassifier) -> (u32, Vec<f32>, [u32; 2]) {
         BaseClassifier::Disk { r } => (1, vec![*r], [0, 0]),
         BaseClassifier::Mlp { spec, params } => {
             assert!(
-                spec.input == 2 && spec.hidden.len() == 2 && spec.hidden.iter().all(|&h| h <= MAX_WIDTH),
+                spec.input == 2
+                    && spec.hidden.len() == 2
+                    && spec.hidden.iter().all(|&h| h <= MAX_WIDTH),
                 "the shader runs 2 → h₀ → h₁ → K networks with widths ≤ {MAX_WIDTH}"
             );
-            (2, params.clone(), [spec.hidden[0] as u32, spec.hidden[1] as u32])
+            (
+                2,
+                params.clone(),
+                [spec.hidden[0] as u32, spec.hidden[1] as u32],
+            )
         }
     }
 }
@@ -124,11 +130,19 @@ impl CertifyCounts {
         let tg = gpu.storage_buffer_init("certify targets", bytemuck::cast_slice(&tg));
         let counts = gpu.storage_buffer("certify counts", (points.len() * k * 4) as u64);
         let cols = k + 2;
-        let partial = gpu.storage_buffer("certify partial sums", u64::from(threads) * cols as u64 * 4);
+        let partial =
+            gpu.storage_buffer("certify partial sums", u64::from(threads) * cols as u64 * 4);
         let bind_group = gpu.bind_group(
             "certify_counts",
             &self.pipeline,
-            &[(0, &params), (1, &weights), (2, &xs), (3, &tg), (4, &counts), (5, &partial)],
+            &[
+                (0, &params),
+                (1, &weights),
+                (2, &xs),
+                (3, &tg),
+                (4, &counts),
+                (5, &partial),
+            ],
         );
         let mut encoder = gpu
             .device
@@ -150,7 +164,10 @@ impl CertifyCounts {
         Ok((0..points.len())
             .map(|j| {
                 let mut out = PointCounts {
-                    counts: votes[j * k..(j + 1) * k].iter().map(|&v| u64::from(v)).collect(),
+                    counts: votes[j * k..(j + 1) * k]
+                        .iter()
+                        .map(|&v| u64::from(v))
+                        .collect(),
                     soft: vec![0.0; k],
                     ..PointCounts::default()
                 };

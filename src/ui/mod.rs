@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod certify;
 pub mod charts;
 pub mod clipping;
 pub mod controls;
@@ -24,6 +25,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_params_map};
 use leptos_router::path;
 
+use crate::experiments::certify::Certify;
 use crate::experiments::clipping::Clipping;
 use crate::experiments::diffusion::Diffusion;
 use crate::experiments::gumbel::Gumbel;
@@ -49,6 +51,9 @@ const WIDGETS: &[(&str, Widget)] = &[
     }),
     (Diffusion::INFO.id, || {
         view! { <diffusion::DiffusionWidget /> }.into_any()
+    }),
+    (Certify::INFO.id, || {
+        view! { <certify::CertifyWidget /> }.into_any()
     }),
 ];
 

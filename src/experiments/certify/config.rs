@@ -46,7 +46,11 @@ impl Param for Points {
         let mut message = None;
         let mut fixed = self.0.clone();
         if fixed.len() > b.max_len {
-            message = Some(format!("has {} points; takes at most {}", fixed.len(), b.max_len));
+            message = Some(format!(
+                "has {} points; takes at most {}",
+                fixed.len(),
+                b.max_len
+            ));
             fixed.truncate(b.max_len);
         }
         for v in fixed.iter_mut().flatten() {

@@ -25,9 +25,15 @@ use crate::kernels::rng::RngKey;
 
 /// The widget's panels (`data-panel` ids and titles), in page order.
 pub const PANELS: &[(&str, &str)] = &[
-    ("regions", "Base classifier and the smoothed classifier's p_A"),
+    (
+        "regions",
+        "Base classifier and the smoothed classifier's p_A",
+    ),
     ("certificate", "Certified radius beside the true radius"),
-    ("accuracy", "Certified accuracy: hard votes and soft smoothing"),
+    (
+        "accuracy",
+        "Certified accuracy: hard votes and soft smoothing",
+    ),
 ];
 
 /// Most estimation samples a CPU run takes in the page.
@@ -100,18 +106,35 @@ pub async fn selftest(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
         smoothing: Smoothing::Softmax,
         temp: 0.5,
     };
-    let points: Vec<[f32; 2]> = (0..16).map(|i| [0.2 * i as f32 - 1.5, 0.1 * i as f32 - 0.7]).collect();
+    let points: Vec<[f32; 2]> = (0..16)
+        .map(|i| [0.2 * i as f32 - 1.5, 0.1 * i as f32 - 0.7])
+        .collect();
     let targets: Vec<Option<usize>> = (0..16).map(|i| Some(i % 2)).collect();
     let key = RngKey::new(11, ESTIMATE_STREAM);
     let n = 4096;
     let cpu = s.counts(&points, Some(&targets), key, n);
-    let got = kernel.counts(gpu, &s, &points, Some(&targets), key, n).await?;
+    let got = kernel
+        .counts(gpu, &s, &points, Some(&targets), key, n)
+        .await?;
     let flips = agree::worst(cpu.iter().zip(&got).map(|(c, g)| {
-        let d: u64 = c.counts.iter().zip(&g.counts).map(|(a, b)| a.abs_diff(*b)).sum();
-        if g.counts.len() == c.counts.len() { d as f64 / 2.0 / f64::from(n) } else { f64::INFINITY }
+        let d: u64 = c
+            .counts
+            .iter()
+            .zip(&g.counts)
+            .map(|(a, b)| a.abs_diff(*b))
+            .sum();
+        if g.counts.len() == c.counts.len() {
+            d as f64 / 2.0 / f64::from(n)
+        } else {
+            f64::INFINITY
+        }
     }));
     let soft = agree::worst(cpu.iter().zip(&got).map(|(c, g)| {
-        agree::worst_scaled(&c.soft, &g.soft, 1.0).max(agree::worst_scaled(&[c.soft_a, c.soft_a_sq], &[g.soft_a, g.soft_a_sq], 1.0))
+        agree::worst_scaled(&c.soft, &g.soft, 1.0).max(agree::worst_scaled(
+            &[c.soft_a, c.soft_a_sq],
+            &[g.soft_a, g.soft_a_sq],
+            1.0,
+        ))
     }));
     let check = |metric, value: f64, bound| Check {
         kernel: "certify_counts",
@@ -150,9 +173,14 @@ impl CertifyBench {
         let kernel = on.kernel::<CertifyCounts>().await?;
         Ok(Self {
             n: cfg.n,
-            points: (0..cfg.points).map(|i| [(i as f32 * 0.37).sin(), (i as f32 * 0.71).cos()]).collect(),
+            points: (0..cfg.points)
+                .map(|i| [(i as f32 * 0.37).sin(), (i as f32 * 0.71).cos()])
+                .collect(),
             smoother: Smoother {
-                model: BaseClassifier::Linear { w: [3.0, 4.0], b: -1.0 },
+                model: BaseClassifier::Linear {
+                    w: [3.0, 4.0],
+                    b: -1.0,
+                },
                 noise: Noise {
                     transform: Transform::Shift,
                     sigma: 0.5,
@@ -177,7 +205,10 @@ impl Bench for CertifyBench {
         Box::pin(async move {
             match (&self.on, &self.kernel) {
                 (Compute::Gpu(gpu), Some(k)) => {
-                    std::hint::black_box(k.counts(gpu, &self.smoother, &self.points, None, key, self.n).await?);
+                    std::hint::black_box(
+                        k.counts(gpu, &self.smoother, &self.points, None, key, self.n)
+                            .await?,
+                    );
                 }
                 _ => {
                     std::hint::black_box(self.smoother.counts(&self.points, None, key, self.n));

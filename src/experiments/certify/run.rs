@@ -10,10 +10,10 @@ use crate::gpu::certify::CertifyCounts;
 use crate::kernels::certify::base::{BaseClassifier, MAX_CLASSES};
 use crate::kernels::certify::radius::{ExactOracle, Search, oracle_for, true_angle, true_radius};
 use crate::kernels::certify::smooth::{
-    ESTIMATE_STREAM, MAP_STREAM, Noise, PointCounts, SELECT_STREAM, Smoother, TRUE_STREAM, certify, normal_pairs,
-    select_class, split_alpha,
+    ESTIMATE_STREAM, MAP_STREAM, Noise, PointCounts, SELECT_STREAM, Smoother, TRUE_STREAM, certify,
+    normal_pairs, select_class, split_alpha,
 };
-use crate::kernels::certify::stats::clopper_pearson_lower;
+use crate::kernels::certify::stats::incomplete_beta;
 use crate::kernels::certify::train::train_mlp;
 use crate::kernels::datasets::{self, Dataset};
 use crate::kernels::rng::RngKey;
@@ -108,7 +108,12 @@ pub fn base_classifier(cfg: &CertifyConfig, noise: Noise) -> (BaseClassifier, Op
             },
             None,
         ),
-        Model::Disk => (BaseClassifier::Disk { r: cfg.radius as f32 }, None),
+        Model::Disk => (
+            BaseClassifier::Disk {
+                r: cfg.radius as f32,
+            },
+            None,
+        ),
         Model::Mlp => {
             let train = datasets::generate(cfg.dataset, cfg.seed, TRAIN_POINTS, 0).train;
             // Augmentation always shifts (the classifier must see noisy inputs), at σ.
@@ -116,7 +121,10 @@ pub fn base_classifier(cfg: &CertifyConfig, noise: Noise) -> (BaseClassifier, Op
                 transform: Transform::Shift,
                 ..noise
             };
-            (train_mlp(&train, shift, cfg.train_steps, cfg.seed), Some(train))
+            (
+                train_mlp(&train, shift, cfg.train_steps, cfg.seed),
+                Some(train),
+            )
         }
     }
 }
@@ -170,12 +178,23 @@ async fn heat_map(cfg: &CertifyConfig, s: &Smoother, on: &Compute) -> Result<Hea
         smoothing: Smoothing::Hard,
         ..s.clone()
     };
-    let counts = counts_on(on, &hard, &px, None, RngKey::new(cfg.seed, MAP_STREAM), cfg.map_n).await?;
+    let counts = counts_on(
+        on,
+        &hard,
+        &px,
+        None,
+        RngKey::new(cfg.seed, MAP_STREAM),
+        cfg.map_n,
+    )
+    .await?;
     let mut scratch = [0.0f32; MAX_CLASSES];
     let mut map = HeatMap {
         grid: cfg.grid,
         view: VIEW,
-        base: px.iter().map(|&x| s.model.class(x, &mut scratch) as u8).collect(),
+        base: px
+            .iter()
+            .map(|&x| s.model.class(x, &mut scratch) as u8)
+            .collect(),
         class: Vec::with_capacity(px.len()),
         pa: Vec::with_capacity(px.len()),
         abstain: Vec::with_capacity(px.len()),
@@ -186,7 +205,10 @@ async fn heat_map(cfg: &CertifyConfig, s: &Smoother, on: &Compute) -> Result<Hea
         let k = c.counts[a];
         map.class.push(a as u8);
         map.pa.push((k as f64 / f64::from(cfg.map_n)) as f32);
-        map.abstain.push(clopper_pearson_lower(k, u64::from(cfg.map_n), cfg.alpha) <= 0.5);
+        // p̲_A ≤ ½ ⇔ I_½(k, n − k + 1) ≥ α (I increases in x): one evaluation, no quantile search.
+        let n = f64::from(cfg.map_n);
+        map.abstain
+            .push(k == 0 || incomplete_beta(0.5, k as f64, n - k as f64 + 1.0) >= cfg.alpha);
     }
     Ok(map)
 }
@@ -199,10 +221,26 @@ async fn certify_points(
     alpha: f64,
     on: &Compute,
 ) -> Result<Vec<crate::kernels::certify::smooth::Certificate>, GpuError> {
-    let sel = counts_on(on, s, points, None, RngKey::new(cfg.seed, SELECT_STREAM), cfg.n0).await?;
+    let sel = counts_on(
+        on,
+        s,
+        points,
+        None,
+        RngKey::new(cfg.seed, SELECT_STREAM),
+        cfg.n0,
+    )
+    .await?;
     let classes: Vec<usize> = sel.iter().map(|c| select_class(s.smoothing, c)).collect();
     let targets: Vec<Option<usize>> = classes.iter().map(|&c| Some(c)).collect();
-    let est = counts_on(on, s, points, Some(&targets), RngKey::new(cfg.seed, ESTIMATE_STREAM), cfg.n).await?;
+    let est = counts_on(
+        on,
+        s,
+        points,
+        Some(&targets),
+        RngKey::new(cfg.seed, ESTIMATE_STREAM),
+        cfg.n,
+    )
+    .await?;
     Ok(classes
         .iter()
         .zip(&est)
@@ -216,14 +254,20 @@ fn accuracy_curve(radii: &[f64], correct_radius: &[Option<f64>]) -> Vec<[f64; 2]
     radii
         .iter()
         .map(|&r| {
-            let ok = correct_radius.iter().filter(|c| c.is_some_and(|c| c >= r)).count();
+            let ok = correct_radius
+                .iter()
+                .filter(|c| c.is_some_and(|c| c >= r))
+                .count();
             [r, ok as f64 / m]
         })
         .collect()
 }
 
 /// The radius each test point is certified correct at (`None`: abstained or wrong).
-fn correct_radii(certs: &[crate::kernels::certify::smooth::Certificate], labels: &[u32]) -> Vec<Option<f64>> {
+fn correct_radii(
+    certs: &[crate::kernels::certify::smooth::Certificate],
+    labels: &[u32],
+) -> Vec<Option<f64>> {
     certs
         .iter()
         .zip(labels)
@@ -237,12 +281,21 @@ fn mean_radius(r: &[Option<f64>]) -> f64 {
 
 /// The test points and their labels: the data set's, or f's own for the half-plane and disk.
 fn test_set(cfg: &CertifyConfig, model: &BaseClassifier) -> (Vec<[f32; 2]>, Vec<u32>) {
-    let test = datasets::generate(cfg.dataset, cfg.seed, TRAIN_POINTS, cfg.test_points as usize).test;
+    let test = datasets::generate(
+        cfg.dataset,
+        cfg.seed,
+        TRAIN_POINTS,
+        cfg.test_points as usize,
+    )
+    .test;
     let xs: Vec<[f32; 2]> = (0..test.len()).map(|i| test.point(i)).collect();
     let mut scratch = [0.0f32; MAX_CLASSES];
     let ys = match model {
         BaseClassifier::Mlp { .. } => test.y.clone(),
-        _ => xs.iter().map(|&x| model.class(x, &mut scratch) as u32).collect(),
+        _ => xs
+            .iter()
+            .map(|&x| model.class(x, &mut scratch) as u32)
+            .collect(),
     };
     (xs, ys)
 }
@@ -260,7 +313,11 @@ async fn accuracy(
         .map(|i| 4.0 * scale * i as f64 / (CURVE_STEPS - 1) as f64)
         .collect();
     let main = certify_points(cfg, s, xs, cfg.alpha, on).await?;
-    let soft_map = if s.smoothing == Smoothing::Hard { Smoothing::Softmax } else { s.smoothing };
+    let soft_map = if s.smoothing == Smoothing::Hard {
+        Smoothing::Softmax
+    } else {
+        s.smoothing
+    };
     let alpha_each = split_alpha(cfg.alpha, 2);
     let hard = Smoother {
         smoothing: Smoothing::Hard,
@@ -297,10 +354,17 @@ pub async fn run(cfg: &CertifyConfig, on: &Compute) -> Result<CertifyReport, Run
         temp: cfg.temp as f32,
     };
     let map = heat_map(cfg, &s, on).await?;
-    let xs: Vec<[f32; 2]> = cfg.points.0.iter().map(|p| [p[0] as f32, p[1] as f32]).collect();
+    let xs: Vec<[f32; 2]> = cfg
+        .points
+        .0
+        .iter()
+        .map(|p| [p[0] as f32, p[1] as f32])
+        .collect();
     let certs = certify_points(cfg, &s, &xs, cfg.alpha, on).await?;
     let exact = ExactOracle::new(&s.model, noise).is_some();
-    let oracle = oracle_for(&s.model, noise, || normal_pairs(RngKey::new(cfg.seed, TRUE_STREAM), 0, cfg.true_n));
+    let oracle = oracle_for(&s.model, noise, || {
+        normal_pairs(RngKey::new(cfg.seed, TRUE_STREAM), 0, cfg.true_n)
+    });
     let search = Search::default();
     let points = xs
         .iter()
@@ -333,7 +397,9 @@ pub async fn run(cfg: &CertifyConfig, on: &Compute) -> Result<CertifyReport, Run
         .count();
     let (certified_accuracy, comparison) = accuracy(cfg, &s, &test_x, &test_y, on).await?;
     let train_accuracy = train.map(|t| {
-        let ok = (0..t.len()).filter(|&i| s.model.class(t.point(i), &mut scratch) == t.y[i] as usize).count();
+        let ok = (0..t.len())
+            .filter(|&i| s.model.class(t.point(i), &mut scratch) == t.y[i] as usize)
+            .count();
         ok as f64 / t.len().max(1) as f64
     });
     Ok(CertifyReport {

@@ -53,7 +53,9 @@ pub fn disk_shift_p0(r: f64, sigma: f64, y: [f64; 2]) -> f64 {
         let u = r * t.sin();
         let half = r * t.cos();
         let a = (u - rho) / sigma;
-        (-0.5 * a * a).exp() / (sigma * (2.0 * PI).sqrt()) * (2.0 * normal_cdf(half / sigma) - 1.0) * half
+        (-0.5 * a * a).exp() / (sigma * (2.0 * PI).sqrt())
+            * (2.0 * normal_cdf(half / sigma) - 1.0)
+            * half
     };
     let mut sum = f(lo) + f(hi);
     for i in 1..panels {
@@ -101,7 +103,10 @@ impl ExactOracle {
     pub fn new(model: &BaseClassifier, noise: Noise) -> Option<Self> {
         let exact = matches!(
             (model, noise.transform),
-            (BaseClassifier::Linear { .. } | BaseClassifier::Disk { .. }, _)
+            (
+                BaseClassifier::Linear { .. } | BaseClassifier::Disk { .. },
+                _
+            )
         );
         exact.then(|| Self {
             model: model.clone(),
@@ -123,9 +128,13 @@ impl SmoothedOracle for ExactOracle {
                 f64::from(self.noise.sigma_angle),
                 y,
             ),
-            (BaseClassifier::Disk { r }, Transform::Shift) => 1.0 - disk_shift_p0(f64::from(*r), sigma, y),
+            (BaseClassifier::Disk { r }, Transform::Shift) => {
+                1.0 - disk_shift_p0(f64::from(*r), sigma, y)
+            }
             // A rotation about the origin never moves a point across a circle about it.
-            (BaseClassifier::Disk { r }, Transform::Rotation) => f64::from(y[0].hypot(y[1]) > f64::from(*r)),
+            (BaseClassifier::Disk { r }, Transform::Rotation) => {
+                f64::from(y[0].hypot(y[1]) > f64::from(*r))
+            }
             (BaseClassifier::Mlp { .. }, _) => unreachable!("no exact oracle for the MLP"),
         };
         vec![1.0 - p1, p1]
@@ -246,7 +255,11 @@ pub fn true_angle(g: &dyn SmoothedOracle, x: [f64; 2], s: &Search) -> Option<f64
 
 /// The oracle a run uses: exact where a closed form exists, else Monte
 /// Carlo over `z` (the caller states its error).
-pub fn oracle_for(model: &BaseClassifier, noise: Noise, z: impl FnOnce() -> Vec<[f32; 2]>) -> Box<dyn SmoothedOracle> {
+pub fn oracle_for(
+    model: &BaseClassifier,
+    noise: Noise,
+    z: impl FnOnce() -> Vec<[f32; 2]>,
+) -> Box<dyn SmoothedOracle> {
     match ExactOracle::new(model, noise) {
         Some(o) => Box::new(o),
         None => Box::new(MonteCarloOracle {
@@ -256,4 +269,3 @@ pub fn oracle_for(model: &BaseClassifier, noise: Noise, z: impl FnOnce() -> Vec<
         }),
     }
 }
-

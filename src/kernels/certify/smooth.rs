@@ -83,9 +83,11 @@ pub fn sin_cos(theta: f32) -> (f32, f32) {
     let h = theta * 0.125;
     let h2 = h * h;
     // 1/n! ratios as f32 constants: products only (GPU division is not correctly rounded).
-    let mut s = h * (1.0 - h2 * INV[0] * (1.0 - h2 * INV[2] * (1.0 - h2 * INV[4] * (1.0 - h2 * INV[6]))));
+    let mut s =
+        h * (1.0 - h2 * INV[0] * (1.0 - h2 * INV[2] * (1.0 - h2 * INV[4] * (1.0 - h2 * INV[6]))));
     let mut c = 1.0
-        - h2 * 0.5 * (1.0 - h2 * INV[1] * (1.0 - h2 * INV[3] * (1.0 - h2 * INV[5] * (1.0 - h2 * INV[7]))));
+        - h2 * 0.5
+            * (1.0 - h2 * INV[1] * (1.0 - h2 * INV[3] * (1.0 - h2 * INV[5] * (1.0 - h2 * INV[7]))));
     for _ in 0..3 {
         let s2 = 2.0 * s * c;
         c = c * c - s * s;
@@ -223,7 +225,13 @@ pub fn select_class(smoothing: Smoothing, sel: &PointCounts) -> usize {
 /// c_A), radius `scale`·Φ⁻¹(p̲_A). Hard votes take the one-sided
 /// Clopper–Pearson bound; soft smoothing the empirical-Bernstein bound
 /// (Delattre et al., ICLR 2024, as in Zhai et al.'s MACER code) at the same α.
-pub fn certify(smoothing: Smoothing, class: usize, est: &PointCounts, alpha: f64, scale: f64) -> Certificate {
+pub fn certify(
+    smoothing: Smoothing,
+    class: usize,
+    est: &PointCounts,
+    alpha: f64,
+    scale: f64,
+) -> Certificate {
     let n = est.n();
     let n_a = est.counts[class];
     let (pa_hat, pa_lower) = if smoothing == Smoothing::Hard {
@@ -231,8 +239,15 @@ pub fn certify(smoothing: Smoothing, class: usize, est: &PointCounts, alpha: f64
     } else {
         let nf = n as f64;
         let mean = est.soft_a / nf;
-        let var = if n > 1 { (est.soft_a_sq - nf * mean * mean) / (nf - 1.0) } else { 0.0 };
-        (mean, empirical_bernstein_lower(mean, var, n, alpha).max(0.0))
+        let var = if n > 1 {
+            (est.soft_a_sq - nf * mean * mean) / (nf - 1.0)
+        } else {
+            0.0
+        };
+        (
+            mean,
+            empirical_bernstein_lower(mean, var, n, alpha).max(0.0),
+        )
     };
     Certificate {
         class,
