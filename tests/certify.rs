@@ -12,11 +12,15 @@
 //! deterministic).
 
 use gradlab::kernels::certify::base::{BaseClassifier, Smoothing};
-use gradlab::kernels::certify::radius::{ExactOracle, Search, SmoothedOracle, true_angle, true_radius};
-use gradlab::kernels::certify::smooth::{ESTIMATE_STREAM, Noise, SELECT_STREAM, Smoother, Transform, certify, select_class};
+use gradlab::kernels::certify::radius::{
+    ExactOracle, Search, SmoothedOracle, true_angle, true_radius,
+};
+use gradlab::kernels::certify::smooth::{
+    ESTIMATE_STREAM, Noise, SELECT_STREAM, Smoother, Transform, certify, select_class,
+};
 use gradlab::kernels::certify::stats::{
-    beta_quantile, clopper_pearson_lower, cohen_radius, empirical_bernstein_lower, incomplete_beta, normal_cdf,
-    normal_quantile,
+    beta_quantile, clopper_pearson_lower, cohen_radius, empirical_bernstein_lower, incomplete_beta,
+    normal_cdf, normal_quantile,
 };
 use gradlab::kernels::rng::RngKey;
 
@@ -37,7 +41,11 @@ fn phi_inv_ref(p: f64) -> f64 {
 
 /// P(X ≥ k) for X ~ Binomial(n, p), summed term by term in log space with libm's lgamma.
 fn binomial_upper_tail(k: u64, n: u64, p: f64) -> f64 {
-    let ln_choose = |j: u64| libm::lgamma(n as f64 + 1.0) - libm::lgamma(j as f64 + 1.0) - libm::lgamma((n - j) as f64 + 1.0);
+    let ln_choose = |j: u64| {
+        libm::lgamma(n as f64 + 1.0)
+            - libm::lgamma(j as f64 + 1.0)
+            - libm::lgamma((n - j) as f64 + 1.0)
+    };
     (k..=n)
         .map(|j| (ln_choose(j) + j as f64 * p.ln() + (n - j) as f64 * (1.0 - p).ln()).exp())
         .sum()
@@ -48,7 +56,11 @@ fn cp_lower_ref(k: u64, n: u64, alpha: f64) -> f64 {
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     for _ in 0..100 {
         let m = 0.5 * (lo + hi);
-        if binomial_upper_tail(k, n, m) < alpha { lo = m } else { hi = m }
+        if binomial_upper_tail(k, n, m) < alpha {
+            lo = m
+        } else {
+            hi = m
+        }
     }
     0.5 * (lo + hi)
 }
@@ -59,16 +71,26 @@ fn normal_cdf_and_quantile_match_libm_and_tables() {
         let x = f64::from(i) * 0.1;
         let (got, want) = (normal_cdf(x), phi_ref(x));
         // Relative 1e-12: far below any radius digit the lab prints.
-        assert!((got - want).abs() <= 1e-12 * want, "Φ({x}) = {got}, libm {want}");
+        assert!(
+            (got - want).abs() <= 1e-12 * want,
+            "Φ({x}) = {got}, libm {want}"
+        );
     }
     // Table values (Abramowitz & Stegun 26.2): 1.959963984540054 and 3.090232306167813.
     assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-12);
     assert!((normal_quantile(0.999) - 3.090_232_306_167_813).abs() < 1e-12);
     for p in [1e-12, 1e-6, 0.01, 0.3, 0.5, 0.77, 0.99, 1.0 - 1e-9] {
         // Above ½ by symmetry from 1 − p (exact in f64), where bisection on Φ keeps its digits.
-        let want = if p > 0.5 { -phi_inv_ref(1.0 - p) } else { phi_inv_ref(p) };
+        let want = if p > 0.5 {
+            -phi_inv_ref(1.0 - p)
+        } else {
+            phi_inv_ref(p)
+        };
         let got = normal_quantile(p);
-        assert!((got - want).abs() < 1e-9 * want.abs().max(1.0), "Φ⁻¹({p}) = {got}, ref {want}");
+        assert!(
+            (got - want).abs() < 1e-9 * want.abs().max(1.0),
+            "Φ⁻¹({p}) = {got}, ref {want}"
+        );
     }
 }
 
@@ -93,7 +115,13 @@ fn incomplete_beta_and_its_quantile_hit_closed_forms() {
 /// The bound sits where the binomial tail P_p(X ≥ k) equals α (Clopper & Pearson's definition).
 #[test]
 fn clopper_pearson_bound_is_where_the_binomial_tail_is_alpha() {
-    for (k, n, alpha) in [(1, 10, 0.05), (7, 10, 0.001), (95, 100, 0.001), (990, 1000, 0.01), (9_000, 10_000, 0.001)] {
+    for (k, n, alpha) in [
+        (1, 10, 0.05),
+        (7, 10, 0.001),
+        (95, 100, 0.001),
+        (990, 1000, 0.01),
+        (9_000, 10_000, 0.001),
+    ] {
         let got = clopper_pearson_lower(k, n, alpha);
         let want = cp_lower_ref(k, n, alpha);
         // 1e-10 absolute: both are bisections to double precision of smooth functions.
@@ -121,10 +149,21 @@ fn shift(sigma: f32) -> Noise {
 }
 
 /// Hard CERTIFY of one point with n₀ = 100 and `n` estimation samples.
-fn certify_hard(s: &Smoother, x: [f32; 2], n: u32, alpha: f64, seed: u32) -> gradlab::kernels::certify::smooth::Certificate {
+fn certify_hard(
+    s: &Smoother,
+    x: [f32; 2],
+    n: u32,
+    alpha: f64,
+    seed: u32,
+) -> gradlab::kernels::certify::smooth::Certificate {
     let sel = s.counts(&[x], None, RngKey::new(seed, SELECT_STREAM), 100);
     let c = select_class(s.smoothing, &sel[0]);
-    let est = s.counts(&[x], Some(&[Some(c)]), RngKey::new(seed, ESTIMATE_STREAM), n);
+    let est = s.counts(
+        &[x],
+        Some(&[Some(c)]),
+        RngKey::new(seed, ESTIMATE_STREAM),
+        n,
+    );
     certify(s.smoothing, c, &est[0], alpha, s.noise.scale())
 }
 
@@ -146,17 +185,27 @@ fn linear_pa_is_phi_of_margin_and_the_radius_tends_to_the_distance() {
     let cert = certify_hard(&s, x, n, 0.001, 3);
     assert_eq!(cert.class, 1);
     let se = (pa * (1.0 - pa) / f64::from(n)).sqrt();
-    assert!((cert.pa_hat - pa).abs() < 4.5 * se, "p̂_A {} vs Φ(margin/σ) {pa}", cert.pa_hat);
+    assert!(
+        (cert.pa_hat - pa).abs() < 4.5 * se,
+        "p̂_A {} vs Φ(margin/σ) {pa}",
+        cert.pa_hat
+    );
     // n → ∞: the radius at the exact p_A is the distance to the hyperplane (Cohen's bound is tight).
     let exact = cohen_radius(f64::from(sigma), pa).unwrap();
-    assert!((exact - dist).abs() < 1e-12, "σΦ⁻¹(p_A) = {exact}, distance {dist}");
+    assert!(
+        (exact - dist).abs() < 1e-12,
+        "σΦ⁻¹(p_A) = {exact}, distance {dist}"
+    );
     // Finite n: R = σΦ⁻¹(p̲_A) with p̲_A the Clopper–Pearson bound, recomputed here from the binomial tail.
     let r = cert.radius.unwrap();
     let want = f64::from(sigma) * phi_inv_ref(cp_lower_ref(cert.n_a, u64::from(n), 0.001));
     assert!((r - want).abs() < 1e-8, "R = {r}, independent {want}");
     // …and it sits below the distance by about the CP margin plus the estimate's error.
     let margin = dist - f64::from(sigma) * phi_inv_ref(pa - 3.09 * se);
-    assert!(r < dist && dist - r < 2.0 * margin + 4.5 * se * 0.5 / 0.28, "R = {r}, distance {dist}");
+    assert!(
+        r < dist && dist - r < 2.0 * margin + 4.5 * se * 0.5 / 0.28,
+        "R = {r}, distance {dist}"
+    );
 }
 
 /// P(χ²₂(λ) ≤ t) as a Poisson(λ/2) mixture of central χ²_{2+2j} (each an Erlang tail), summed here.
@@ -202,12 +251,20 @@ fn disk_centre_pa_and_true_radius_from_the_noncentral_chi_square() {
     let cert = certify_hard(&s, [0.0, 0.0], n, 0.001, 5);
     let se = (pa * (1.0 - pa) / f64::from(n)).sqrt();
     assert_eq!(cert.class, 0);
-    assert!((cert.pa_hat - pa).abs() < 4.5 * se, "p̂_A {} vs {pa}", cert.pa_hat);
+    assert!(
+        (cert.pa_hat - pa).abs() < 4.5 * se,
+        "p̂_A {} vs {pa}",
+        cert.pa_hat
+    );
     // The true radius ρ* solves P(χ²₂(ρ²/σ²) ≤ r²/σ²) = ½, by bisection on the mixture.
     let (mut lo, mut hi) = (0.0f64, 3.0f64);
     for _ in 0..60 {
         let m = 0.5 * (lo + hi);
-        if noncentral_chi2_2_cdf(m * m / (sigma * sigma), r * r / (sigma * sigma)) > 0.5 { lo = m } else { hi = m }
+        if noncentral_chi2_2_cdf(m * m / (sigma * sigma), r * r / (sigma * sigma)) > 0.5 {
+            lo = m
+        } else {
+            hi = m
+        }
     }
     let rho = 0.5 * (lo + hi);
     let t = true_radius(&oracle, [0.0, 0.0], &Search::default()).unwrap();
@@ -236,7 +293,10 @@ fn rotation_of_a_half_plane_has_closed_forms() {
             .sum()
     };
     let pa = wrapped(-beta, std::f64::consts::PI - beta);
-    let model = BaseClassifier::Linear { w: [0.0, 1.0], b: 0.0 };
+    let model = BaseClassifier::Linear {
+        w: [0.0, 1.0],
+        b: 0.0,
+    };
     let noise = Noise {
         transform: Transform::Rotation,
         sigma: 0.5,
@@ -254,7 +314,11 @@ fn rotation_of_a_half_plane_has_closed_forms() {
     let n = 1u32 << 18;
     let cert = certify_hard(&s, x, n, 0.001, 9);
     let se = (pa * (1.0 - pa) / f64::from(n)).sqrt();
-    assert!((cert.pa_hat - pa).abs() < 4.5 * se, "p̂_A {} vs {pa}", cert.pa_hat);
+    assert!(
+        (cert.pa_hat - pa).abs() < 4.5 * se,
+        "p̂_A {} vs {pa}",
+        cert.pa_hat
+    );
     // The other edge is π − β = 2.64 rad = 8.8 σ_θ away: its mass 1e-18 moves the angle < 1e-12.
     assert!((cohen_radius(sigma_angle, pa).unwrap() - beta).abs() < 1e-9);
     let t = true_angle(&oracle, [beta.cos(), beta.sin()], &Search::default()).unwrap();
@@ -281,11 +345,18 @@ fn certificates_are_sound_over_random_points_and_seeds() {
                 b: (u(2) - 0.5) as f32,
             }
         } else {
-            BaseClassifier::Disk { r: (0.5 + u(0)) as f32 }
+            BaseClassifier::Disk {
+                r: (0.5 + u(0)) as f32,
+            }
         };
-        let smoothing = [Smoothing::Hard, Smoothing::Softmax, Smoothing::Sparsemax][(i as usize / 2) % 3];
+        let smoothing =
+            [Smoothing::Hard, Smoothing::Softmax, Smoothing::Sparsemax][(i as usize / 2) % 3];
         // Soft smoothing keeps the hyperplane as the boundary (the maps are odd about ½), not the circle.
-        let smoothing = if i % 2 == 1 { Smoothing::Hard } else { smoothing };
+        let smoothing = if i % 2 == 1 {
+            Smoothing::Hard
+        } else {
+            smoothing
+        };
         let s = Smoother {
             model: model.clone(),
             noise: shift((0.2 + 0.6 * u(3)) as f32),
@@ -309,5 +380,8 @@ fn certificates_are_sound_over_random_points_and_seeds() {
         }
     }
     assert!(certified > 100, "only {certified} certificates");
-    assert!(violations <= 9, "{violations} unsound certificates of {certified}");
+    assert!(
+        violations <= 9,
+        "{violations} unsound certificates of {certified}"
+    );
 }

@@ -25,7 +25,10 @@ fn grid(m: usize) -> Vec<[f32; 2]> {
     (0..m * m)
         .map(|i| {
             let (a, b) = ((i % m) as f32, (i / m) as f32);
-            [-2.0 + 4.0 * a / (m - 1) as f32, -2.0 + 4.0 * b / (m - 1) as f32]
+            [
+                -2.0 + 4.0 * a / (m - 1) as f32,
+                -2.0 + 4.0 * b / (m - 1) as f32,
+            ]
         })
         .collect()
 }
@@ -45,7 +48,10 @@ fn gpu_counts_equal_cpu_counts() {
     };
     let train = generate(DatasetId::Gauss8, 1, 256, 0).train;
     let mlp = train_mlp(&train, shift, 30, 1);
-    let linear = BaseClassifier::Linear { w: [3.0, 4.0], b: -1.0 };
+    let linear = BaseClassifier::Linear {
+        w: [3.0, 4.0],
+        b: -1.0,
+    };
     let disk = BaseClassifier::Disk { r: 1.0 };
     let cases = [
         (linear.clone(), shift, Smoothing::Hard),
@@ -64,22 +70,44 @@ fn gpu_counts_equal_cpu_counts() {
             smoothing,
             temp: 0.7,
         };
-        let targets: Vec<Option<usize>> = (0..points.len()).map(|j| Some(j % s.model.classes())).collect();
+        let targets: Vec<Option<usize>> = (0..points.len())
+            .map(|j| Some(j % s.model.classes()))
+            .collect();
         let key = RngKey::new(4, 0xCE02);
         let n = 4_000;
         let cpu = s.counts(&points, Some(&targets), key, n);
-        let got = pollster::block_on(kernel.counts(&gpu, &s, &points, Some(&targets), key, n)).expect("gpu");
+        let got = pollster::block_on(kernel.counts(&gpu, &s, &points, Some(&targets), key, n))
+            .expect("gpu");
         assert_eq!(cpu.len(), got.len());
         let mut flipped = 0u64;
         for (c, g) in cpu.iter().zip(&got) {
             assert_eq!(g.n(), u64::from(n), "every sample voted once");
-            let diff: u64 = c.counts.iter().zip(&g.counts).map(|(a, b)| a.abs_diff(*b)).sum::<u64>() / 2;
-            assert!(diff * 1000 <= u64::from(n), "{diff} votes differ: {:?} vs {:?}", c.counts, g.counts);
+            let diff: u64 = c
+                .counts
+                .iter()
+                .zip(&g.counts)
+                .map(|(a, b)| a.abs_diff(*b))
+                .sum::<u64>()
+                / 2;
+            assert!(
+                diff * 1000 <= u64::from(n),
+                "{diff} votes differ: {:?} vs {:?}",
+                c.counts,
+                g.counts
+            );
             flipped += diff;
             let soft = agree::worst_scaled(&c.soft, &g.soft, 1.0);
             let sa = agree::worst_scaled(&[c.soft_a, c.soft_a_sq], &[g.soft_a, g.soft_a_sq], 1.0);
-            assert!(soft.max(sa) <= 1e-4, "{:?} {smoothing}: soft sums differ by {soft}, {sa}", s.model.classes());
+            assert!(
+                soft.max(sa) <= 1e-4,
+                "{:?} {smoothing}: soft sums differ by {soft}, {sa}",
+                s.model.classes()
+            );
         }
-        println!("{:?} {smoothing}: {flipped} of {} votes differ", noise.transform, u64::from(n) * points.len() as u64);
+        println!(
+            "{:?} {smoothing}: {flipped} of {} votes differ",
+            noise.transform,
+            u64::from(n) * points.len() as u64
+        );
     }
 }

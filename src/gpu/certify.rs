@@ -12,6 +12,10 @@ const CERTIFY_WGSL: &str = include_str!("shaders/certify.wgsl");
 const WORKGROUP: u32 = 64;
 /// Threads per submission at most (bounds the soft partial sums to 2^16 × 10 floats).
 const MAX_THREADS: u64 = 1 << 16;
+/// Samples (over all points) per submission at most: a large n is split into
+/// several submissions, so that no single dispatch runs long enough to trip a
+/// driver's watchdog.
+const MAX_PER_SUBMIT: u64 = 1 << 26;
 /// Widest hidden layer the shader holds.
 const MAX_WIDTH: usize = 32;
 
@@ -33,7 +37,9 @@ struct Params {
     sigma: f32,
     sigma_angle: f32,
     temp: f32,
-    pad: u32,
+    start: u32,
+    block: u32,
+    pad: [u32; 2],
 }
 
 /// The compiled kernel.
@@ -75,7 +81,7 @@ fn model_words(model: &BaseClassifier) -> (u32, Vec<f32>, [u32; 2]) {
 
 impl CertifyCounts {
     /// [`Smoother::counts`] on the GPU: counts at every point over samples
-    /// `0..n` of `key`, from one submission and two read-backs.
+    /// `0..n` of `key`, in submissions of at most 2^26 samples, and two read-backs.
     pub async fn counts(
         &self,
         gpu: &Gpu,
@@ -85,42 +91,58 @@ impl CertifyCounts {
         key: RngKey,
         n: u32,
     ) -> Result<Vec<PointCounts>, GpuError> {
+        self.counts_in_blocks(gpu, s, points, targets, key, n, MAX_PER_SUBMIT)
+            .await
+    }
+
+    /// [`Self::counts`] with at most `max_per_submit` samples (over all points) per submission.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn counts_in_blocks(
+        &self,
+        gpu: &Gpu,
+        s: &Smoother,
+        points: &[[f32; 2]],
+        targets: Option<&[Option<usize>]>,
+        key: RngKey,
+        n: u32,
+        max_per_submit: u64,
+    ) -> Result<Vec<PointCounts>, GpuError> {
         gpu.check_alive()?;
         let k = s.model.classes();
         assert!(k <= MAX_CLASSES, "at most {MAX_CLASSES} classes");
         if points.is_empty() {
             return Ok(Vec::new());
         }
-        let total = u64::from(n) * points.len() as u64;
-        let per_thread = total.div_ceil(MAX_THREADS).clamp(64, u64::from(n.max(1))) as u32;
-        let chunks = n.div_ceil(per_thread).max(1);
+        let block = (max_per_submit / points.len() as u64).clamp(1, u64::from(n.max(1))) as u32;
+        let total = u64::from(block) * points.len() as u64;
+        let per_thread = total.div_ceil(MAX_THREADS).clamp(64, u64::from(block)) as u32;
+        let chunks = block.div_ceil(per_thread).max(1);
         let threads = chunks * points.len() as u32;
         let (model, words, hidden) = model_words(&s.model);
-        let params = gpu.uniform_buffer(
-            "certify params",
-            &Params {
-                model,
-                classes: k as u32,
-                transform: u32::from(s.noise.transform == Transform::Rotation),
-                smoothing: match s.smoothing {
-                    Smoothing::Hard => 0,
-                    Smoothing::Softmax => 1,
-                    Smoothing::Sparsemax => 2,
-                },
-                n,
-                per_thread,
-                chunks,
-                points: points.len() as u32,
-                seed: key.seed,
-                stream: key.stream,
-                hidden0: hidden[0],
-                hidden1: hidden[1],
-                sigma: s.noise.sigma,
-                sigma_angle: s.noise.sigma_angle,
-                temp: s.temp,
-                pad: 0,
+        let params = |start: u32| Params {
+            model,
+            classes: k as u32,
+            transform: u32::from(s.noise.transform == Transform::Rotation),
+            smoothing: match s.smoothing {
+                Smoothing::Hard => 0,
+                Smoothing::Softmax => 1,
+                Smoothing::Sparsemax => 2,
             },
-        );
+            n,
+            per_thread,
+            chunks,
+            points: points.len() as u32,
+            seed: key.seed,
+            stream: key.stream,
+            hidden0: hidden[0],
+            hidden1: hidden[1],
+            sigma: s.noise.sigma,
+            sigma_angle: s.noise.sigma_angle,
+            temp: s.temp,
+            start,
+            block,
+            pad: [0; 2],
+        };
         let xs: Vec<f32> = points.iter().flatten().copied().collect();
         let tg: Vec<u32> = (0..points.len())
             .map(|j| targets.and_then(|t| t[j]).map_or(u32::MAX, |c| c as u32))
@@ -132,29 +154,34 @@ impl CertifyCounts {
         let cols = k + 2;
         let partial =
             gpu.storage_buffer("certify partial sums", u64::from(threads) * cols as u64 * 4);
-        let bind_group = gpu.bind_group(
-            "certify_counts",
-            &self.pipeline,
-            &[
-                (0, &params),
-                (1, &weights),
-                (2, &xs),
-                (3, &tg),
-                (4, &counts),
-                (5, &partial),
-            ],
-        );
-        let mut encoder = gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            let (x, y) = dispatch_2d(threads, WORKGROUP);
-            pass.dispatch_workgroups(x, y, 1);
+        let mut start = 0u32;
+        while start < n.max(1) {
+            let params = gpu.uniform_buffer("certify params", &params(start));
+            let bind_group = gpu.bind_group(
+                "certify_counts",
+                &self.pipeline,
+                &[
+                    (0, &params),
+                    (1, &weights),
+                    (2, &xs),
+                    (3, &tg),
+                    (4, &counts),
+                    (5, &partial),
+                ],
+            );
+            let mut encoder = gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                let (x, y) = dispatch_2d(threads, WORKGROUP);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+            gpu.queue.submit([encoder.finish()]);
+            start = start.saturating_add(block);
         }
-        gpu.queue.submit([encoder.finish()]);
         let votes: Vec<u32> = gpu.read_back(&counts, points.len() * k).await?;
         let sums: Vec<f32> = if s.smoothing == Smoothing::Hard {
             Vec::new()

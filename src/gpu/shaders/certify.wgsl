@@ -1,5 +1,5 @@
-// Randomized smoothing Monte Carlo: for each point, samples [chunk·per_thread,
-// …) of one run, their hard votes (atomic counts per class) and, for soft
+// Randomized smoothing Monte Carlo: for each point, samples [start + chunk·per_thread,
+// …) of one run (several submissions of `block` samples for a large n), their hard votes (atomic counts per class) and, for soft
 // smoothing, per-thread f32 sums of the simplex map and of the target class's
 // value and square. Prepended with rng.wgsl.
 // CPU twin: kernels::certify::smooth::Smoother::counts_at (same counters,
@@ -21,7 +21,11 @@ struct Params {
     sigma: f32,
     sigma_angle: f32,
     temp: f32,
-    pad: u32,
+    // First sample of this submission; samples [start, min(start + block, n)).
+    start: u32,
+    block: u32,
+    pad0: u32,
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -189,8 +193,8 @@ fn certify_counts(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         return;
     }
     let point = t / p.chunks;
-    let first = (t % p.chunks) * p.per_thread;
-    let last = min(first + p.per_thread, p.n);
+    let first = p.start + (t % p.chunks) * p.per_thread;
+    let last = min(min(first + p.per_thread, p.start + p.block), p.n);
     let x = vec2<f32>(xs[2u * point], xs[2u * point + 1u]);
     let target_class = targets[point];
     let k = p.classes;
@@ -224,9 +228,10 @@ fn certify_counts(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         }
     }
     let cols = k + 2u;
+    // Accumulated over the submissions (each thread index keeps its point and chunk).
     for (var j = 0u; j < k; j = j + 1u) {
-        partial[t * cols + j] = soft[j];
+        partial[t * cols + j] = partial[t * cols + j] + soft[j];
     }
-    partial[t * cols + k] = soft_a;
-    partial[t * cols + k + 1u] = soft_a_sq;
+    partial[t * cols + k] = partial[t * cols + k] + soft_a;
+    partial[t * cols + k + 1u] = partial[t * cols + k + 1u] + soft_a_sq;
 }
