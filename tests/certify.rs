@@ -385,3 +385,35 @@ fn certificates_are_sound_over_random_points_and_seeds() {
         "{violations} unsound certificates of {certified}"
     );
 }
+
+/// `--points` is strict on the CLI (exit 2 on a malformed point) and lenient in a link (a named note).
+#[test]
+fn points_parse_strictly_and_leniently() {
+    use gradlab::experiments::certify::CertifyConfig;
+    use gradlab::experiments::config::Config;
+    let ok = CertifyConfig::from_pairs_strict([("points", "1,1;0,0;-2.5,3")]).unwrap();
+    assert_eq!(ok.points.0, vec![[1.0, 1.0], [0.0, 0.0], [-2.5, 3.0]]);
+    for bad in ["1,1;0", "1,1;x,2", "1,1;9,0", "1,2,3"] {
+        let err = CertifyConfig::from_pairs_strict([("points", bad)]).unwrap_err();
+        assert_eq!(err.field, "points", "{bad}");
+    }
+    let (cfg, notes) = CertifyConfig::from_pairs_lenient([("points", "1,1;9,0")]);
+    assert_eq!(
+        cfg.points.0,
+        vec![[1.0, 1.0], [3.0, 0.0]],
+        "clamped into the view"
+    );
+    assert!(notes.iter().any(|n| n.field == "points"));
+}
+
+/// The heat map's abstention test I_½(k, n − k + 1) ≥ α is the same decision as p̲_A ≤ ½.
+#[test]
+fn the_heat_maps_abstention_test_is_the_clopper_pearson_decision() {
+    for n in [50u64, 200, 1000] {
+        for k in 0..=n {
+            let by_bound = clopper_pearson_lower(k, n, 0.001) <= 0.5;
+            let by_cdf = k == 0 || incomplete_beta(0.5, k as f64, (n - k + 1) as f64) >= 0.001;
+            assert_eq!(by_bound, by_cdf, "k = {k}, n = {n}");
+        }
+    }
+}

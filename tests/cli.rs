@@ -38,7 +38,14 @@ fn list_prints_the_runnable_experiments() {
     let v = stdout_json(&gradlab(&["list"]));
     assert_eq!(
         v,
-        serde_json::json!(["rng", "gumbel", "label-smoothing", "clipping", "diffusion", "certify"])
+        serde_json::json!([
+            "rng",
+            "gumbel",
+            "label-smoothing",
+            "clipping",
+            "diffusion",
+            "certify"
+        ])
     );
 }
 
