@@ -66,14 +66,16 @@ impl Experiment for Certify {
     }
 
     /// The page's CPU: n ≤ 10⁴, n₀ ≤ 10³, 200 samples per pixel on a grid of
-    /// at most 32², 60 test points, 512 samples of g for a Monte Carlo true radius.
+    /// at most 32², 60 test points, 512 samples of g for a Monte Carlo true
+    /// radius; for the MLP (≈ 1,400 multiply-adds a sample) n ≤ 2,000 and 40 test points.
     fn page_cpu_config(cfg: &CertifyConfig) -> CertifyConfig {
+        let mlp = cfg.model == Model::Mlp;
         CertifyConfig {
-            n: cfg.n.min(PAGE_CPU_N),
+            n: cfg.n.min(if mlp { PAGE_CPU_N / 5 } else { PAGE_CPU_N }),
             n0: cfg.n0.min(1000),
             map_n: cfg.map_n.min(PAGE_CPU_MAP_N),
             grid: cfg.grid.min(32),
-            test_points: cfg.test_points.min(60),
+            test_points: cfg.test_points.min(if mlp { 40 } else { 60 }),
             true_n: cfg.true_n.min(512),
             train_steps: cfg.train_steps.min(300),
             ..cfg.clone()

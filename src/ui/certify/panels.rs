@@ -89,7 +89,7 @@ fn verdict(c: &Comparison) -> String {
         )
     } else {
         format!(
-            "Here soft smoothing ({map}) does not beat hard votes: mean certified radius {} against {} for hard votes. The published gains are for deep networks on images, where the base classifier's variance under noise is what soft maps reduce; this 2-D run does not reproduce them.",
+            "Here soft smoothing ({map}) does not beat hard votes: mean certified radius {} against {} for hard votes. The paper reports gains for networks on images at tuned temperatures; this 2-D run does not reproduce them at these settings.",
             short(s),
             short(h)
         )
@@ -141,7 +141,7 @@ pub(super) fn backend_note(s: &Shown) -> String {
     let where_ = match (s.backend, s.mlp_on_cpu) {
         (Backend::Gpu, _) => "Monte Carlo on the GPU (WebGPU)".to_string(),
         (Backend::Cpu, true) => "on the CPU in the compute worker: the MLP trains on the CPU, so MLP runs stay off the GPU path".to_string(),
-        (Backend::Cpu, false) => "on the CPU (no WebGPU, or the CPU chosen), with fewer samples: at most 10,000 per certificate, 200 per pixel".to_string(),
+        (Backend::Cpu, false) => "on the CPU (no WebGPU, or the CPU chosen), with fewer samples than on the GPU (the numbers below are the ones used)".to_string(),
     };
     format!(
         "Computed {where_}. Heat map: {} samples per pixel on a {}² grid; CERTIFY: n₀ = {}, n = {}, α = {}.",
