@@ -59,7 +59,8 @@ pub(super) fn CertificateTable(s: Shown) -> impl IntoView {
         )
     };
     view! {
-        <table class="estimates" data-testid="certificates">
+        <div class="table-scroll">
+        <table class="moments" data-testid="certificates">
             <thead><tr>
                 <th>"x"</th><th>"class c_A"</th><th>"n_A"</th><th>"p̂_A"</th><th>"p̲_A"</th>
                 <th>{if rotation { "certified angle" } else { "certified R" }}</th>
@@ -68,6 +69,7 @@ pub(super) fn CertificateTable(s: Shown) -> impl IntoView {
             </tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        </div>
         <p class="explain" data-testid="oracle-note">{oracle}</p>
     }
 }
