@@ -379,6 +379,7 @@ fn certificates_are_sound_over_random_points_and_seeds() {
             violations += 1;
         }
     }
+    println!("shift: {violations} unsound of {certified} certificates");
     assert!(certified > 100, "only {certified} certificates");
     assert!(
         violations <= 9,
@@ -416,4 +417,46 @@ fn the_heat_maps_abstention_test_is_the_clopper_pearson_decision() {
             assert_eq!(by_bound, by_cdf, "k = {k}, n = {n}");
         }
     }
+}
+
+/// Rotation: over 60 random half-planes, points and seeds (n = 500, α = 0.01) the certified
+/// angle exceeds the true angle only when p̲_A > p_A: at most 4 may (P(Bin(60, 0.01) > 4) < 4e-4).
+#[test]
+fn rotation_certificates_are_sound_over_random_half_planes() {
+    let (alpha, mut violations, mut certified) = (0.01, 0, 0);
+    for i in 0..60u32 {
+        let key = RngKey::new(i, 78);
+        let u = |j: u32| f64::from(key.uniform_at(j));
+        let model = BaseClassifier::Linear {
+            w: [(u(0) * 4.0 - 2.0) as f32, (u(1) * 4.0 - 2.0) as f32],
+            b: (u(2) - 0.5) as f32,
+        };
+        let noise = Noise {
+            transform: Transform::Rotation,
+            sigma: 0.5,
+            sigma_angle: (0.05 + 0.5 * u(3)) as f32,
+        };
+        let s = Smoother {
+            model: model.clone(),
+            noise,
+            smoothing: Smoothing::Hard,
+            temp: 1.0,
+        };
+        let x = [(u(4) * 3.0 - 1.5) as f32, (u(5) * 3.0 - 1.5) as f32];
+        let cert = certify_hard(&s, x, 500, alpha, 1000 + i);
+        let Some(r) = cert.radius else { continue };
+        certified += 1;
+        let oracle = ExactOracle::new(&model, noise).unwrap();
+        let xd = [f64::from(x[0]), f64::from(x[1])];
+        let t = true_angle(&oracle, xd, &Search::default()).unwrap_or(f64::INFINITY);
+        if oracle.class(xd) != cert.class || r > t + 1e-4 {
+            violations += 1;
+        }
+    }
+    println!("rotation: {violations} unsound of {certified} certificates");
+    assert!(certified > 20, "only {certified} certificates");
+    assert!(
+        violations <= 4,
+        "{violations} unsound certificates of {certified}"
+    );
 }
