@@ -97,6 +97,10 @@ pub fn linear_rotation_p1(w: [f64; 2], b: f64, sigma_angle: f64, y: [f64; 2]) ->
 pub struct ExactOracle {
     model: BaseClassifier,
     noise: Noise,
+    /// Disk under shift: the ρ* at which P(‖y + σε‖ ≤ r) falls to ½ (it falls
+    /// monotonically in ‖y‖, Anderson 1955), so g is class 0 exactly on ‖y‖ ≤ ρ*;
+    /// `None` when it is below ½ even at the centre (g is class 1 everywhere).
+    disk_boundary: Option<f64>,
 }
 
 impl ExactOracle {
@@ -108,9 +112,25 @@ impl ExactOracle {
                 _
             )
         );
+        let disk_boundary = match (model, noise.transform) {
+            (BaseClassifier::Disk { r }, Transform::Shift) => {
+                let (r, sigma) = (f64::from(*r), f64::from(noise.sigma));
+                let p0 = |rho: f64| disk_shift_p0(r, sigma, [rho, 0.0]);
+                (p0(0.0) >= 0.5).then(|| {
+                    let (mut lo, mut hi) = (0.0, r + 10.0 * sigma);
+                    for _ in 0..60 {
+                        let mid = 0.5 * (lo + hi);
+                        if p0(mid) >= 0.5 { lo = mid } else { hi = mid }
+                    }
+                    lo
+                })
+            }
+            _ => None,
+        };
         exact.then(|| Self {
             model: model.clone(),
             noise,
+            disk_boundary,
         })
     }
 }
@@ -138,6 +158,18 @@ impl SmoothedOracle for ExactOracle {
             (BaseClassifier::Mlp { .. }, _) => unreachable!("no exact oracle for the MLP"),
         };
         vec![1.0 - p1, p1]
+    }
+
+    fn class(&self, y: [f64; 2]) -> usize {
+        match (&self.model, self.noise.transform) {
+            (BaseClassifier::Disk { .. }, Transform::Shift) => {
+                usize::from(self.disk_boundary.is_none_or(|rho| y[0].hypot(y[1]) > rho))
+            }
+            _ => {
+                let p = self.probs(y);
+                usize::from(p[1] > p[0])
+            }
+        }
     }
 }
 
