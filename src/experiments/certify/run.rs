@@ -10,8 +10,8 @@ use crate::gpu::certify::CertifyCounts;
 use crate::kernels::certify::base::{BaseClassifier, MAX_CLASSES};
 use crate::kernels::certify::radius::{ExactOracle, Search, oracle_for, true_angle, true_radius};
 use crate::kernels::certify::smooth::{
-    ESTIMATE_STREAM, MAP_STREAM, Noise, PointCounts, SELECT_STREAM, Smoother, TRUE_STREAM, certify,
-    normal_pairs, select_class, split_alpha,
+    Certificate, ESTIMATE_STREAM, MAP_STREAM, Noise, PointCounts, SELECT_STREAM, Smoother,
+    TRUE_STREAM, certify, normal_pairs, select_class, split_alpha,
 };
 use crate::kernels::certify::stats::incomplete_beta;
 use crate::kernels::certify::train::train_mlp;
@@ -220,7 +220,7 @@ async fn certify_points(
     points: &[[f32; 2]],
     alpha: f64,
     on: &Compute,
-) -> Result<Vec<crate::kernels::certify::smooth::Certificate>, GpuError> {
+) -> Result<Vec<Certificate>, GpuError> {
     let sel = counts_on(
         on,
         s,
@@ -264,10 +264,7 @@ fn accuracy_curve(radii: &[f64], correct_radius: &[Option<f64>]) -> Vec<[f64; 2]
 }
 
 /// The radius each test point is certified correct at (`None`: abstained or wrong).
-fn correct_radii(
-    certs: &[crate::kernels::certify::smooth::Certificate],
-    labels: &[u32],
-) -> Vec<Option<f64>> {
+fn correct_radii(certs: &[Certificate], labels: &[u32]) -> Vec<Option<f64>> {
     certs
         .iter()
         .zip(labels)
@@ -300,7 +297,10 @@ fn test_set(cfg: &CertifyConfig, model: &BaseClassifier) -> (Vec<[f32; 2]>, Vec<
     (xs, ys)
 }
 
-/// Certified accuracy at α with the config's smoothing, and the hard-vs-soft comparison at α/2 each.
+/// Certified accuracy at α with the config's smoothing, and the hard-vs-soft
+/// comparison at α/2 each, from one selection and one estimation pass: the
+/// soft smoother's passes count the hard votes too (the same noise), so hard
+/// votes, soft smoothing and the config's certificate all read the same samples.
 async fn accuracy(
     cfg: &CertifyConfig,
     s: &Smoother,
@@ -312,23 +312,54 @@ async fn accuracy(
     let radii: Vec<f64> = (0..CURVE_STEPS)
         .map(|i| 4.0 * scale * i as f64 / (CURVE_STEPS - 1) as f64)
         .collect();
-    let main = certify_points(cfg, s, xs, cfg.alpha, on).await?;
     let soft_map = if s.smoothing == Smoothing::Hard {
         Smoothing::Softmax
     } else {
         s.smoothing
     };
     let alpha_each = split_alpha(cfg.alpha, 2);
-    let hard = Smoother {
-        smoothing: Smoothing::Hard,
-        ..s.clone()
-    };
     let soft = Smoother {
         smoothing: soft_map,
         ..s.clone()
     };
-    let hard_r = correct_radii(&certify_points(cfg, &hard, xs, alpha_each, on).await?, ys);
-    let soft_r = correct_radii(&certify_points(cfg, &soft, xs, alpha_each, on).await?, ys);
+    let sel = counts_on(
+        on,
+        &soft,
+        xs,
+        None,
+        RngKey::new(cfg.seed, SELECT_STREAM),
+        cfg.n0,
+    )
+    .await?;
+    let c_hard: Vec<usize> = sel
+        .iter()
+        .map(|c| select_class(Smoothing::Hard, c))
+        .collect();
+    let c_soft: Vec<usize> = sel.iter().map(|c| select_class(soft_map, c)).collect();
+    let targets: Vec<Option<usize>> = c_soft.iter().map(|&c| Some(c)).collect();
+    let est = counts_on(
+        on,
+        &soft,
+        xs,
+        Some(&targets),
+        RngKey::new(cfg.seed, ESTIMATE_STREAM),
+        cfg.n,
+    )
+    .await?;
+    let certs = |smoothing: Smoothing, classes: &[usize], alpha: f64| -> Vec<Certificate> {
+        classes
+            .iter()
+            .zip(&est)
+            .map(|(&c, e)| certify(smoothing, c, e, alpha, scale))
+            .collect()
+    };
+    let main = if s.smoothing == Smoothing::Hard {
+        certs(Smoothing::Hard, &c_hard, cfg.alpha)
+    } else {
+        certs(soft_map, &c_soft, cfg.alpha)
+    };
+    let hard_r = correct_radii(&certs(Smoothing::Hard, &c_hard, alpha_each), ys);
+    let soft_r = correct_radii(&certs(soft_map, &c_soft, alpha_each), ys);
     Ok((
         accuracy_curve(&radii, &correct_radii(&main, ys)),
         Comparison {
