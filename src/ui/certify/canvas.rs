@@ -40,8 +40,9 @@ fn draw_cells(ctx: &web_sys::CanvasRenderingContext2d, r: &CertifyReport, heat: 
             ctx.set_global_alpha((0.12 + 0.88 * ((pa - 0.5) / 0.5).clamp(0.0, 1.0)).min(1.0));
             ctx.fill_rect(x, y, cell + 0.5, cell + 0.5);
             if m.abstain[k] {
-                ctx.set_global_alpha(0.55);
-                ctx.set_fill_style_str("#888");
+                // Washed out (not grey: one of the eight class colours is grey).
+                ctx.set_global_alpha(0.8);
+                ctx.set_fill_style_str("#fff");
                 ctx.fill_rect(x, y, cell + 0.5, cell + 0.5);
             }
         } else {

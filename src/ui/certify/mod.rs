@@ -82,13 +82,13 @@ fn RegionsPanel(
             <h2>"Base classifier f and the smoothed classifier's p_A"</h2>
             <div class="panels two">
                 <MapCanvas shown heat=false on_pick testid="base-map" title="f: the base classifier's regions" />
-                <MapCanvas shown heat=true on_pick testid="heat-map" title="g: top class, shaded by p̂_A; grey = CERTIFY abstains" />
+                <MapCanvas shown heat=true on_pick testid="heat-map" title="g: top class, shaded by p̂_A; washed out = CERTIFY abstains" />
             </div>
             <p class="running" data-testid="certify-status">
                 {move || if pending.get() { "Computing…".to_string() } else { shown.with(|s| s.as_ref().map(backend_note).unwrap_or_default()) }}
             </p>
             <p class="explain">
-                "Click either map to certify that point. The smoothed classifier g(x) = argmax_c P(f(x + ε) = c), ε ~ N(0, σ²I), takes the class the noisy copies of x vote for most; its colour here is that class, strong where the vote p_A is near 1 and faint near ½. In the grey region CERTIFY's lower bound p̲_A at this many samples is at most ½, so it abstains. "
+                "Click either map to certify that point. The smoothed classifier g(x) = argmax_c P(f(x + ε) = c), ε ~ N(0, σ²I), takes the class the noisy copies of x vote for most; its colour here is that class, strong where the vote p_A is near 1 and faint near ½. In the washed-out region CERTIFY's lower bound p̲_A at this many samples is at most ½, so it abstains. "
                 {paper_anchor(papers::COHEN_2019)}
             </p>
         </section>
