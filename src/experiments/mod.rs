@@ -3,6 +3,7 @@
 //! and its [`registry::Experiment`] impl; [`registry::REGISTRY`] lists them.
 
 pub mod bench;
+pub mod certify;
 pub mod clipping;
 pub mod config;
 pub mod denoiser;

@@ -313,3 +313,53 @@ pub const BAYDIN_2022: Paper = Paper {
     venue: "arXiv 2022",
     url: "https://arxiv.org/abs/2202.08587",
 };
+
+/// Randomized smoothing: CERTIFY, the Clopper–Pearson bound, R = σΦ⁻¹(p̲_A).
+pub const COHEN_2019: Paper = Paper {
+    title: "Certified Adversarial Robustness via Randomized Smoothing",
+    authors: "Cohen, Rosenfeld, Kolter",
+    venue: "ICML 2019",
+    url: "https://arxiv.org/abs/1902.02918",
+};
+
+/// Soft smoothing: simplex maps of noisy logits at a temperature, empirical-Bernstein bounds.
+pub const DELATTRE_2024: Paper = Paper {
+    title: "The Lipschitz-Variance-Margin Tradeoff for Enhanced Randomized Smoothing",
+    authors: "Delattre, Araujo, Barthélemy, Allauzen",
+    venue: "ICLR 2024",
+    url: "https://openreview.net/forum?id=C36v8541Ns",
+};
+
+/// Smoothing over a transformation's parameter (rotation) certifies a parameter radius.
+/// (Authors as recalled, not checked against the paper here.)
+pub const KORZH_2023: Paper = Paper {
+    title: "General Lipschitz: Certified Robustness Against Resolvable Semantic Transformations via Transformation-Dependent Randomized Smoothing",
+    authors: "Korzh, Pautov, Tsymboi, Oseledets",
+    venue: "arXiv 2023",
+    url: "https://arxiv.org/abs/2309.16710",
+};
+
+/// Dual randomized smoothing: certifying over two lower-dimensional halves.
+/// (Authors as recalled, not checked against the paper here.)
+pub const XIA_2024: Paper = Paper {
+    title: "Mitigating the Curse of Dimensionality for Certified Robustness via Dual Randomized Smoothing",
+    authors: "Xia, Yu, Jiang, Ding",
+    venue: "ICLR 2024",
+    url: "https://arxiv.org/abs/2404.09586",
+};
+
+/// The one-sided binomial confidence bound behind CERTIFY.
+pub const CLOPPER_PEARSON_1934: Paper = Paper {
+    title: "The Use of Confidence or Fiducial Limits Illustrated in the Case of the Binomial",
+    authors: "Clopper, Pearson",
+    venue: "Biometrika 1934",
+    url: "https://doi.org/10.1093/biomet/26.4.404",
+};
+
+/// The empirical-Bernstein bound of soft smoothing.
+pub const MAURER_PONTIL_2009: Paper = Paper {
+    title: "Empirical Bernstein Bounds and Sample Variance Penalization",
+    authors: "Maurer, Pontil",
+    venue: "COLT 2009",
+    url: "https://arxiv.org/abs/0907.3740",
+};

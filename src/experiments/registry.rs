@@ -216,6 +216,7 @@ pub static REGISTRY: &[&dyn Registered] = &[
     &super::clipping::Clipping,
     &super::diffusion::Diffusion,
     &super::zo::Zo,
+    &super::certify::Certify,
     &super::saliency::Saliency,
     &super::guidance::Guidance,
 ];

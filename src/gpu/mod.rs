@@ -4,6 +4,7 @@
 //! "Get a device" ([`Gpu::request`]) is split from "run a kernel on this
 //! device" (the kernel modules), so tests inject a device and the app shares one.
 
+pub mod certify;
 pub mod diffusion;
 pub mod guidance;
 pub mod gumbel;

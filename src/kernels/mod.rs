@@ -3,6 +3,7 @@
 
 pub mod agree;
 pub mod calibration;
+pub mod certify;
 pub mod datasets;
 pub mod diffusion;
 pub mod guidance;

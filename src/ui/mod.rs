@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod certify;
 pub mod charts;
 pub mod clipping;
 pub mod contours;
@@ -29,6 +30,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 use leptos_router::path;
 
+use crate::experiments::certify::Certify;
 use crate::experiments::clipping::Clipping;
 use crate::experiments::diffusion::Diffusion;
 use crate::experiments::guidance::Guidance;
@@ -65,6 +67,9 @@ const WIDGETS: &[(&str, Widget)] = &[
         view! { <guidance::GuidanceWidget /> }.into_any()
     }),
     (Zo::INFO.id, || view! { <zo::ZoWidget /> }.into_any()),
+    (Certify::INFO.id, || {
+        view! { <certify::CertifyWidget /> }.into_any()
+    }),
 ];
 
 /// Draws one experiment's widget.
