@@ -61,7 +61,10 @@ test('the w slider updates every panel, and the URL restores it', async ({ page 
 
 test('a hostile guidance link is fixed with named notes', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto('/guidance?w=NaN&n=1e12&steps=-4&sampler=<b>x</b>&dataset=gmm8&class=99&cond-mean=1,2,3');
+  // On the CPU (backend=cpu), where the page bounds the clamped maxima: on
+  // software WebGPU they would queue minutes of work in the browser's shared
+  // GPU process, which would outlive this page and stall the next spec.
+  await page.goto('/guidance?w=NaN&n=1e12&steps=-4&sampler=<b>x</b>&dataset=gmm8&class=99&cond-mean=1,2,3&backend=cpu');
   const notes = page.getByTestId('config-notes');
   for (const field of ['w', 'n', 'sampler', 'class', 'cond-mean', 'steps']) {
     await expect(notes).toContainText(`\`${field}\``);
