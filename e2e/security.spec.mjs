@@ -71,8 +71,8 @@ test('one policy: the server sends it as a header (it reaches the compute worker
   // In normal use nothing is blocked: the page, the worker's wasm, the embeds.
   await expect.poll(() => page.getByTestId('ls-metrics').getAttribute('data-step'), { timeout: 60_000 }).toBe('300');
   await page.goto('/embed-demo.html');
-  await expect(page.locator('iframe')).toHaveCount(6);
-  await expect(page.locator('iframe').nth(1).contentFrame().getByTestId('gumbel-widget')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('iframe')).toHaveCount(4);
+  await expect(page.locator('iframe').first().contentFrame().locator('[data-panel="bias-variance"]')).toBeVisible({ timeout: 60_000 });
   await page.waitForTimeout(1000);
   expect(violations).toEqual([]);
   expect(said.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);

@@ -69,13 +69,14 @@ test('under /sub/path/: embed.js finds the embed pages next to itself', async ({
   const errors = watch(page);
   await page.goto(`${SITE}embed-demo.html`);
   const frames = page.locator('iframe');
-  await expect(frames).toHaveCount(6);
-  expect(await frames.first().getAttribute('src')).toMatch(new RegExp(`^${SITE}embed/rng\\?`));
-  const frame = frames.nth(1);
-  await expect.poll(async () => (await frame.boundingBox()).height, { timeout: 60_000 }).toBeGreaterThan(400);
+  await expect(frames).toHaveCount(4);
+  // The post's first figure: a custom element, its iframe next to embed.js.
+  expect(await frames.first().getAttribute('src')).toMatch(new RegExp(`^${SITE}embed/gumbel\\?`));
+  const frame = frames.first();
+  await expect.poll(async () => (await frame.boundingBox()).height, { timeout: 60_000 }).toBeGreaterThan(200);
   const inner = frame.contentFrame();
-  await expect(inner.getByTestId('gumbel-widget')).toBeVisible();
-  await expect(inner.locator('.embed-bar a')).toHaveAttribute('href', /^\/sub\/path\/gumbel\?/);
+  await expect(inner.locator('[data-panel="bias-variance"]')).toBeVisible();
+  await expect(inner.locator('.figure-caption a').last()).toHaveAttribute('href', /^\/sub\/path\/gumbel\?/);
   expect(errors).toEqual([]);
 });
 
