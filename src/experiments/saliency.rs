@@ -437,7 +437,7 @@ pub async fn selftest_checks(gpu: &Gpu) -> Result<Vec<Check>, GpuError> {
 }
 
 /// Most grid cells per side in a CPU run in the page.
-pub const PAGE_CPU_GRID: u32 = 48;
+pub const PAGE_CPU_GRID: u32 = 32;
 /// Most samples per point in a CPU run in the page.
 pub const PAGE_CPU_SAMPLES: u32 = 200;
 /// Most training steps in a CPU run in the page.
