@@ -11,6 +11,8 @@ mod run;
 
 use leptos::prelude::*;
 
+use crate::experiments::saliency::{PAGE_CPU_GRID, PAGE_CPU_SAMPLES, PAGE_CPU_STEPS};
+
 use super::backend::{BackendCtx, use_active_backend};
 use super::charts::short;
 use super::controls::{self, SetField};
@@ -154,7 +156,7 @@ pub fn SaliencyWidget() -> impl IntoView {
                 }
             />
             <SaliencyControls cfg set_field />
-            <p class="explain">"The page's CPU runs take at most a 48 × 48 grid, 200 samples per point and 3,000 training steps; WebGPU runs take the grid and samples asked for."</p>
+            <p class="explain">{format!("The page's CPU runs take at most a {g} × {g} grid, {PAGE_CPU_SAMPLES} samples per point and {PAGE_CPU_STEPS} training steps; WebGPU runs take the grid and samples asked for.", g = PAGE_CPU_GRID)}</p>
             <ProbeSummary report pending />
             <FieldPanel report cfg set_field />
             <div class="panels two">
