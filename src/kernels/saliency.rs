@@ -273,27 +273,7 @@ pub fn attributions(job: &FieldJob<'_>) -> (Vec<[f32; 2]>, Vec<u32>) {
     (out, classes)
 }
 
-/// The complementary error function, fractional error < 1.2e-7 everywhere
-/// (Press et al., "Numerical Recipes in C", 2nd ed. 1992, §6.2, `erfcc`).
-pub fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let ans = t * poly.exp();
-    if x >= 0.0 { ans } else { 2.0 - ans }
-}
-
-/// The standard normal CDF Φ(t) = erfc(−t/√2)/2.
-pub fn normal_cdf(t: f64) -> f64 {
-    0.5 * erfc(-t / std::f64::consts::SQRT_2)
-}
+pub use super::stats::{erfc, normal_cdf};
 
 /// Fraction of a disc of radius r centred at distance `t·r` on the active
 /// side of a line, i.e. P(w·(x + u) + b > 0) for u ~ U(B(0, r)) with
