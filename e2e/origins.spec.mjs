@@ -45,10 +45,15 @@ test('two sites on one origin keep their own caches and storage keys', async ({ 
   expect(both).toHaveLength(2);
   expect(both).toEqual(expect.arrayContaining(first));
 
-  // Local-storage keys differ between the two sites.
-  const keyTwo = await page.evaluate(() => window.wasmBindings.gradlab_storage_key('gradlab.x'));
+  // Local-storage keys differ between the two sites. The wasm's bindings
+  // appear only once the module has loaded, so wait for them after goto.
+  const storageKey = async () => {
+    await page.waitForFunction(() => typeof window.wasmBindings?.gradlab_storage_key === 'function');
+    return page.evaluate(() => window.wasmBindings.gradlab_storage_key('gradlab.x'));
+  };
+  const keyTwo = await storageKey();
   await page.goto(ONE);
-  const keyOne = await page.evaluate(() => window.wasmBindings.gradlab_storage_key('gradlab.x'));
+  const keyOne = await storageKey();
   expect(keyOne).toContain('/sub/path');
   expect(keyTwo).toContain('/sub/other');
   expect(keyOne).not.toBe(keyTwo);
