@@ -18,10 +18,10 @@ test('renders every panel from the active backend', async ({ page }, info) => {
   const where = info.project.name === 'webgpu' ? 'WebGPU' : 'the CPU';
   await expect(page.getByTestId('samples-meta')).toContainText(`on ${where}`, { timeout: 60_000 });
   for (const s of ['ddim', 'ddpm', 'pcg']) {
-    await expect(page.getByTestId(`cloud-${s}`).locator('circle')).toHaveCount(512);
+    await expect(page.getByTestId(`cloud-${s}`).locator('g.dots')).toHaveAttribute('data-points', '512');
   }
   // The tilted target's contours are drawn under the clouds.
-  expect(await page.getByTestId('cloud-ddim').locator('rect').count()).toBeGreaterThan(10);
+  expect(Number(await page.getByTestId('cloud-ddim').locator('g.contours').getAttribute('data-cells'))).toBeGreaterThan(10);
   await expect(page.getByTestId('moments-table')).toContainText('tilted target');
   await expect(page.getByTestId('diversity')).toContainText('DDPM');
   await expect(page.getByRole('img', { name: /Sliced Wasserstein/ })).toBeVisible({ timeout: 60_000 });
