@@ -70,12 +70,21 @@ impl View {
 /// cloud of 700 circles and a 48² grid of rects was a ~100 ms DOM task), and
 /// overlaps between paths still darken where samples crowd.
 const DOTS_PER_PATH: usize = 96;
-/// The dots' radius, in SVG units.
-const DOT_R: f64 = 1.3;
+/// Path coordinates are integers in tenths of an SVG unit (drawn through
+/// `scale(0.1)`): formatting floats was most of the rest of that task.
+const TENTHS: f64 = 10.0;
+/// The dots' radius, in tenths of an SVG unit.
+const DOT_R: i32 = 13;
+
+/// `v` in tenths of an SVG unit.
+fn tenths(v: f64) -> i32 {
+    (v * TENTHS).round() as i32
+}
 
 /// The density as five filled levels (of its peak: from 10 %, in steps of
 /// 20 %), one path per level: its cells never overlap, so the union is exact.
 fn contours(g: &GridDensity, v: View) -> impl IntoView + use<> {
+    use std::fmt::Write;
     let top = g
         .mass
         .iter()
@@ -83,18 +92,20 @@ fn contours(g: &GridDensity, v: View) -> impl IntoView + use<> {
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
     let h = g.cell();
-    let cell = h / v.size * S;
     let mut levels = vec![String::new(); 5];
+    let mut cells = 0;
     for (c, m) in g.mass.iter().enumerate() {
         if m / top >= 0.1 {
+            cells += 1;
             let level = ((m / top) * 5.0).floor().min(4.0) as usize;
             let x = g.lo[0] + (c % g.res) as f64 * h;
-            let y = g.lo[1] + (c / g.res + 1) as f64 * h;
-            let (px, py) = (v.px(x), v.py(y));
-            levels[level].push_str(&format!("M{px:.2} {py:.2}h{cell:.2}v{cell:.2}h-{cell:.2}z"));
+            let y = g.lo[1] + (c / g.res) as f64 * h;
+            // Corners rounded once each, so neighbouring cells share edges exactly.
+            let (x0, x1) = (tenths(v.px(x)), tenths(v.px(x + h)));
+            let (y0, y1) = (tenths(v.py(y + h)), tenths(v.py(y)));
+            let _ = write!(levels[level], "M{x0} {y0}H{x1}V{y1}H{x0}z");
         }
     }
-    let cells = g.mass.iter().filter(|m| *m / top >= 0.1).count();
     let paths = levels
         .into_iter()
         .enumerate()
@@ -104,28 +115,28 @@ fn contours(g: &GridDensity, v: View) -> impl IntoView + use<> {
             view! { <path d=d fill="#7B3294" fill-opacity=opacity /> }
         })
         .collect_view();
-    view! { <g class="contours" data-cells=cells>{paths}</g> }
+    view! { <g class="contours" data-cells=cells transform="scale(0.1)">{paths}</g> }
 }
 
 /// The finite points as dots, [`DOTS_PER_PATH`] to a path; returns the count too.
 fn dots(points: &[[f32; 2]], v: View, color: &'static str) -> (usize, impl IntoView + use<>) {
-    let finite: Vec<(f64, f64)> = points
+    use std::fmt::Write;
+    let finite: Vec<(i32, i32)> = points
         .iter()
         .filter(|p| p[0].is_finite() && p[1].is_finite())
-        .map(|p| (v.px(f64::from(p[0])), v.py(f64::from(p[1]))))
+        .map(|p| (tenths(v.px(f64::from(p[0]))), tenths(v.py(f64::from(p[1])))))
         .collect();
-    let r = DOT_R;
+    let (r, d2) = (DOT_R, 2 * DOT_R);
     let view = finite
         .chunks(DOTS_PER_PATH)
         .map(|chunk| {
-            let mut d = String::with_capacity(chunk.len() * 48);
+            let mut d = String::with_capacity(chunk.len() * 40);
             for (x, y) in chunk {
-                d.push_str(&format!(
-                    "M{:.2} {y:.2}a{r} {r} 0 1 0 {} 0a{r} {r} 0 1 0 -{} 0",
-                    x - r,
-                    2.0 * r,
-                    2.0 * r
-                ));
+                let _ = write!(
+                    d,
+                    "M{} {y}a{r} {r} 0 1 0 {d2} 0a{r} {r} 0 1 0 -{d2} 0",
+                    x - r
+                );
             }
             view! { <path d=d fill=color fill-opacity="0.55" /> }
         })
@@ -142,7 +153,7 @@ fn Cloud(i: usize, report: GuidanceReport, grid: Option<GridDensity>, v: View) -
             <svg viewBox=format!("0 0 {S} {S}") role="img" aria-label=format!("{} samples over the tilted target", NAMES[i])>
                 <rect x="0" y="0" width=S height=S fill="none" stroke="#ccc" />
                 {grid.as_ref().map(|g| contours(g, v))}
-                <g class="dots" data-points=count>{dots}</g>
+                <g class="dots" data-points=count transform="scale(0.1)">{dots}</g>
             </svg>
             <figcaption>
                 <span class="caption-title">{format!("{} · distance {}", NAMES[i], d)}</span>
