@@ -341,29 +341,35 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             put(Hosted::LabelSmoothing(run));
             l.map(Done::Logits).map_err(|e| e.to_string())
         }
-        Job::StartRace(p) => {
-            let cfg: ZoConfig = parse(&p)?;
-            let mut run = Box::new(RaceRun::new(&cfg));
-            let frame = run.frame();
-            put(Hosted::Race(run));
-            Ok(Done::Race(Box::new(frame)))
-        }
-        Job::Race { budget_ms } => {
-            let Some(Hosted::Race(mut run)) = take() else {
-                return Err(wrong_session(session));
-            };
-            let start = super::now_ms();
-            run.advance(|| super::now_ms() - start < budget_ms);
-            let frame = run.frame();
-            put(Hosted::Race(run));
-            Ok(Done::Race(Box::new(frame)))
-        }
+        Job::StartRace(p) => start_race(session, &p),
+        Job::Race { budget_ms } => advance_race(session, budget_ms),
         Job::End => {
             take();
             Ok(Done::Ended)
         }
         Job::Stall { .. } => std::future::pending().await,
     }
+}
+
+/// Starts zo's training race in `session`; answers its first frame.
+fn start_race(session: u64, p: &Pairs) -> Result<Done, String> {
+    let cfg: ZoConfig = parse(p)?;
+    let mut run = Box::new(RaceRun::new(&cfg));
+    let frame = run.frame();
+    SESSIONS.with(|t| t.borrow_mut().insert(session, Hosted::Race(run)));
+    Ok(Done::Race(Box::new(frame)))
+}
+
+/// Advances the race of `session` for about `budget_ms`; answers a frame.
+fn advance_race(session: u64, budget_ms: f64) -> Result<Done, String> {
+    let Some(Hosted::Race(mut run)) = SESSIONS.with(|s| s.borrow_mut().remove(&session)) else {
+        return Err(wrong_session(session));
+    };
+    let start = super::now_ms();
+    run.advance(|| super::now_ms() - start < budget_ms);
+    let frame = run.frame();
+    SESSIONS.with(|t| t.borrow_mut().insert(session, Hosted::Race(run)));
+    Ok(Done::Race(Box::new(frame)))
 }
 
 /// The worker's entry point, called by the worker script once the wasm is loaded,
