@@ -67,3 +67,31 @@ test('a hostile zo link is fixed with named notes', async ({ page }) => {
   await expect(page.getByTestId('zo-point-meta')).toBeVisible({ timeout: 60_000 });
   expect(errors).toEqual([]);
 });
+
+test('the training race runs live on the CPU, draws four maps and states its verdict', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(`/zo?${SMALL}&budget=3000`);
+  const meta = page.getByTestId('zo-race-meta');
+  await expect(meta).toContainText('the race runs on the CPU', { timeout: 60_000 });
+  // Live: the curves grow while it races, then it finishes.
+  const chart = page.getByTestId('zo-race-chart');
+  await expect(chart.getByRole('img')).toBeVisible();
+  await expect(meta).toContainText('Finished: 3000 forward passes each', { timeout: 120_000 });
+  for (const e of ['backprop', 'fwd', 'guess', 'spsa']) {
+    await expect(page.getByTestId(`zo-race-map-${e}`).locator('canvas')).toHaveAttribute('data-drawn', 'true');
+    await expect(page.getByTestId(`zo-race-map-${e}`)).toContainText(/\d+ %/);
+  }
+  await expect(page.getByTestId('zo-race-verdict')).toContainText('Test accuracy over the last quarter of the budget');
+  await expect(page.getByTestId('zo-race-verdict')).toContainText(/reproduces here|does not reproduce at this scale/);
+  expect(errors).toEqual([]);
+});
+
+test('the race animates: its step counts move between frames', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto(`/zo?${SMALL}&budget=60000`);
+  const meta = page.getByTestId('zo-race-meta');
+  await expect(meta).toContainText('Racing:', { timeout: 60_000 });
+  const first = await meta.textContent();
+  await expect.poll(async () => meta.textContent(), { timeout: 30_000 }).not.toEqual(first);
+  expect(errors).toEqual([]);
+});

@@ -27,6 +27,7 @@ use crate::experiments::gumbel::{self, GumbelConfig, SweepPoint};
 use crate::experiments::label_smoothing::{LabelSmoothingConfig, LabelSmoothingRun, Snapshot};
 use crate::experiments::registry::{self, Compute, Experiment, RunError};
 use crate::experiments::wire::{Bytes, Points, f32s};
+use crate::experiments::zo::{RaceFrame, RaceRun, ZoConfig};
 
 /// One slice of work in the worker, in milliseconds.
 const WORKER_SLICE_MS: f64 = 40.0;
@@ -83,6 +84,12 @@ enum Job {
         budget_ms: f64,
     },
     StartLabelSmoothing(Pairs),
+    /// Start zo's training race (`ZoConfig` pairs); answers its first frame.
+    StartRace(Pairs),
+    /// Advance the race for about `budget_ms`; answers a frame.
+    Race {
+        budget_ms: f64,
+    },
     /// Train the session's models for about `budget_ms`.
     Train {
         budget_ms: f64,
@@ -104,7 +111,7 @@ impl Job {
     /// How long the page waits for the answer, derived from the job.
     fn timeout_ms(&self) -> f64 {
         match self {
-            Job::Sample { budget_ms } | Job::Train { budget_ms } => {
+            Job::Sample { budget_ms } | Job::Train { budget_ms } | Job::Race { budget_ms } => {
                 budget_ms + SHORT_JOB_TIMEOUT_MS
             }
             Job::Stall { timeout_ms } => *timeout_ms,
@@ -117,6 +124,7 @@ impl Job {
             | Job::ClippingPaths(_)
             | Job::ClippingCurves(..)
             | Job::StartDiffusion { .. }
+            | Job::StartRace(_)
             | Job::StartLabelSmoothing(_) => RUN_TIMEOUT_MS,
         }
     }
@@ -162,6 +170,7 @@ enum Done {
     Trained(u32),
     Snapshot(Box<Snapshot>),
     Logits(#[serde(with = "f32s")] Vec<f32>),
+    Race(Box<RaceFrame>),
     Ended,
 }
 
@@ -186,6 +195,7 @@ enum Hosted {
     /// The page keeps the timeline: frames are handed over, not kept here.
     Diffusion(Sampling),
     LabelSmoothing(LabelSmoothingRun),
+    Race(Box<RaceRun>),
 }
 
 thread_local! {
@@ -331,12 +341,35 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             put(Hosted::LabelSmoothing(run));
             l.map(Done::Logits).map_err(|e| e.to_string())
         }
+        Job::StartRace(p) => start_race(session, &p),
+        Job::Race { budget_ms } => advance_race(session, budget_ms),
         Job::End => {
             take();
             Ok(Done::Ended)
         }
         Job::Stall { .. } => std::future::pending().await,
     }
+}
+
+/// Starts zo's training race in `session`; answers its first frame.
+fn start_race(session: u64, p: &Pairs) -> Result<Done, String> {
+    let cfg: ZoConfig = parse(p)?;
+    let mut run = Box::new(RaceRun::new(&cfg));
+    let frame = run.frame();
+    SESSIONS.with(|t| t.borrow_mut().insert(session, Hosted::Race(run)));
+    Ok(Done::Race(Box::new(frame)))
+}
+
+/// Advances the race of `session` for about `budget_ms`; answers a frame.
+fn advance_race(session: u64, budget_ms: f64) -> Result<Done, String> {
+    let Some(Hosted::Race(mut run)) = SESSIONS.with(|s| s.borrow_mut().remove(&session)) else {
+        return Err(wrong_session(session));
+    };
+    let start = super::now_ms();
+    run.advance(|| super::now_ms() - start < budget_ms);
+    let frame = run.frame();
+    SESSIONS.with(|t| t.borrow_mut().insert(session, Hosted::Race(run)));
+    Ok(Done::Race(Box::new(frame)))
 }
 
 /// The worker's entry point, called by the worker script once the wasm is loaded,
@@ -645,7 +678,8 @@ fn job_name(job: &Job) -> &'static str {
         Job::ClippingPaths(_) => "trajectories",
         Job::ClippingCurves(..) => "Monte Carlo",
         Job::DiffusionMetrics { .. } => "metrics",
-        Job::StartDiffusion { .. } | Job::StartLabelSmoothing(_) => "start",
+        Job::StartDiffusion { .. } | Job::StartLabelSmoothing(_) | Job::StartRace(_) => "start",
+        Job::Race { .. } => "race slice",
         Job::Sample { .. } => "sampling slice",
         Job::Train { .. } => "training slice",
         Job::Snapshot => "snapshot",
@@ -993,6 +1027,27 @@ impl LabelSmoothingSession {
         match self.session.call(job).await? {
             Done::Logits(l) => Ok(l),
             _ => Err(unexpected("logits")),
+        }
+    }
+}
+
+/// zo's training race on the CPU ([`RaceRun`]) in a [`Session`].
+pub struct RaceSession(pub Session);
+
+impl RaceSession {
+    /// Starts the race of `cfg`; returns its first frame.
+    pub async fn start(cfg: &ZoConfig) -> Result<(Self, RaceFrame), Fault> {
+        match Session::start(Job::StartRace(pairs(cfg))).await? {
+            (s, Done::Race(f)) => Ok((Self(s), *f)),
+            _ => Err(unexpected("a race frame")),
+        }
+    }
+
+    /// Races for about `budget_ms`.
+    pub async fn advance(&self, budget_ms: f64) -> Result<RaceFrame, Fault> {
+        match self.0.call(Job::Race { budget_ms }).await? {
+            Done::Race(f) => Ok(*f),
+            _ => Err(unexpected("a race frame")),
         }
     }
 }

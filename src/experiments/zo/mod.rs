@@ -4,6 +4,7 @@
 //! `gradlab zo-estimate` is the single-estimate Monte Carlo at one point.
 
 mod estimate;
+pub mod race;
 mod selftest;
 pub mod view;
 
@@ -17,8 +18,50 @@ use super::registry::{Compute, Experiment, ExperimentInfo, LocalFuture, PanelInf
 use super::selftest::Check;
 use crate::gpu::zo::{ZoDescent, ZoKernels};
 use crate::gpu::{Gpu, GpuError};
+pub use crate::kernels::zo::race::StepRule;
 pub use crate::kernels::zo::{Estimator, Objective};
 use crate::kernels::zo::{Radii, descent::Descent};
+pub use race::{AccuracyCurve, RACE_ESTIMATORS, RaceFrame, RaceRun, Verdict};
+
+crate::param_enum! {
+    /// The objective of `gradlab zo`: an analytic f, or the MLP of the training race.
+    pub enum ZoObjective {
+        /// f(x) = ½‖x‖².
+        Quadratic = "quadratic",
+        /// Rosenbrock (1960).
+        Rosenbrock = "rosenbrock",
+        /// f(x) = Σ |x_j|.
+        L1 = "l1",
+        /// A two-unit ReLU network's squared loss (2-D only).
+        Relu = "relu",
+        /// The race's MLP classifier on spirals3 (CPU only; backprop, fwd, guess, spsa).
+        Mlp = "mlp",
+    }
+}
+
+impl ZoObjective {
+    /// The analytic objective, or `None` for the MLP.
+    pub fn analytic(self) -> Option<Objective> {
+        match self {
+            ZoObjective::Quadratic => Some(Objective::Quadratic),
+            ZoObjective::Rosenbrock => Some(Objective::Rosenbrock),
+            ZoObjective::L1 => Some(Objective::L1),
+            ZoObjective::Relu => Some(Objective::Relu),
+            ZoObjective::Mlp => None,
+        }
+    }
+}
+
+impl From<Objective> for ZoObjective {
+    fn from(o: Objective) -> Self {
+        match o {
+            Objective::Quadratic => ZoObjective::Quadratic,
+            Objective::Rosenbrock => ZoObjective::Rosenbrock,
+            Objective::L1 => ZoObjective::L1,
+            Objective::Relu => ZoObjective::Relu,
+        }
+    }
+}
 use std::sync::Arc;
 
 /// The widget's panels (`data-panel` ids and titles), in page order.
@@ -26,6 +69,7 @@ pub const PANELS: &[PanelInfo] = &[
     PanelInfo::new("point", "Single estimates around a point"),
     PanelInfo::new("dimension", "The price of the dimension"),
     PanelInfo::new("gfm", "GFM against GFM⁺ on a nonsmooth objective"),
+    PanelInfo::new("race", "A training race on spirals3"),
 ];
 
 /// Most directions per step.
@@ -34,8 +78,8 @@ pub const MAX_BATCH: u32 = crate::kernels::zo::estimate::MAX_BATCH;
 crate::define_config! {
     /// A descent with one estimator (and the 2-D point of the widget's cloud).
     pub struct ZoConfig {
-        /// The objective f (relu is 2-D only).
-        objective: Objective = Objective::Quadratic, ();
+        /// The objective f (relu is 2-D only; mlp is the race's classifier, CPU only).
+        objective: ZoObjective = ZoObjective::Quadratic, ();
         /// Dimension d.
         dim: u32 = 16, Range::new(2, 4096);
         /// The gradient estimator.
@@ -66,6 +110,22 @@ crate::define_config! {
         samples: u32 = 300, Range::new(2, 4000);
         /// Also report ‖∇f_δ(x_t)‖, the gradient norm of the ball-smoothed f (CPU only).
         grad_norm: bool = false, ();
+        /// MLP: hidden-layer widths (ReLU), input to output.
+        hidden: Vec<u32> = vec![32, 32], ListBound { min_len: 1, max_len: 3, each: Range::new(1, 64) };
+        /// MLP: minibatch size B (sampled with replacement).
+        minibatch: u32 = 32, Range::new(1, 256);
+        /// MLP: spirals3 training points.
+        train: u32 = 300, Range::new(3, 3000);
+        /// MLP: held-out spirals3 test points.
+        test: u32 = 600, Range::new(3, 3000);
+        /// MLP: how each estimator's step follows from η (scaled: η/κ for fwd and spsa).
+        step_rule: StepRule = StepRule::Scaled, ();
+        /// MLP: SPSA's perturbation c.
+        spsa_c: f64 = 0.001, Range::new(1e-5, 1.0);
+        /// The race panel: SGD step η.
+        race_lr: f64 = 0.2, Range::new(1e-4, 10.0);
+        /// The race panel: forward passes each estimator may spend.
+        budget: u32 = 6000, Range::new(10, 200_000);
     }
     reconcile = ZoConfig::reconcile_fields;
 }
@@ -76,19 +136,27 @@ const MAX_WORDS: u64 = 1 << 32;
 impl ZoConfig {
     fn reconcile_fields(&mut self) -> Vec<ConfigError> {
         let mut out = Vec::new();
-        if self.objective == Objective::Relu && self.dim != 2 {
+        if self.objective == ZoObjective::Mlp && !RACE_ESTIMATORS.contains(&self.estimator) {
+            out.push(ConfigError {
+                field: "estimator".into(),
+                message: format!(
+                    "is {}, which the mlp objective does not run (backprop, fwd, guess or spsa); using fwd",
+                    self.estimator.as_str()
+                ),
+            });
+            self.estimator = Estimator::Fwd;
+        }
+        if self.objective == ZoObjective::Relu && self.dim != 2 {
             out.push(ConfigError {
                 field: "dim".into(),
                 message: format!("is {}, but the relu surface is 2-D; using 2", self.dim),
             });
             self.dim = 2;
         }
-        let words =
-            u64::from(self.steps) * u64::from(self.descent().stride()) * u64::from(self.dim);
+        let width = self.direction_width();
+        let words = u64::from(self.steps) * u64::from(self.descent().stride()) * width;
         if words >= MAX_WORDS {
-            let most = ((MAX_WORDS - 1)
-                / (u64::from(self.descent().stride()) * u64::from(self.dim)))
-                as u32;
+            let most = ((MAX_WORDS - 1) / (u64::from(self.descent().stride()) * width)) as u32;
             out.push(ConfigError {
                 field: "steps".into(),
                 message: format!(
@@ -99,6 +167,14 @@ impl ZoConfig {
             self.steps = most;
         }
         out
+    }
+
+    /// Components of one direction: d, or the MLP's parameter count.
+    fn direction_width(&self) -> u64 {
+        match self.objective {
+            ZoObjective::Mlp => self.race_spec().spec.param_count() as u64,
+            _ => u64::from(self.dim),
+        }
     }
 
     pub fn radii(&self) -> Radii {
@@ -112,7 +188,7 @@ impl ZoConfig {
     /// The descent this config runs.
     pub fn descent(&self) -> Descent {
         Descent {
-            obj: self.objective,
+            obj: self.objective.analytic().unwrap_or(Objective::Quadratic),
             est: self.estimator,
             d: self.dim,
             radii: self.radii(),
@@ -145,6 +221,9 @@ pub struct DescentReport {
     /// With `grad-norm`: the mean over runs of ‖∇f_δ(x_t)‖ at every step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grad_norm: Option<Vec<f64>>,
+    /// With `--objective mlp`: test accuracy against steps and forward passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<AccuracyCurve>,
 }
 
 /// The q-quantile of sorted values (linear interpolation).
@@ -198,7 +277,7 @@ pub fn losses_and_grad_norms(cfg: &ZoConfig) -> (Vec<f32>, Vec<f64>) {
     for r in 0..cfg.runs {
         all.extend(crate::kernels::zo::descent::run(&p, r, |t, x| {
             let g = crate::kernels::zo::smoothed::smoothed_grad(
-                cfg.objective,
+                p.obj,
                 Estimator::Sphere,
                 x,
                 cfg.mu,
@@ -268,6 +347,22 @@ impl Experiment for Zo {
     type Report = DescentReport;
 
     async fn run(cfg: &ZoConfig, on: &Compute) -> Result<DescentReport, RunError> {
+        if cfg.objective == ZoObjective::Mlp {
+            let field = if cfg.grad_norm {
+                "grad-norm"
+            } else {
+                "objective"
+            };
+            if cfg.grad_norm || on.gpu().is_some() {
+                return Err(RunError::Config(ConfigError {
+                    field: field.into(),
+                    message:
+                        "the mlp race runs on the CPU only, without grad-norm (use --backend cpu)"
+                            .into(),
+                }));
+            }
+            return Ok(race::run_mlp(cfg));
+        }
         let (l, grad_norm) = if cfg.grad_norm {
             if on.gpu().is_some() {
                 return Err(RunError::Config(ConfigError {
@@ -286,20 +381,28 @@ impl Experiment for Zo {
             evals_per_step: cfg.descent().evals_per_step(),
             loss: bands(&l, cfg.steps),
             grad_norm,
+            accuracy: None,
         })
     }
 
-    /// The page's CPU runs at most [`PAGE_CPU_WORK`] direction components: fewer
+    /// The page's CPU runs at most [`PAGE_CPU_WORK`] direction components (an mlp
+    /// step counts its minibatch and training-set passes): fewer
     /// runs first (with `grad-norm`, whose smoothed gradient costs ~256 evaluations a
     /// component, [`PAGE_CPU_WORK`]/64).
     fn page_cpu_config(cfg: &ZoConfig) -> ZoConfig {
-        let cost = if cfg.grad_norm { 64 } else { 1 };
-        let per_run =
-            cost * u64::from(cfg.steps) * u64::from(cfg.dim) * u64::from(cfg.descent().stride());
+        // An mlp step evaluates its minibatch a few times and the training loss once.
+        let cost = if cfg.grad_norm {
+            64
+        } else if cfg.objective == ZoObjective::Mlp {
+            4 * u64::from(cfg.minibatch) + u64::from(cfg.train)
+        } else {
+            1
+        };
+        let unit = cost * cfg.direction_width() * u64::from(cfg.descent().stride());
+        let per_run = u64::from(cfg.steps) * unit;
         let runs = (PAGE_CPU_WORK / per_run.max(1)).clamp(1, u64::from(cfg.runs)) as u32;
         let steps = if per_run > PAGE_CPU_WORK {
-            (PAGE_CPU_WORK / (cost * u64::from(cfg.dim) * u64::from(cfg.descent().stride()))).max(1)
-                as u32
+            (PAGE_CPU_WORK / unit.max(1)).max(1) as u32
         } else {
             cfg.steps
         };

@@ -36,6 +36,12 @@ pub fn window(obj: Objective) -> ([f64; 2], [f64; 2]) {
     }
 }
 
+/// The objective the 2-D panel draws: the config's, or the quadratic when the
+/// config's is the race's MLP (the panel says so).
+pub fn point_objective(cfg: &ZoConfig) -> Objective {
+    cfg.objective.analytic().unwrap_or(Objective::Quadratic)
+}
+
 /// The single-estimate config of the 2-D panel (sphere-vr shows its single
 /// estimate, the sphere estimator, at one point).
 pub fn point_config(cfg: &ZoConfig) -> ZoEstimateConfig {
@@ -44,7 +50,7 @@ pub fn point_config(cfg: &ZoConfig) -> ZoEstimateConfig {
         e => e,
     };
     ZoEstimateConfig {
-        objective: cfg.objective,
+        objective: point_objective(cfg),
         dim: 2,
         at: cfg.at.clone(),
         estimator: est,
@@ -113,7 +119,7 @@ pub fn sweep_config(cfg: &ZoConfig, d: u32, est: Estimator) -> ZoConfig {
         best_quadratic_lr(est, d, cfg.batch)
     };
     ZoConfig {
-        objective: Objective::Quadratic,
+        objective: Objective::Quadratic.into(),
         dim: d,
         estimator: est,
         lr,
@@ -170,7 +176,7 @@ pub fn page_cos_draws(d: u32) -> u32 {
 /// dimension, step, radius and batches, tracking ‖∇f_δ(x_t)‖ (CPU only).
 pub fn gfm_configs(cfg: &ZoConfig) -> [ZoConfig; 2] {
     [Estimator::Sphere, Estimator::SphereVr].map(|est| ZoConfig {
-        objective: Objective::L1,
+        objective: Objective::L1.into(),
         estimator: est,
         grad_norm: true,
         ..cfg.clone()

@@ -11,6 +11,7 @@
 
 pub mod descent;
 pub mod estimate;
+pub mod race;
 pub mod smoothed;
 
 use super::rng::RngKey;

@@ -4,6 +4,7 @@
 mod dimension;
 mod gfm;
 mod point;
+mod race;
 
 use leptos::prelude::*;
 
@@ -16,10 +17,11 @@ use super::query::{ConfigNotes, use_config, use_set_config, use_set_field};
 use super::share::ShareBar;
 use crate::experiments::config::Param;
 use crate::experiments::papers;
-use crate::experiments::zo::{Estimator, Objective, ZoConfig};
+use crate::experiments::zo::{Estimator, StepRule, ZoConfig, ZoObjective};
 use dimension::DimensionPanel;
 use gfm::GfmPanel;
 use point::PointPanel;
+use race::RacePanel;
 
 /// Each estimator's colour (Okabe–Ito).
 pub(super) fn estimator_color(e: Estimator) -> &'static str {
@@ -62,7 +64,7 @@ pub fn ZoWidget() -> impl IntoView {
                 }
             />
             <div class="controls">
-                {select(cfg, set_field, "objective", "objective f", Objective::ALL.iter().map(|o| o.as_str()).collect(), |c| c.objective.render())}
+                {select(cfg, set_field, "objective", "objective f", ZoObjective::ALL.iter().map(|o| o.as_str()).collect(), |c| c.objective.render())}
                 {select(cfg, set_field, "estimator", "estimator", Estimator::ALL.iter().map(|o| o.as_str()).collect(), |c| c.estimator.render())}
                 {number(cfg, set_field, "batch", "directions per estimate b", |c| c.batch.render())}
                 {number(cfg, set_field, "samples", "single estimates", |c| c.samples.render())}
@@ -76,11 +78,20 @@ pub fn ZoWidget() -> impl IntoView {
                 {number(cfg, set_field, "big-batch", "GFM⁺ big batch", |c| c.big_batch.render())}
                 {number(cfg, set_field, "epoch", "GFM⁺ epoch m", |c| c.epoch.render())}
                 {number(cfg, set_field, "seed", "seed", |c| c.seed.render())}
+                {number(cfg, set_field, "race-lr", "race: step η", |c| c.race_lr.render())}
+                {number(cfg, set_field, "budget", "race: forward passes", |c| c.budget.render())}
+                {number(cfg, set_field, "minibatch", "race: minibatch B", |c| c.minibatch.render())}
+                {select(cfg, set_field, "step-rule", "race: step rule", StepRule::ALL.iter().map(|o| o.as_str()).collect(), |c| c.step_rule.render())}
+                {number(cfg, set_field, "spsa-c", "race: spsa c", |c| c.spsa_c.render())}
             </div>
+            {move || (cfg.with(|c| c.objective) == ZoObjective::Mlp).then(|| view! {
+                <p class="running" data-testid="zo-mlp-note">"The objective mlp is the training race's network (see the race below, and `gradlab zo --objective mlp`); the single-estimate panel draws the quadratic instead."</p>
+            })}
             // Each panel computes its own; a figure embed mounts only its own.
             {needs("point").then(|| view! { <PointPanel ctx cfg backend set_field report_json /> })}
             {needs("dimension").then(|| view! { <DimensionPanel ctx cfg backend /> })}
             {needs("gfm").then(|| view! { <GfmPanel cfg /> })}
+            {needs("race").then(|| view! { <RacePanel cfg /> })}
             <section class="explain">
                 <p class="papers-inline">
                     {paper_anchor(papers::FOURNIER_2023)} {paper_anchor(papers::CHEN_XU_LUO_2023)}
