@@ -393,9 +393,10 @@ impl DotLayer {
 
     /// A square dot centred at (x, y) with half-side `half`, in CSS pixels.
     pub fn dot(&mut self, x: f64, y: f64, half: f64, color: [u8; 4]) {
+        // Device-pixel rows or columns [lo, hi) of the dot, clipped to [0, n).
         let span = |c: f64, n: u32| {
-            let lo = ((c - half) * self.scale).round().max(0.0) as u32;
-            let hi = (((c + half) * self.scale).round() as u32).min(n);
+            let lo = (((c - half) * self.scale).round().max(0.0) as u32).min(n);
+            let hi = (((c + half) * self.scale).round().max(0.0) as u32).min(n);
             lo..hi.max(lo)
         };
         if !(x.is_finite() && y.is_finite()) {
