@@ -34,6 +34,31 @@ test('first load of the gallery', async ({ page }, info) => {
   expect(interactiveMs).toBeGreaterThan(0);
 });
 
+// The gallery over a throttled network (Chrome DevTools' "Fast 3G": 562.5 ms
+// latency, 1.44 Mbit/s down, 675 kbit/s up; this server does not compress):
+// when the static first paint shows the cards (their links work from then
+// on) and when the app has taken over. Reported against the 1.0 s goal.
+test('first load of the gallery on a throttled fast-3G network', async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'measured once, on the CPU project');
+  test.setTimeout(180_000);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 562.5,
+    downloadThroughput: (1.44 * 1e6) / 8,
+    uploadThroughput: (675 * 1e3) / 8,
+  });
+  const start = Date.now();
+  await page.goto('/', { waitUntil: 'commit' });
+  await expect(page.getByTestId('first-paint-card').first()).toBeVisible({ timeout: 60_000 });
+  const staticMs = Date.now() - start;
+  await expect(page.getByTestId('experiment-card').first()).toBeVisible({ timeout: 150_000 });
+  const appMs = Date.now() - start;
+  record('gallery_first_load_fast_3g', { static_gallery_ms: staticMs, app_ms: appMs, goal_ms: 1000 });
+  expect(staticMs).toBeLessThan(appMs);
+});
+
 // The heaviest defaults: label smoothing (three MLPs, 2,000 steps) and
 // diffusion with the smoothed score (4,096 particles × 8 score evaluations).
 // Their CPU work runs in the compute worker; the same runs with the worker

@@ -5,6 +5,7 @@ import { defineConfig } from '@playwright/test';
 
 // E2E_PORT lets parallel checkouts run their own specs side by side (default 4173).
 const PORT = Number(process.env.E2E_PORT || 4173);
+const BASE = `http://127.0.0.1:${PORT}`;
 const chromium = '/usr/bin/chromium';
 const quiet = [
   '--disable-background-networking',
@@ -24,14 +25,21 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   reporter: [['list']],
   use: {
-    baseURL: `http://127.0.0.1:${PORT}`,
+    baseURL: BASE,
     browserName: 'chromium',
     viewport: { width: 1280, height: 900 },
   },
   projects: [
     {
       name: 'webgpu',
-      use: { launchOptions: { executablePath: chromium, args: [...quiet, '--enable-unsafe-webgpu'] } },
+      use: {
+        launchOptions: { executablePath: chromium, args: [...quiet, '--enable-unsafe-webgpu'] },
+        // SwiftShader is a software (fallback) adapter, where Auto computes on
+        // the CPU; this project tests the WebGPU path, so its reader has chosen
+        // "GPU" once (src/ui/backend.rs remembers it). e2e/shell.spec.mjs checks
+        // Auto itself in a context without that choice.
+        storageState: { cookies: [], origins: [{ origin: BASE, localStorage: [{ name: 'gradlab.backend', value: 'gpu' }] }] },
+      },
     },
     {
       name: 'cpu',

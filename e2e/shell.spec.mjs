@@ -33,7 +33,7 @@ test('the gallery lists every experiment with its paper, and no console errors',
   await expect(page.locator('[data-id="rng"]')).toContainText('Live');
   await expect(page.getByTestId('backend-badge')).not.toContainText('detecting');
   expect(seen.errors).toEqual([]);
-  expect([...seen.hosts]).toEqual(['127.0.0.1:4173']);
+  expect([...seen.hosts]).toEqual([new URL(page.url()).host]);
 });
 
 test('the About page lists the papers of every experiment', async ({ page }) => {
@@ -84,9 +84,35 @@ test('the backend switch puts the choice in the URL and the badge follows', asyn
   await expect(badge).toHaveText(/^CPU/);
   await expect(page.getByLabel('Compute backend')).toHaveValue('cpu');
   if (info.project.name === 'webgpu') {
+    // Auto on SwiftShader (a fallback adapter) computes on the CPU; GPU forces it.
     await page.getByLabel('Compute backend').selectOption('auto');
+    await expect(badge).toHaveText('CPU (WebGPU available: software adapter, slower than the CPU here)');
+    await page.getByLabel('Compute backend').selectOption('gpu');
+    await expect(badge).toHaveText(/^WebGPU/);
+    // The choice is remembered on this site: a link without backend= keeps it.
+    await page.goto('/');
     await expect(badge).toHaveText(/^WebGPU/);
   }
+});
+
+test('Auto picks the CPU on a software WebGPU adapter, and backend=gpu still forces it', async ({ browser }, info) => {
+  test.skip(info.project.name !== 'webgpu', 'needs the software WebGPU adapter');
+  // A reader who never chose: no remembered backend.
+  const context = await browser.newContext({ baseURL: info.project.use.baseURL, storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  const fallback = await (async () => {
+    await page.goto('/');
+    return page.evaluate(async () => (await navigator.gpu?.requestAdapter())?.info?.isFallbackAdapter);
+  })();
+  expect(fallback, 'SwiftShader is reported as a fallback adapter').toBe(true);
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).toHaveText('CPU (WebGPU available: software adapter, slower than the CPU here)');
+  await page.goto('/rng?count=4096');
+  await expect(page.locator('main')).toHaveAttribute('data-computed-on', 'cpu', { timeout: 60_000 });
+  await page.goto('/rng?count=4096&backend=gpu');
+  await expect(badge).toHaveText(/^WebGPU/);
+  await expect(page.locator('main')).toHaveAttribute('data-computed-on', 'gpu', { timeout: 60_000 });
+  await context.close();
 });
 
 test('the shell fits a 360 px phone without sideways scrolling', async ({ page }) => {

@@ -7,6 +7,7 @@
 // It also writes this build's worker script, worker-<hash>.js (see below).
 // index.html gets its Content-Security-Policy first, so 404.html and the
 // precached build carry it too.
+import './first-paint.mjs';
 import './csp.mjs';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

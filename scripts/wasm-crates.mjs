@@ -5,7 +5,7 @@
 // sizes. Usage: node scripts/wasm-crates.mjs [path/to.wasm]
 import { readFileSync } from 'node:fs';
 
-const path = process.argv[2] || 'target/wasm32-unknown-unknown/release/gradlab.wasm';
+const path = process.argv[2] || 'target/wasm32-unknown-unknown/wasm-release/gradlab.wasm';
 const buf = readFileSync(path);
 let pos = 8;
 const leb = () => {

@@ -67,6 +67,7 @@ const TOOLS: &str = "       gradlab robust --method M --grads \"1,2;3,4;100,-50\
        gradlab zo-estimate --objective quadratic|rosenbrock|l1|relu --dim D [--at x1,...,xD] --estimator E [--samples N] [--backend cpu|gpu]
        gradlab selftest                  (every GPU kernel against its CPU twin)
        gradlab experiments               (the registry as JSON: static/experiments.json)
+       gradlab first-paint               (the gallery and About as static HTML: static/first-paint.html)
        gradlab train-mlp [--dataset ID] [--hidden 64,64] [--steps N] ... [--out model.bin]
        gradlab schedule --kind linear|scaled-linear|cosine [--steps 1000]
        gradlab score --gmm-means \"x,y;x,y\" --gmm-std S [--gmm-weights w,w] --sigma S --at \"x,y;...\"
@@ -126,6 +127,10 @@ fn dispatch(args: &[String]) -> Result<String, CliError> {
         "experiments" => {
             no_more_args(rest)?;
             Ok(registry::experiments_json().trim_end().to_string())
+        }
+        "first-paint" => {
+            no_more_args(rest)?;
+            Ok(crate::site::first_paint_html().trim_end().to_string())
         }
         "help" | "--help" | "-h" => Ok(usage()),
         "bench" => bench(rest),

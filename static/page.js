@@ -37,6 +37,7 @@
     };
     addEventListener('load', () => {
       sw.register(new URL('sw.js', here).href).then((reg) => {
+        if (!reg) return; // service workers blocked (an automation setting, some privacy modes)
         watch(reg.waiting);
         watch(reg.installing);
         reg.addEventListener('updatefound', () => watch(reg.installing));

@@ -197,6 +197,18 @@ fn every_field_names_a_control_that_can_set_its_default() {
     }
 }
 
+/// The static first paint (injected into index.html by scripts/first-paint.mjs)
+/// is the registry's: a new or renamed experiment shows before the wasm loads.
+#[test]
+fn static_first_paint_is_the_registry() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static/first-paint.html");
+    let shipped = std::fs::read_to_string(path).expect("static/first-paint.html");
+    assert!(
+        shipped == gradlab::site::first_paint_html(),
+        "static/first-paint.html is stale: run `cargo run -- first-paint > static/first-paint.html`"
+    );
+}
+
 #[test]
 fn static_experiments_json_is_the_registry() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static/experiments.json");

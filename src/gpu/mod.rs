@@ -60,6 +60,14 @@ pub struct AdapterSummary {
     pub device_type: String,
 }
 
+impl AdapterSummary {
+    /// A software adapter: WebGPU's fallback adapter (wgpu reports the
+    /// browser's `isFallbackAdapter` as a CPU device), or a CPU Vulkan such as lavapipe.
+    pub fn is_software(&self) -> bool {
+        self.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
+    }
+}
+
 /// One device and queue, shared by every kernel: a cheap handle (cloning it
 /// shares the device), which also owns the device's compiled kernels, so a
 /// run owns what it uses and the CLI, the tests and the page share one cache.

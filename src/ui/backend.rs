@@ -170,10 +170,51 @@ pub fn gradlab_break_shaders() -> bool {
     fault_hook(|g| g.force_shader_errors(), |p| p.break_shaders = true)
 }
 
-/// The reader's choice from the URL (`backend=cpu|gpu`); `None` is automatic.
+/// Where the reader's own choice of backend is remembered on this site
+/// (choosing "Auto" forgets it), so a reader who forces WebGPU on a software
+/// adapter keeps it; a `backend=` in the URL always wins.
+const PREFERENCE: &str = "gradlab.backend";
+
+fn preference_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The remembered choice, if any (an unreadable value is no choice).
+fn stored_preference() -> Option<Backend> {
+    let item = preference_storage()?
+        .get_item(&super::storage_key(PREFERENCE))
+        .ok()??;
+    Backend::parse(&item).ok()
+}
+
+/// Remembers the reader's choice (`None`: Auto, forget it). Storage may be
+/// unavailable (private mode, an opaque origin): the URL still carries it.
+fn store_preference(choice: Option<Backend>) {
+    let Some(storage) = preference_storage() else {
+        return;
+    };
+    let key = super::storage_key(PREFERENCE);
+    let _ = match choice {
+        Some(b) => storage.set_item(&key, b.as_str()),
+        None => storage.remove_item(&key),
+    };
+}
+
+/// The reader's choice: the URL's `backend=cpu|gpu`, else the one they last
+/// made on this site; `None` is automatic.
 pub fn use_requested_backend() -> Memo<Option<Backend>> {
     let query = use_query_map();
-    Memo::new(move |_| query.with(|q| q.get_str("backend").and_then(|b| Backend::parse(b).ok())))
+    Memo::new(move |_| {
+        query
+            .with(|q| q.get_str("backend").and_then(|b| Backend::parse(b).ok()))
+            .or_else(stored_preference)
+    })
+}
+
+/// Whether Auto picks WebGPU on this adapter: not on a software (fallback)
+/// adapter, which is slower than the wasm CPU for every kernel here.
+fn auto_picks_gpu(adapter: &AdapterSummary) -> bool {
+    !adapter.is_software()
 }
 
 /// The backend experiments run on now.
@@ -181,8 +222,8 @@ pub fn use_active_backend() -> Memo<Backend> {
     let status = expect_context::<BackendCtx>().status;
     let requested = use_requested_backend();
     Memo::new(move |_| match (requested.get(), status.get()) {
-        (Some(Backend::Cpu), _) => Backend::Cpu,
-        (_, GpuStatus::Ready(_)) => Backend::Gpu,
+        (Some(Backend::Gpu), GpuStatus::Ready(_)) => Backend::Gpu,
+        (None, GpuStatus::Ready(a)) if auto_picks_gpu(&a) => Backend::Gpu,
         _ => Backend::Cpu,
     })
 }
@@ -196,7 +237,15 @@ pub fn BackendSwitch() -> impl IntoView {
     let set_query = use_set_query();
     let badge = move || match (active.get(), status.get()) {
         (Backend::Gpu, GpuStatus::Ready(a)) => format!("WebGPU · {}", a.name),
-        (_, GpuStatus::Probing) => "CPU (detecting WebGPU…)".to_string(),
+        (_, GpuStatus::Probing) => crate::site::BADGE_PROBING.to_string(),
+        (_, GpuStatus::Ready(a)) if requested.get().is_none() => format!(
+            "CPU (WebGPU available: {}, slower than the CPU here)",
+            if a.is_software() {
+                "software adapter"
+            } else {
+                a.name.as_str()
+            }
+        ),
         (_, GpuStatus::Ready(a)) => format!("CPU (chosen; WebGPU available: {})", a.name),
         (_, GpuStatus::Unavailable(why)) => format!("CPU (WebGPU unavailable: {why})"),
         (_, GpuStatus::Lost(why)) => format!("CPU (WebGPU lost, continuing on the CPU: {why})"),
@@ -222,6 +271,7 @@ pub fn BackendSwitch() -> impl IntoView {
                 prop:value=value
                 on:change=move |ev| {
                     let v = event_target_value(&ev);
+                    store_preference(Backend::parse(&v).ok());
                     set_query(&[("backend", if v == "auto" { None } else { Some(v) })]);
                 }
             >

@@ -216,6 +216,14 @@ pub fn mount() {
     }
     console_error_panic_hook::set_once();
     query::trim_long_query();
+    // The static first paint (crate::site) gives way in the same task as the
+    // app mounts, so no frame shows both or neither.
+    if let Some(first) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("first-paint"))
+    {
+        first.remove();
+    }
     leptos::mount::mount_to_body(App);
 }
 
@@ -277,7 +285,7 @@ fn Shell() -> impl IntoView {
         </main>
         <Show when=move || !embedded.get()>
             <footer class="site">
-                "gradlab — open source; every number is computed in this tab. "
+                {crate::site::FOOTER}
                 <A href=app_href("/about")>"Papers"</A>
             </footer>
         </Show>

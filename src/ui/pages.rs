@@ -1,4 +1,6 @@
-//! The gallery, the About page, "coming" pages and 404.
+//! The gallery, the About page, "coming" pages and 404. The gallery and
+//! About also exist as static HTML for the first paint (`crate::site`), with
+//! the same words and markup.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -6,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::experiments::papers::Paper;
 use crate::experiments::registry::{self, ExperimentInfo, REGISTRY};
+use crate::site;
 
 #[component]
 fn PaperLink(paper: Paper) -> impl IntoView {
@@ -29,17 +32,13 @@ pub fn paper_anchor(paper: Paper) -> impl IntoView {
 #[component]
 fn Card(info: ExperimentInfo) -> impl IntoView {
     let live = super::widget(info.id).is_some();
-    let first = info.papers[0];
     view! {
         <li class="card" class:coming=!live data-testid="experiment-card" data-id=info.id>
             <A href=super::app_href(&format!("/{}", info.id))>
                 <span class="status">{if live { "Live" } else { "Coming" }}</span>
                 <h2>{info.title}</h2>
                 <p class="claim">{info.claim}</p>
-                <p class="from">
-                    {format!("From {} ({})", first.title, first.venue)}
-                    {(info.papers.len() > 1).then(|| format!(" and {} more", info.papers.len() - 1))}
-                </p>
+                <p class="from">{site::card_from(&info)}</p>
             </A>
         </li>
     }
@@ -49,10 +48,8 @@ fn Card(info: ExperimentInfo) -> impl IntoView {
 pub fn Gallery() -> impl IntoView {
     view! {
         <section class="hero">
-            <h1>"Gradient estimators, smoothing and diffusion — live."</h1>
-            <p>
-                "Every widget is a small experiment from a paper. It runs in this tab, on your GPU through WebGPU or on the CPU, with numbers you can check: the same seed gives the same draws on both."
-            </p>
+            <h1>{site::HERO_TITLE}</h1>
+            <p>{site::HERO_TEXT}</p>
         </section>
         <ul class="gallery" data-testid="gallery">
             {REGISTRY.iter().map(|e| view! { <Card info=*e.info() /> }).collect_view()}
@@ -65,11 +62,7 @@ pub fn About() -> impl IntoView {
     view! {
         <article class="prose">
             <h1>"About gradlab"</h1>
-            <p>
-                "gradlab is an open-source lab that runs entirely in the browser: Rust compiled to WebAssembly, computing on the GPU through WebGPU and falling back to the CPU where WebGPU is missing. Each experiment also runs headless from the "
-                <code>"gradlab"</code>
-                " command line with the same settings as its URL, so a figure in a paper and a link in a blog show the same numbers."
-            </p>
+            <p>{site::ABOUT_BEFORE_CODE} <code>"gradlab"</code> {site::ABOUT_AFTER_CODE}</p>
             <h2>"Papers the lab implements"</h2>
             {REGISTRY
                 .iter()

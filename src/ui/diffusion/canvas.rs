@@ -11,7 +11,7 @@ use super::store::DrawingStore;
 use crate::experiments::diffusion::{
     self as dexp, DiffusionConfig, DiffusionData, PointSet, ScoreArrows,
 };
-use crate::ui::charts::{canvas_context, category_color};
+use crate::ui::charts::{DotLayer, canvas_context, category_color, hex_rgba};
 use crate::ui::export::PlotExport;
 
 /// The canvas shows [−VIEW, VIEW]².
@@ -158,23 +158,18 @@ fn draw_particles(
         _ => &r.particles,
     };
     let radius = if pts.len() > 20_000 { 0.8 } else { 1.2 };
-    let mut current = usize::MAX;
+    let Some(el) = ctx.canvas() else { return };
+    let mut dots = DotLayer::for_canvas(&el, SIZE);
+    let colors: Vec<[u8; 4]> = if classes > 0 {
+        (0..classes).map(|k| hex_rgba(category_color(k))).collect()
+    } else {
+        vec![hex_rgba("#3b5bdb")]
+    };
     for (i, p) in pts.iter().enumerate() {
-        if !p[0].is_finite() || !p[1].is_finite() {
-            continue;
-        }
-        let k = if classes > 0 { i % classes } else { 0 };
-        if k != current {
-            ctx.set_fill_style_str(if classes > 0 {
-                category_color(k)
-            } else {
-                "#3b5bdb"
-            });
-            current = k;
-        }
         let (x, y) = to_px(*p);
-        ctx.fill_rect(x - radius, y - radius, 2.0 * radius, 2.0 * radius);
+        dots.dot(x, y, radius, colors[i % colors.len()]);
     }
+    let _ = dots.draw(ctx);
 }
 
 /// Draggable mixture components.
