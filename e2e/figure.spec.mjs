@@ -111,6 +111,9 @@ test('the custom element shows only the chosen panel and control; the control wo
   const inner = frame.contentFrame();
   await expect(inner.locator('[data-panel="bias-variance"]')).toBeVisible({ timeout: 60_000 });
   await expect(inner.locator('[data-panel]')).toHaveCount(1);
+  // The sweep's plots have arrived (until then the panel is one short line),
+  // so the heights below are the figure's own, not a redraw in progress.
+  await expect(inner.getByRole('img', { name: 'Bias', exact: true })).toBeVisible({ timeout: 60_000 });
   const strip = inner.getByTestId('figure-controls');
   await expect(strip.locator('input, select')).toHaveCount(1);
   await expect(strip).toContainText('tau = 0.5');
