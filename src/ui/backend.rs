@@ -238,14 +238,10 @@ pub fn BackendSwitch() -> impl IntoView {
     let badge = move || match (active.get(), status.get()) {
         (Backend::Gpu, GpuStatus::Ready(a)) => format!("WebGPU · {}", a.name),
         (_, GpuStatus::Probing) => crate::site::BADGE_PROBING.to_string(),
-        (_, GpuStatus::Ready(a)) if requested.get().is_none() => format!(
-            "CPU (WebGPU available: {}, slower than the CPU here)",
-            if a.is_software() {
-                "software adapter"
-            } else {
-                a.name.as_str()
-            }
-        ),
+        // Auto passed over a software adapter (the only adapter Auto leaves unused).
+        (_, GpuStatus::Ready(a)) if requested.get().is_none() && a.is_software() => {
+            "CPU (WebGPU available: software adapter, slower than the CPU here)".to_string()
+        }
         (_, GpuStatus::Ready(a)) => format!("CPU (chosen; WebGPU available: {})", a.name),
         (_, GpuStatus::Unavailable(why)) => format!("CPU (WebGPU unavailable: {why})"),
         (_, GpuStatus::Lost(why)) => format!("CPU (WebGPU lost, continuing on the CPU: {why})"),
