@@ -81,6 +81,7 @@ fn usage() -> String {
        gradlab <experiment> [--key value]... [--backend cpu|gpu]
        gradlab <experiment> --help
        gradlab bench <workload> [--backend cpu|gpu] [--key value]...
+       every command also takes --threads N (CPU threads; default all cores, same numbers for every N)
 ",
     );
     out.push_str(TOOLS);
@@ -113,7 +114,51 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
+/// Most threads `--threads` takes.
+const MAX_THREADS: usize = 1024;
+
+/// Takes `--threads N` (any command; default: all cores) out of `args`,
+/// then runs the command on that many threads.
 fn dispatch(args: &[String]) -> Result<String, CliError> {
+    let (threads, args) = take_threads(args)?;
+    crate::kernels::par::with_threads(threads, || command(&args))
+        .map_err(|e| CliError::Usage(format!("invalid --threads: {e}")))?
+}
+
+/// `--threads N` or `--threads=N` out of `args`: the count and what is left.
+fn take_threads(args: &[String]) -> Result<(Option<usize>, Vec<String>), CliError> {
+    let mut threads = None;
+    let mut left = Vec::with_capacity(args.len());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = match a.strip_prefix("--threads") {
+            Some("") => it.next().map(String::as_str),
+            Some(v) if v.starts_with('=') => Some(&v[1..]),
+            _ => {
+                left.push(a.clone());
+                continue;
+            }
+        };
+        if threads.is_some() {
+            return Err(CliError::Usage(
+                "flag --threads given more than once".into(),
+            ));
+        }
+        let n = value
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| (1..=MAX_THREADS).contains(n))
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "invalid --threads: {} (a whole number from 1 to {MAX_THREADS})",
+                    value.map_or_else(|| "no value".into(), crate::experiments::config::echo)
+                ))
+            })?;
+        threads = Some(n);
+    }
+    Ok((threads, left))
+}
+
+fn command(args: &[String]) -> Result<String, CliError> {
     let Some((command, rest)) = args.split_first() else {
         return Err(CliError::Usage(
             "no command given (try `gradlab help`)".into(),
@@ -286,6 +331,9 @@ fn help_text(command: &str, about: &str, fields: &[FieldInfo], extra: &str) -> S
         ));
     }
     out.push_str("  --backend    where to compute [one of: cpu, gpu; default cpu]\n");
+    out.push_str(
+        "  --threads    CPU threads [1 to 1024; default all cores; same numbers for every count]\n",
+    );
     out.push_str(extra);
     out
 }

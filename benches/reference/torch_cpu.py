@@ -1,7 +1,8 @@
 """Reference timings in PyTorch on the CPU for the kernels of `gradlab bench`
 that have a direct PyTorch equivalent, with the ratio against gradlab's own
 figure (run `gradlab bench` with the same sizes first, or let this script do
-it with --gradlab path/to/gradlab).
+it with --gradlab path/to/gradlab). `--threads N` sets both PyTorch's threads
+and gradlab's (`gradlab bench --threads N`).
 
     pip install torch   # not needed by gradlab itself
     python3 benches/reference/torch_cpu.py --gradlab target/release/gradlab [--threads 1]
@@ -94,7 +95,8 @@ def main():
         torch_ms = fn()
         out = {"kernel": name, "torch_ms": torch_ms, "threads": args.threads}
         if args.gradlab:
-            g = json.loads(subprocess.check_output([args.gradlab, *GRADLAB[name], "--backend", "cpu"]))
+            g = json.loads(subprocess.check_output(
+                [args.gradlab, *GRADLAB[name], "--backend", "cpu", "--threads", str(args.threads)]))
             out.update(gradlab_ms=g["ms_per_iter"], ratio=g["ms_per_iter"] / torch_ms)
         print(json.dumps(out))
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::config::Range;
 use crate::gpu::robust::{RobustEstimate, RobustRuns};
 use crate::gpu::{Gpu, GpuError};
+use crate::kernels::par;
 use crate::kernels::rng::RngKey;
 use crate::kernels::robust::{self, NoiseSpec, RunSpec, WORDS_PER_NOISE};
 /// The estimators, noises, norms and objectives the widget names, and the
@@ -198,13 +199,34 @@ pub fn monte_carlo_cpu(cfg: &ClippingConfig, runs: u32) -> ClippingReport {
 /// Distance-to-optimum curves `[method][run][point]` on the CPU: the Monte
 /// Carlo's heavy part, the twin of [`RobustRuns::curves`].
 pub fn curves_cpu(cfg: &ClippingConfig, runs: u32) -> Vec<Vec<Vec<f32>>> {
-    METHODS
+    curves_of_runs(cfg, 0..runs)
+}
+
+/// The curves of runs `range` only (run `r` draws from its own counters, so
+/// any split of `0..runs` joins back into [`curves_cpu`]'s numbers): the
+/// unit the page's worker pool and the native threads split.
+pub fn curves_of_runs(cfg: &ClippingConfig, range: std::ops::Range<u32>) -> Vec<Vec<Vec<f32>>> {
+    let specs: Vec<_> = METHODS.iter().map(|&m| cfg.run_spec(m)).collect();
+    let runs = range.len();
+    let flat = par::map(specs.len() * runs, |k| {
+        robust::run(&specs[k / runs], range.start + (k % runs) as u32, false).1
+    });
+    let mut it = flat.into_iter();
+    specs
         .iter()
-        .map(|&m| {
-            let spec = cfg.run_spec(m);
-            (0..runs).map(|r| robust::run(&spec, r, false).1).collect()
-        })
+        .map(|_| it.by_ref().take(runs).collect())
         .collect()
+}
+
+/// Joins the curves of consecutive run ranges (from [`curves_of_runs`]) into one.
+pub fn join_curves(parts: Vec<Vec<Vec<Vec<f32>>>>) -> Vec<Vec<Vec<f32>>> {
+    let mut joined: Vec<Vec<Vec<f32>>> = vec![Vec::new(); METHODS.len()];
+    for part in parts {
+        for (all, runs) in joined.iter_mut().zip(part) {
+            all.extend(runs);
+        }
+    }
+    joined
 }
 
 /// The Monte Carlo on the GPU: one invocation per (estimator, run).

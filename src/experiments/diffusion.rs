@@ -59,6 +59,8 @@ pub const MAX_CPU_PARTICLES: u32 = 20_000;
 pub const HISTORY_PARTICLES: usize = 1024;
 /// Points of fresh data the metrics compare with (and samples they use).
 pub const METRIC_POINTS: usize = 2048;
+/// Particles stepped together on one core natively ([`Sampling::advance`]).
+const PARTICLE_BLOCK: usize = 256;
 /// Antithetic pairs of the smoothed score's Monte Carlo average.
 pub const SMOOTH_PAIRS: u32 = 4;
 
@@ -585,6 +587,8 @@ impl Sampling {
     }
 
     /// Advances at most `budget` particle-steps; returns the number done.
+    /// The split into blocks of [`PARTICLE_BLOCK`] is fixed, so the numbers
+    /// are the same on any number of threads.
     pub fn advance(&mut self, budget: usize) -> usize {
         let mut spent = 0;
         let n = self.particles.len();
@@ -602,31 +606,50 @@ impl Sampling {
             } else {
                 let k = self.step as u32 + 1;
                 let ctx = self.ctx(self.step);
-                let guided = Guided::new(
-                    &self.source,
-                    self.cfg.guidance as f32,
-                    self.cfg.apg(),
-                    self.classes,
-                );
-                for i in self.done..end {
-                    let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
-                    guided.running.set(self.running[i]);
-                    let st = &mut self.state[i];
-                    let (real, skipped) = (st.real, st.skipped);
-                    self.next[i] = dk::step_particle_fewer(
-                        &params,
-                        &fewer,
-                        ctx,
-                        &guided,
-                        self.particles[i],
-                        (cur, nxt),
-                        i as u32,
-                        noise,
-                        st,
-                    );
-                    self.nfe += u64::from(st.real - real) * per_eval;
-                    self.skipped_per_step[self.step] += u64::from(st.skipped - skipped);
-                    self.running[i] = guided.running.get();
+                // Particles are independent (each draws its own counters):
+                // blocks of them go to the cores natively.
+                let (done, step) = (self.done, self.step);
+                let mut blocks: Vec<_> = self.next[done..end]
+                    .chunks_mut(PARTICLE_BLOCK)
+                    .zip(self.state[done..end].chunks_mut(PARTICLE_BLOCK))
+                    .zip(self.running[done..end].chunks_mut(PARTICLE_BLOCK))
+                    .map(|((next, state), running)| (next, state, running, 0u64, 0u64))
+                    .collect();
+                let (source, particles) = (&self.source, &self.particles);
+                let (scale, apg, classes) =
+                    (self.cfg.guidance as f32, self.cfg.apg(), self.classes);
+                crate::kernels::par::for_each_mut(&mut blocks, |b, block| {
+                    let (next, state, running, real_calls, skips) = block;
+                    let guided = Guided::new(source, scale, apg, classes);
+                    for (o, ((out, st), run)) in next
+                        .iter_mut()
+                        .zip(state.iter_mut())
+                        .zip(running.iter_mut())
+                        .enumerate()
+                    {
+                        let i = done + b * PARTICLE_BLOCK + o;
+                        let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
+                        guided.running.set(*run);
+                        let (real, skipped) = (st.real, st.skipped);
+                        *out = dk::step_particle_fewer(
+                            &params,
+                            &fewer,
+                            ctx,
+                            &guided,
+                            particles[i],
+                            (cur, nxt),
+                            i as u32,
+                            noise,
+                            st,
+                        );
+                        *real_calls += u64::from(st.real - real);
+                        *skips += u64::from(st.skipped - skipped);
+                        *run = guided.running.get();
+                    }
+                });
+                for (.., real_calls, skips) in blocks {
+                    self.nfe += real_calls * per_eval;
+                    self.skipped_per_step[step] += skips;
                 }
             }
             spent += end - self.done;

@@ -195,17 +195,24 @@ pub fn tau_sweep() -> Vec<f64> {
 
 /// The bias–variance sweep with `n` samples per temperature, on the CPU.
 pub fn sweep_cpu(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {
-    tau_sweep()
-        .into_iter()
-        .map(|tau| {
-            let sums = gumbel::moment_sums(&cfg.problem(tau), cfg.key(), 0, n);
-            sweep_point(
-                tau,
-                &gumbel::estimates(&cfg.logits, &cfg.weights, &sums, u64::from(n), cfg.batch),
-                n,
-            )
-        })
-        .collect()
+    sweep_of(cfg, n, 0..tau_sweep().len())
+}
+
+/// The sweep's temperatures `range` only: each draws from the same counters
+/// whatever else runs, so any split of them joins into [`sweep_cpu`]'s
+/// numbers (the unit the page's worker pool and the native threads split).
+pub fn sweep_of(cfg: &GumbelConfig, n: u32, range: std::ops::Range<usize>) -> Vec<SweepPoint> {
+    let taus = tau_sweep();
+    let taus = &taus[range.start.min(taus.len())..range.end.min(taus.len())];
+    crate::kernels::par::map(taus.len(), |i| {
+        let tau = taus[i];
+        let sums = gumbel::moment_sums(&cfg.problem(tau), cfg.key(), 0, n);
+        sweep_point(
+            tau,
+            &gumbel::estimates(&cfg.logits, &cfg.weights, &sums, u64::from(n), cfg.batch),
+            n,
+        )
+    })
 }
 
 /// The bias–variance sweep with `n` samples per temperature, on the GPU in one submission.

@@ -412,21 +412,25 @@ impl LabelSmoothingRun {
     /// `tsla` (TSLA). On the GPU nothing is read back.
     pub fn train_steps(&mut self, n: u32) -> Result<u32, GpuError> {
         let n = n.min(self.cfg.steps.saturating_sub(self.step()));
-        for (kind, t) in &mut self.models {
+        let cfg = &self.cfg;
+        // The models are independent: one per core natively.
+        let mut results = vec![Ok(()); self.models.len()];
+        let mut jobs: Vec<_> = self.models.iter_mut().zip(&mut results).collect();
+        crate::kernels::par::for_each_mut(&mut jobs, |_, ((kind, t), result)| {
             let mut left = n;
-            while left > 0 {
+            while left > 0 && result.is_ok() {
                 let s = t.step();
-                let chunk = if self.cfg.tsla > s {
-                    left.min(self.cfg.tsla - s)
+                let chunk = if cfg.tsla > s {
+                    left.min(cfg.tsla - s)
                 } else {
                     left
                 };
-                t.cfg.smoothing = self.cfg.smoothing_at(*kind, s);
-                t.train_steps(chunk)?;
+                t.cfg.smoothing = cfg.smoothing_at(*kind, s);
+                **result = t.train_steps(chunk).map(|_| ());
                 left -= chunk;
             }
-        }
-        Ok(n)
+        });
+        results.into_iter().collect::<Result<(), _>>().map(|()| n)
     }
 
     /// Logits of model `model` (index into [`Self::kinds`]) for rows of 2D
@@ -718,13 +722,10 @@ impl Bench for MlpBench {
             let flat = self.features.as_slice().expect("contiguous");
             match (&mut self.model, &self.labels) {
                 (BenchModel::Cpu(_), None) => {
-                    let out = mlp::predict(&self.spec, &self.params, self.features.clone());
-                    std::hint::black_box(out);
+                    std::hint::black_box(mlp::predict_blocks(&self.spec, &self.params, flat));
                 }
                 (BenchModel::Cpu(adam), Some(y)) => {
-                    let fwd = mlp::forward(&self.spec, &self.params, self.features.clone());
-                    let (_, d) = mlp::loss_and_grad(loss, fwd.output(), Targets::Labels(y));
-                    let g = mlp::backward(&self.spec, &self.params, &fwd, d);
+                    let (_, g) = mlp::batch_gradient(&self.spec, &self.params, flat, y, loss);
                     mlp::adam_step(&adam_cfg, adam, &mut self.params, &g);
                 }
                 (BenchModel::Gpu(gpu, m), None) => {

@@ -205,17 +205,7 @@ impl Trainer {
     /// Outputs (logits) for rows of features.
     pub async fn predict(&mut self, features: &[f32]) -> Result<Vec<f32>, GpuError> {
         match &mut self.model {
-            Model::Cpu { params, .. } => {
-                let rows = features.len() / self.spec.feature_dim();
-                let f = ndarray::Array2::from_shape_vec(
-                    (rows, self.spec.feature_dim()),
-                    features.to_vec(),
-                )
-                .expect("feature shape");
-                Ok(mlp::predict(&self.spec, params, f)
-                    .into_raw_vec_and_offset()
-                    .0)
-            }
+            Model::Cpu { params, .. } => Ok(mlp::predict_blocks(&self.spec, params, features)),
             Model::Gpu { gpu, mlp } => mlp.predict(gpu, features).await,
         }
     }

@@ -310,6 +310,60 @@ pub fn predict<T: Real>(spec: &MlpSpec, params: &[T], features: Array2<T>) -> Ar
     h
 }
 
+/// Rows one core takes at a time in [`predict_blocks`] and [`batch_gradient`].
+pub const ROW_BLOCK: usize = 64;
+
+/// [`predict`] of `rows × feature_dim` row-major features, in blocks of
+/// [`ROW_BLOCK`] rows across the cores natively: each row's output depends on
+/// that row alone, and the blocks are fixed, so any thread count gives the
+/// same numbers. Returns the outputs row-major.
+pub fn predict_blocks(spec: &MlpSpec, params: &[f32], features: &[f32]) -> Vec<f32> {
+    let d = spec.feature_dim();
+    let block = ROW_BLOCK * 16;
+    let rows = features.len() / d.max(1);
+    let blocks = super::par::map(rows.div_ceil(block), |b| {
+        let r = (b * block)..((b + 1) * block).min(rows);
+        let f = ArrayView2::from_shape((r.len(), d), &features[r.start * d..r.end * d])
+            .expect("feature shape");
+        predict(spec, params, f.to_owned())
+            .into_raw_vec_and_offset()
+            .0
+    });
+    blocks.concat()
+}
+
+/// The mean loss over a batch and its gradient by backpropagation, summed
+/// over fixed blocks of [`ROW_BLOCK`] rows in block order (the blocks run on
+/// the cores natively): the same numbers for any thread count.
+pub fn batch_gradient(
+    spec: &MlpSpec,
+    params: &[f32],
+    features: &[f32],
+    labels: &[u32],
+    loss: Loss,
+) -> (f32, Vec<f32>) {
+    let d = spec.feature_dim();
+    let batch = labels.len();
+    let parts = super::par::map(batch.div_ceil(ROW_BLOCK), |b| {
+        let r = (b * ROW_BLOCK)..((b + 1) * ROW_BLOCK).min(batch);
+        let f = ArrayView2::from_shape((r.len(), d), &features[r.start * d..r.end * d])
+            .expect("feature shape");
+        let fwd = forward(spec, params, f.to_owned());
+        let (l, mut dz) = loss_and_grad(loss, fwd.output(), Targets::Labels(&labels[r.clone()]));
+        // The block's mean, as its share of the batch's mean.
+        let share = r.len() as f32 / batch as f32;
+        dz.mapv_inplace(|g| g * share);
+        (l * share, backward(spec, params, &fwd, dz))
+    });
+    let mut total = 0.0;
+    let mut grads = vec![0.0; params.len()];
+    for (l, g) in parts {
+        total += l;
+        grads.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+    }
+    (total, grads)
+}
+
 /// A training loss, averaged over the batch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Loss {

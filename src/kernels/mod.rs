@@ -10,6 +10,7 @@ pub mod guidance;
 pub mod gumbel;
 pub mod mlp;
 pub mod model_file;
+pub mod par;
 pub mod rng;
 pub mod robust;
 pub mod saliency;

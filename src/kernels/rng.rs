@@ -190,8 +190,34 @@ pub struct RngDraws {
     pub gumbel: Vec<f32>,
 }
 
-/// CPU twin of the `rng_fill` WGSL kernel.
+/// Draws one core takes at a time in [`draw`].
+const DRAW_BLOCK: u32 = 1 << 15;
+
+/// CPU twin of the `rng_fill` WGSL kernel. Each draw is its own counter's,
+/// so blocks of them go to the cores natively and join in order.
 pub fn draw(key: RngKey, offset: u32, count: u32) -> RngDraws {
+    let mut blocks = super::par::map(count.div_ceil(DRAW_BLOCK) as usize, |b| {
+        let start = b as u32 * DRAW_BLOCK;
+        draw_block(
+            key,
+            offset.wrapping_add(start),
+            (count - start).min(DRAW_BLOCK),
+        )
+    });
+    if blocks.len() <= 1 {
+        return blocks.pop().unwrap_or_else(|| draw_block(key, offset, 0));
+    }
+    let mut d = draw_block(key, offset, 0);
+    for b in &mut blocks {
+        d.u32.append(&mut b.u32);
+        d.uniform.append(&mut b.uniform);
+        d.normal.append(&mut b.normal);
+        d.gumbel.append(&mut b.gumbel);
+    }
+    d
+}
+
+fn draw_block(key: RngKey, offset: u32, count: u32) -> RngDraws {
     let mut d = RngDraws {
         u32: Vec::with_capacity(count as usize),
         uniform: Vec::with_capacity(count as usize),

@@ -11,6 +11,13 @@
 //! Where no worker runs (it failed to start, or stopped) the very same
 //! [`host`] answers on the main thread, in the short slices the widgets used
 //! before there was a worker, and the widget says where it computes.
+//!
+//! Work that splits into independent units (Monte Carlo runs, sweep
+//! points) goes to a pool of such workers, one per core but the page's own
+//! ([`pool_size`]), without SharedArrayBuffer: each worker computes a range
+//! of units and the page joins them in order ([`split`]). Every unit draws
+//! from counters keyed by its own index, so the numbers equal a single
+//! worker's, bit for bit.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -64,10 +71,21 @@ enum Job {
         id: String,
         cfg: Pairs,
     },
-    GumbelSweep(Pairs, u32),
+    /// The sweep with `n` samples per temperature, temperatures `lo..hi`.
+    GumbelSweep {
+        cfg: Pairs,
+        n: u32,
+        lo: u32,
+        hi: u32,
+    },
     GumbelOptimise(Pairs),
     ClippingPaths(Pairs),
-    ClippingCurves(Pairs, u32),
+    /// The Monte Carlo curves of runs `lo..hi`.
+    ClippingRuns {
+        cfg: Pairs,
+        lo: u32,
+        hi: u32,
+    },
     DiffusionMetrics {
         particles: Points,
         fresh: Points,
@@ -119,10 +137,10 @@ impl Job {
                 SHORT_JOB_TIMEOUT_MS
             }
             Job::Run { .. }
-            | Job::GumbelSweep(..)
+            | Job::GumbelSweep { .. }
             | Job::GumbelOptimise(_)
             | Job::ClippingPaths(_)
-            | Job::ClippingCurves(..)
+            | Job::ClippingRuns { .. }
             | Job::StartDiffusion { .. }
             | Job::StartRace(_)
             | Job::StartLabelSmoothing(_) => RUN_TIMEOUT_MS,
@@ -220,7 +238,11 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
                 .map(Done::Report)
                 .map_err(|e| e.to_string())
         }
-        Job::GumbelSweep(p, n) => Ok(Done::Sweep(gumbel::sweep_cpu(&parse(&p)?, n))),
+        Job::GumbelSweep { cfg, n, lo, hi } => Ok(Done::Sweep(gumbel::sweep_of(
+            &parse(&cfg)?,
+            n,
+            lo as usize..hi as usize,
+        ))),
         Job::GumbelOptimise(p) => Ok(Done::Optimisation(gumbel::optimise(&parse(&p)?))),
         Job::ClippingPaths(p) => Ok(Done::Paths(
             clipping::trajectories(&parse(&p)?)
@@ -228,12 +250,12 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
                 .map(|(m, path)| (m, Points(path)))
                 .collect(),
         )),
-        Job::ClippingCurves(p, runs) => {
-            let curves = clipping::curves_cpu(&parse(&p)?, runs);
+        Job::ClippingRuns { cfg, lo, hi } => {
+            let curves = clipping::curves_of_runs(&parse(&cfg)?, lo..hi);
             let points = curves.first().and_then(|m| m.first()).map_or(0, Vec::len);
             let data = curves.into_iter().flatten().flatten().collect();
             Ok(Done::Curves {
-                runs: runs as usize,
+                runs: (hi - lo) as usize,
                 points,
                 data,
             })
@@ -474,10 +496,12 @@ impl std::fmt::Display for Fault {
     }
 }
 
-/// A job awaiting its answer: where to send it, and its timeout's timer.
+/// A job awaiting its answer: where to send it, its timeout's timer, and
+/// the pool slot of the worker computing it.
 struct Waiting {
     tx: oneshot::Sender<Result<Done, Fault>>,
     timer: Option<Timer>,
+    slot: usize,
 }
 
 /// A pending `setTimeout` and its callback, owned so that clearing it frees
@@ -489,34 +513,71 @@ struct Timer {
 }
 
 struct Client {
-    link: Link,
+    /// The pool's workers by slot: slot 0 hosts the sessions and one-shot
+    /// jobs; the others start on the first [`split`] that needs them.
+    links: Vec<Link>,
     pending: HashMap<u64, Waiting>,
     next_id: u64,
+    /// The pool size a test set ([`gradlab_pool_size`]), else one per core.
+    pool_size: Option<usize>,
 }
 
 thread_local! {
     static CLIENT: RefCell<Client> = RefCell::new(Client {
-        link: Link::Unstarted,
+        links: vec![Link::Unstarted],
         pending: HashMap::new(),
         next_id: 1,
+        pool_size: None,
     });
 }
 
-/// The worker, started on first use; `None` where none runs.
-fn worker() -> Option<web_sys::Worker> {
+/// Most workers in the pool.
+const MAX_POOL: usize = 8;
+
+/// The worker of pool slot `slot`, started on first use; `None` where none runs.
+fn worker_at(slot: usize) -> Option<web_sys::Worker> {
     CLIENT.with(|c| {
         let mut c = c.borrow_mut();
-        if matches!(c.link, Link::Unstarted) {
-            c.link = match start_worker() {
+        if c.links.len() <= slot {
+            c.links.resize_with(slot + 1, || Link::Unstarted);
+        }
+        if matches!(c.links[slot], Link::Unstarted) {
+            c.links[slot] = match start_worker(slot) {
                 Ok(link) => link,
                 Err(why) => Link::Down(why),
             };
         }
-        match &c.link {
+        match &c.links[slot] {
             Link::Up { worker, .. } => Some(worker.clone()),
             _ => None,
         }
     })
+}
+
+/// The worker that hosts sessions and one-shot jobs.
+fn worker() -> Option<web_sys::Worker> {
+    worker_at(0)
+}
+
+/// Workers a [`split`] spreads over: one per core but the page's own
+/// (`navigator.hardwareConcurrency − 1`), at least 1, at most [`MAX_POOL`].
+fn pool_size() -> usize {
+    CLIENT.with(|c| c.borrow().pool_size).unwrap_or_else(|| {
+        let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let cores = if cores.is_finite() { cores as usize } else { 1 };
+        cores.saturating_sub(1).clamp(1, MAX_POOL)
+    })
+}
+
+/// Debug hook for tests and curious readers: splits later work over `size`
+/// workers (clamped to 1–8; 0 returns to one per core). Returns the size in effect.
+#[wasm_bindgen]
+pub fn gradlab_pool_size(size: u32) -> u32 {
+    CLIENT.with(|c| {
+        c.borrow_mut().pool_size = (size > 0).then(|| (size as usize).min(MAX_POOL));
+    });
+    pool_size() as u32
 }
 
 /// This build's worker script, named per build (`worker-<hash>.js`) in the
@@ -537,12 +598,12 @@ fn worker_script() -> Result<String, String> {
         .ok_or_else(|| "this page names no worker script of its build".to_string())
 }
 
-fn start_worker() -> Result<Link, String> {
+fn start_worker(slot: usize) -> Result<Link, String> {
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
     let worker = web_sys::Worker::new_with_options(&worker_script()?, &opts)
         .map_err(|e| format!("the browser could not start it ({e:?})"))?;
-    let onmessage = Closure::<dyn FnMut(JsValue)>::new(|e: JsValue| {
+    let onmessage = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         let data = e
             .dyn_into::<web_sys::MessageEvent>()
             .map(|e| e.data())
@@ -551,14 +612,14 @@ fn start_worker() -> Result<Link, String> {
             .ok()
             .and_then(|f| f.as_string())
         {
-            stop(format!("its wasm did not load: {fatal}"));
+            stop(slot, format!("its wasm did not load: {fatal}"));
             return;
         }
         if let Some(why) = js_sys::Reflect::get(&data, &"stopped".into())
             .ok()
             .and_then(|f| f.as_string())
         {
-            stop(why);
+            stop(slot, why);
             return;
         }
         match serde_wasm_bindgen::from_value::<Answer>(data) {
@@ -568,16 +629,16 @@ fn start_worker() -> Result<Link, String> {
                     let _ = w.tx.send(a.done.map_err(Fault::Job));
                 }
             }
-            Err(e) => stop(format!("it sent an unreadable answer: {e}")),
+            Err(e) => stop(slot, format!("it sent an unreadable answer: {e}")),
         }
     });
-    let onerror = Closure::<dyn FnMut(JsValue)>::new(|e: JsValue| {
+    let onerror = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         let why = e
             .dyn_ref::<web_sys::ErrorEvent>()
             .map(|e| e.message())
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| "its script (worker-<hash>.js) failed to load or crashed".into());
-        stop(why);
+        stop(slot, why);
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
@@ -587,19 +648,32 @@ fn start_worker() -> Result<Link, String> {
     })
 }
 
-/// Stops the worker for good (this page load): every pending job fails with
-/// `why`, and later jobs run on the main thread.
-fn stop(why: String) {
+/// Stops the worker of pool slot `slot` for good (this page load): every
+/// job pending there fails with `why`, and later jobs of that slot run on
+/// the main thread (slot 0: every session and one-shot job).
+fn stop(slot: usize, why: String) {
     let (link, pending) = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
-        let link = std::mem::replace(&mut c.link, Link::Down(why.clone()));
-        (link, std::mem::take(&mut c.pending))
+        if c.links.len() <= slot {
+            c.links.resize_with(slot + 1, || Link::Unstarted);
+        }
+        let link = std::mem::replace(&mut c.links[slot], Link::Down(why.clone()));
+        let ids: Vec<u64> = c
+            .pending
+            .iter()
+            .filter(|(_, w)| w.slot == slot)
+            .map(|(id, _)| *id)
+            .collect();
+        let pending: Vec<Waiting> = ids.iter().filter_map(|id| c.pending.remove(id)).collect();
+        (link, pending)
     });
     if let Link::Up { worker, .. } = link {
         worker.terminate();
     }
-    web_sys::console::warn_1(&format!("gradlab: the compute worker stopped: {why}").into());
-    for (_, w) in pending {
+    web_sys::console::warn_1(
+        &format!("gradlab: the compute worker (pool slot {slot}) stopped: {why}").into(),
+    );
+    for w in pending {
         clear_timer(w.timer);
         let _ = w.tx.send(Err(Fault::WorkerStopped(why.clone())));
     }
@@ -618,11 +692,11 @@ fn start_timer(id: u64, ms: f64, what: &'static str) -> Option<Timer> {
         // Deferred: `stop` drops this callback with its job, which must not
         // happen while the callback runs.
         wasm_bindgen_futures::spawn_local(async move {
-            if CLIENT.with(|c| c.borrow().pending.contains_key(&id)) {
-                stop(format!(
-                    "it did not answer a job ({what}) within {} s",
-                    ms / 1000.0
-                ));
+            if let Some(slot) = CLIENT.with(|c| c.borrow().pending.get(&id).map(|w| w.slot)) {
+                stop(
+                    slot,
+                    format!("it did not answer a job ({what}) within {} s", ms / 1000.0),
+                );
             }
         });
     });
@@ -641,19 +715,24 @@ fn start_timer(id: u64, ms: f64, what: &'static str) -> Option<Timer> {
 
 /// Why jobs run on the main thread, once the worker has stopped or failed to start.
 pub fn fault() -> Option<String> {
-    CLIENT.with(|c| match &c.borrow().link {
+    CLIENT.with(|c| match &c.borrow().links[0] {
         Link::Down(why) => Some(why.clone()),
         _ => None,
     })
 }
 
-/// Debug hook for tests and curious readers: stops the compute worker, so
-/// the main-thread fallback can be seen working
-/// (`window.wasmBindings.gradlab_stop_worker()`).
+/// Debug hook for tests and curious readers: stops the compute workers
+/// (the whole pool), so the main-thread fallback can be seen working
+/// (`window.wasmBindings.gradlab_stop_worker()`). Whether slot 0 ran.
 #[wasm_bindgen]
 pub fn gradlab_stop_worker() -> bool {
-    let up = CLIENT.with(|c| matches!(c.borrow().link, Link::Up { .. }));
-    stop("stopped by gradlab_stop_worker()".into());
+    let (up, slots) = CLIENT.with(|c| {
+        let c = c.borrow();
+        (matches!(c.links[0], Link::Up { .. }), c.links.len())
+    });
+    for slot in 0..slots {
+        stop(slot, "stopped by gradlab_stop_worker()".into());
+    }
     up
 }
 
@@ -661,22 +740,26 @@ pub fn gradlab_stop_worker() -> bool {
 /// timeout ([`Job::timeout_ms`]): past it the worker is given up ([`stop`])
 /// and the job fails, so the caller goes on on the main thread.
 async fn remote(worker: &web_sys::Worker, session: u64, job: Job) -> Result<Done, Fault> {
+    answer(post_job(worker, 0, session, job)?).await
+}
+
+/// Posts `job` to the worker of pool slot `slot`; the answer comes on the receiver.
+fn post_job(worker: &web_sys::Worker, slot: usize, session: u64, job: Job) -> Result<Reply, Fault> {
     let timeout = job.timeout_ms();
     let what = job_name(&job);
-    round_trip(worker, timeout, what, |id| {
+    post(worker, slot, timeout, what, |id| {
         serde_wasm_bindgen::to_value(&Call { id, session, job }).map_err(|e| e.to_string())
     })
-    .await
 }
 
 /// The variant's name, for messages.
 fn job_name(job: &Job) -> &'static str {
     match job {
         Job::Run { .. } => "run",
-        Job::GumbelSweep(..) => "sweep",
+        Job::GumbelSweep { .. } => "sweep",
         Job::GumbelOptimise(_) => "optimisation",
         Job::ClippingPaths(_) => "trajectories",
-        Job::ClippingCurves(..) => "Monte Carlo",
+        Job::ClippingRuns { .. } => "Monte Carlo",
         Job::DiffusionMetrics { .. } => "metrics",
         Job::StartDiffusion { .. } | Job::StartLabelSmoothing(_) | Job::StartRace(_) => "start",
         Job::Race { .. } => "race slice",
@@ -689,23 +772,51 @@ fn job_name(job: &Job) -> &'static str {
     }
 }
 
-/// Posts the message `make(id)` and awaits the answer to `id`.
+/// Where the answer to a posted job arrives.
+type Reply = oneshot::Receiver<Result<Done, Fault>>;
+
+/// Awaits a posted job's answer.
+async fn answer(rx: Reply) -> Result<Done, Fault> {
+    rx.await
+        .unwrap_or_else(|_| Err(Fault::WorkerStopped("it dropped the job".into())))
+}
+
+/// Posts the message `make(id)` and awaits the answer to `id` (pool slot 0).
 async fn round_trip(
     worker: &web_sys::Worker,
     timeout_ms: f64,
     what: &'static str,
     make: impl FnOnce(u64) -> Result<JsValue, String>,
 ) -> Result<Done, Fault> {
+    answer(post(worker, 0, timeout_ms, what, make)?).await
+}
+
+/// Posts the message `make(id)` to the worker of pool slot `slot`, with
+/// the timeout past which that worker is given up.
+fn post(
+    worker: &web_sys::Worker,
+    slot: usize,
+    timeout_ms: f64,
+    what: &'static str,
+    make: impl FnOnce(u64) -> Result<JsValue, String>,
+) -> Result<Reply, Fault> {
     let (tx, rx) = oneshot::channel();
     let id = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
-        if let Link::Down(why) = &c.link {
+        if let Some(Link::Down(why)) = c.links.get(slot) {
             // A session's worker has stopped: nothing would ever answer.
             return Err(Fault::WorkerStopped(why.clone()));
         }
         let id = c.next_id;
         c.next_id += 1;
-        c.pending.insert(id, Waiting { tx, timer: None });
+        c.pending.insert(
+            id,
+            Waiting {
+                tx,
+                timer: None,
+                slot,
+            },
+        );
         Ok(id)
     })?;
     let posted = make(id).and_then(|v| worker.post_message(&v).map_err(|e| format!("{e:?}")));
@@ -721,8 +832,7 @@ async fn round_trip(
             w.timer = timer;
         }
     });
-    rx.await
-        .unwrap_or_else(|_| Err(Fault::WorkerStopped("it dropped the job".into())))
+    Ok(rx)
 }
 
 /// Debug hook for tests: sends the compute worker a job it cannot read
@@ -786,12 +896,84 @@ pub async fn run<E: Experiment>(cfg: &E::Config) -> Result<E::Report, RunError> 
     E::run(cfg, &Compute::Cpu).await
 }
 
-/// The bias–variance sweep on the CPU ([`gumbel::sweep_cpu`]).
-pub async fn gumbel_sweep(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {
-    match one_shot(Job::GumbelSweep(pairs(cfg), n)).await {
-        Some(Done::Sweep(s)) => s,
-        _ => gumbel::sweep_cpu(cfg, n),
+/// A split's parts in order, and how many of them a worker computed.
+struct Parts<T> {
+    parts: Vec<T>,
+    remote: usize,
+}
+
+/// `units` independent units over the pool ([`pool_size`] workers, never
+/// more than units): worker `i` computes the `i`-th contiguous range with
+/// `job(range)`, read back by `read(range, answer)`. A part no worker could
+/// compute (none runs, it stopped, or it answered something unreadable) is
+/// computed here by `local(range)`. Every unit is keyed by its own index, so
+/// the parts join into the numbers of one worker.
+async fn split<T>(
+    units: u32,
+    job: impl Fn(std::ops::Range<u32>) -> Job,
+    read: impl Fn(&std::ops::Range<u32>, Done) -> Option<T>,
+    local: impl Fn(std::ops::Range<u32>) -> T,
+) -> Parts<T> {
+    let k = pool_size().min(units as usize).max(1);
+    #[allow(clippy::cast_possible_truncation)]
+    let ranges: Vec<std::ops::Range<u32>> = (0..k)
+        .map(|i| {
+            let at = |i: usize| (u64::from(units) * i as u64 / k as u64) as u32;
+            at(i)..at(i + 1)
+        })
+        .collect();
+    // Every part is posted before any answer is awaited: the workers run at once.
+    let replies: Vec<Option<Reply>> = ranges
+        .iter()
+        .enumerate()
+        .map(|(slot, r)| {
+            let w = worker_at(slot)?;
+            post_job(&w, slot, 0, job(r.clone())).ok()
+        })
+        .collect();
+    let mut parts = Vec::with_capacity(k);
+    let mut remote = 0;
+    for (r, reply) in ranges.into_iter().zip(replies) {
+        let done = match reply {
+            Some(rx) => answer(rx).await.ok().and_then(|d| read(&r, d)),
+            None => None,
+        };
+        match done {
+            Some(part) => {
+                remote += 1;
+                parts.push(part);
+            }
+            None => parts.push(local(r)),
+        }
     }
+    Parts { parts, remote }
+}
+
+/// The bias–variance sweep on the CPU ([`gumbel::sweep_cpu`]), its
+/// temperatures split over the pool.
+pub async fn gumbel_sweep(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {
+    gumbel_sweep_parts(cfg, n).await.parts.concat()
+}
+
+async fn gumbel_sweep_parts(cfg: &GumbelConfig, n: u32) -> Parts<Vec<SweepPoint>> {
+    let p = pairs(cfg);
+    #[allow(clippy::cast_possible_truncation)]
+    let taus = gumbel::tau_sweep().len() as u32;
+    split(
+        taus,
+        |r| Job::GumbelSweep {
+            cfg: p.clone(),
+            n,
+            lo: r.start,
+            hi: r.end,
+        },
+        |r, d| match d {
+            Done::Sweep(s) if s.len() == r.len() => Some(s),
+            _ => None,
+        },
+        |r| gumbel::sweep_of(cfg, n, r.start as usize..r.end as usize),
+    )
+    .await
 }
 
 /// The Gumbel-Softmax mini optimisation ([`gumbel::optimise`]).
@@ -812,26 +994,79 @@ pub async fn clipping_paths(
     }
 }
 
-/// The clipping Monte Carlo on the CPU ([`clipping::monte_carlo_cpu`]).
+/// The clipping Monte Carlo on the CPU ([`clipping::monte_carlo_cpu`]),
+/// its runs split over the pool.
 pub async fn clipping_monte_carlo(
     cfg: &clipping::ClippingConfig,
     runs: u32,
 ) -> clipping::ClippingReport {
-    if let Some(Done::Curves {
-        runs: r,
-        points,
-        data,
-    }) = one_shot(Job::ClippingCurves(pairs(cfg), runs)).await
-        && r > 0
-        && points > 0
-    {
-        let curves: Vec<Vec<Vec<f32>>> = data
-            .chunks(r * points)
-            .map(|m| m.chunks(points).map(<[f32]>::to_vec).collect())
-            .collect();
-        return clipping::summarise(cfg, &curves, runs);
-    }
-    clipping::monte_carlo_cpu(cfg, runs)
+    let parts = clipping_parts(cfg, runs).await.parts;
+    clipping::summarise(cfg, &clipping::join_curves(parts), runs)
+}
+
+async fn clipping_parts(cfg: &clipping::ClippingConfig, runs: u32) -> Parts<Vec<Vec<Vec<f32>>>> {
+    let p = pairs(cfg);
+    split(
+        runs,
+        |r| Job::ClippingRuns {
+            cfg: p.clone(),
+            lo: r.start,
+            hi: r.end,
+        },
+        |r, d| match d {
+            Done::Curves { runs, points, data }
+                if runs == r.len()
+                    && points > 0
+                    && data.len() == clipping::METHODS.len() * runs * points =>
+            {
+                Some(
+                    data.chunks(runs * points)
+                        .map(|m| m.chunks(points).map(<[f32]>::to_vec).collect())
+                        .collect(),
+                )
+            }
+            _ => None,
+        },
+        |r| clipping::curves_of_runs(cfg, r),
+    )
+    .await
+}
+
+/// A config from a URL query, strictly (a test names what it means).
+fn config_of_query<C: Config>(query: &str) -> Result<C, JsValue> {
+    let params = web_sys::UrlSearchParams::new_with_str(query)?;
+    let q: Vec<(String, String)> = C::fields()
+        .into_iter()
+        .filter_map(|f| params.get(f.name).map(|v| (f.name.to_string(), v)))
+        .collect();
+    parse(&q).map_err(|e| JsValue::from_str(&e))
+}
+
+/// Debug hook for the e2e test of the pool: the CPU numbers of `what`
+/// (`clipping`: the Monte Carlo of the config in `query`, its URL query;
+/// `gumbel`: the bias–variance sweep) as JSON `{parts, remote, result}`,
+/// split over the pool as the widget splits them.
+#[wasm_bindgen]
+pub fn gradlab_pool_run(what: String, query: String) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let json = match what.as_str() {
+            "clipping" => {
+                let cfg: clipping::ClippingConfig = config_of_query(&query)?;
+                let p = clipping_parts(&cfg, cfg.runs).await;
+                let (parts, remote) = (p.parts.len(), p.remote);
+                let report = clipping::summarise(&cfg, &clipping::join_curves(p.parts), cfg.runs);
+                serde_json::json!({ "parts": parts, "remote": remote, "result": report })
+            }
+            "gumbel" => {
+                let cfg: GumbelConfig = config_of_query(&query)?;
+                let p = gumbel_sweep_parts(&cfg, crate::ui::gumbel::run::SWEEP_CPU).await;
+                let (parts, remote) = (p.parts.len(), p.remote);
+                serde_json::json!({ "parts": parts, "remote": remote, "result": p.parts.concat() })
+            }
+            other => return Err(JsValue::from_str(&format!("no pooled work {other:?}"))),
+        };
+        Ok(JsValue::from_str(&json.to_string()))
+    })
 }
 
 /// Diffusion metrics of (the first [`dexp::METRIC_POINTS`] of) `particles`

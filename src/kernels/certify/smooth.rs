@@ -179,11 +179,9 @@ impl Smoother {
         n: u32,
     ) -> Vec<PointCounts> {
         let z = normal_pairs(key, 0, n);
-        points
-            .iter()
-            .enumerate()
-            .map(|(j, &x)| self.counts_at(x, &z, targets.and_then(|t| t[j])))
-            .collect()
+        crate::kernels::par::map(points.len(), |j| {
+            self.counts_at(points[j], &z, targets.and_then(|t| t[j]))
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 
 mod controls;
 mod plots;
-mod run;
+pub(crate) mod run;
 
 use leptos::prelude::*;
 

@@ -14,7 +14,7 @@ use crate::ui::backend::{BackendCtx, gpu_compute, record_computed, report_gpu_fa
 
 /// Samples per temperature of the bias–variance sweep.
 const SWEEP_GPU: u32 = 1 << 20;
-const SWEEP_CPU: u32 = 1 << 15;
+pub(crate) const SWEEP_CPU: u32 = 1 << 15;
 /// Live samples drawn per tick, and ticks per second.
 const LIVE_PER_TICK: u32 = 30;
 const TICK_MS: u64 = 80;
