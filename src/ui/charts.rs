@@ -25,6 +25,14 @@ pub struct Series {
     pub band: Vec<(f64, f64)>,
 }
 
+/// Where a centred x-axis tick label goes: at its tick, shifted just enough
+/// to stay inside the plot's box (the last tick sits R from the right edge,
+/// and "1000" is wider than 2R in the 10 px monospace of `.tick`).
+fn tick_x(x: f64, label: &str) -> f64 {
+    let half = 0.5 * 6.2 * label.chars().count() as f64;
+    x.min(W - 1.0 - half).max(1.0 + half)
+}
+
 /// Rounds to a short label: 3 significant digits, exponent form when tiny or huge.
 pub fn short(v: f64) -> String {
     let a = v.abs();
@@ -170,9 +178,11 @@ pub fn LinePlot(
         .into_iter()
         .map(|v| {
             let x = xs.px(v);
+            let label = short(v);
+            let at = tick_x(x, &label);
             view! {
                 <line class="grid" x1=x y1=T x2=x y2=H - B />
-                <text class="tick" x=x y=H - B + 13.0 text-anchor="middle">{short(v)}</text>
+                <text class="tick" x=at y=H - B + 13.0 text-anchor="middle">{label}</text>
             }
         })
         .collect_view();

@@ -104,7 +104,7 @@ fn CertificatePanel(shown: RwSignal<Option<Shown>>) -> impl IntoView {
         <Panel id="certificate">
             <h2>"Certified radius beside the true radius"</h2>
             <div class="legend">
-                <span class="key"><i style=format!("background:{CERT_COLOR}")></i>"certified: σΦ⁻¹(p̲_A)"</span>
+                <span class="key"><i class="swatch-on-map" style=format!("background:{CERT_COLOR}")></i>"certified: σΦ⁻¹(p̲_A)"</span>
                 <span class="key"><i style=format!("background:{TRUE_COLOR}")></i>"true: distance to g's boundary (dashed)"</span>
             </div>
             {move || shown.get().map(|s| view! { <CertificateTable s /> })}

@@ -119,7 +119,8 @@ pub(super) fn AccuracyPlot(s: Shown) -> impl IntoView {
         },
         Series {
             name: "this config (α)",
-            color: "#222",
+            // The page's ink: near-black #222 vanished on the dark theme's panel.
+            color: "var(--ink)",
             dashed: true,
             points: pts(&r.certified_accuracy),
             ..Series::default()

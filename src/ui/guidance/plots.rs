@@ -231,7 +231,7 @@ pub(super) fn DistancePanel(cfg: Memo<GuidanceConfig>, swept: RwSignal<Sweep>) -
 fn row(name: &'static str, mean: [f64; 2], std: [f64; 2], cov_xy: f64) -> impl IntoView {
     view! {
         <tr>
-            <td>{name}</td>
+            <th scope="row">{name}</th>
             <td>{format!("{}, {}", short(mean[0]), short(mean[1]))}</td>
             <td>{format!("{}, {}", short(std[0]), short(std[1]))}</td>
             <td>{short(cov_xy)}</td>
@@ -247,13 +247,16 @@ pub(super) fn MomentsPanel(runs: RwSignal<Runs>) -> impl IntoView {
             {move || runs.get().map(|(reports, b)| {
                 let target = reports.first().and_then(|r| r.target);
                 view! {
-                    <table class="estimators" data-backend=b.as_str() data-testid="moments-table">
-                        <thead><tr><th>""</th><th>"mean"</th><th>"std (x, y)"</th><th>"cov xy"</th></tr></thead>
+                    // Scrolls inside the panel on a phone, never the page.
+                    <div class="table-scroll">
+                    <table class="moments estimators" data-backend=b.as_str() data-testid="moments-table">
+                        <thead><tr><th>""</th><th scope="col">"mean"</th><th scope="col">"std (x, y)"</th><th scope="col">"cov xy"</th></tr></thead>
                         <tbody>
                             {target.map(|t| row("tilted target", t.mean, t.std, t.cov[1]))}
                             {reports.iter().enumerate().map(|(i, r)| row(NAMES[i], r.samples_mean, r.samples_std, r.samples_cov[1])).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                     <p class="note">{format!(
                         "Monte Carlo standard error of a mean ≈ {}; score evaluations per particle: DDIM {}, DDPM {}, PCG {}.",
                         short(reports.first().map_or(0.0, |r| r.mean_se[0].max(r.mean_se[1]))),
