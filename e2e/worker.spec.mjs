@@ -35,6 +35,9 @@ const runs = [
 for (const run of runs) {
   test(`${run.name}: trains in the worker; stopped mid-run, it starts again on the main thread with identical numbers`, async ({ page }, info) => {
     test.skip(info.project.name !== 'cpu', 'the CPU path, on one project');
+    // Two whole runs, one of them on the main thread: on a loaded 2-core
+    // machine that alone can take the default 90 s.
+    test.setTimeout(300_000);
     const errors = watchErrors(page);
     await page.goto(run.url);
     await expect(page.getByTestId('compute-thread')).toHaveText(' · worker thread', { timeout: 30_000 });
