@@ -66,6 +66,6 @@ test('an unknown experiment in a custom element says so, and the Embed button gi
   await page.goto('/gumbel?tau=0.3');
   await page.getByTestId('embed').click();
   const snippets = page.getByTestId('embed-snippets');
-  await expect(snippets.locator('textarea').first()).toHaveValue(/<iframe src="http:\/\/127\.0\.0\.1:4173\/embed\/gumbel\?.*tau=0\.3/);
+  await expect(snippets.locator('textarea').first()).toHaveValue(new RegExp(`<iframe src="${new URL(page.url()).origin.replace(/[.]/g, '\\.')}/embed/gumbel\\?.*tau=0\\.3`));
   await expect(snippets.locator('textarea').nth(1)).toHaveValue(/<gradlab-widget experiment="gumbel" config=".*tau=0\.3/);
 });
