@@ -191,47 +191,36 @@ pub struct RngDraws {
 }
 
 /// Draws one core takes at a time in [`draw`].
-const DRAW_BLOCK: u32 = 1 << 15;
+const DRAW_BLOCK: usize = 1 << 15;
 
 /// CPU twin of the `rng_fill` WGSL kernel. Each draw is its own counter's,
-/// so blocks of them go to the cores natively and join in order.
+/// so blocks of them are filled on the cores natively.
 pub fn draw(key: RngKey, offset: u32, count: u32) -> RngDraws {
-    let mut blocks = super::par::map(count.div_ceil(DRAW_BLOCK) as usize, |b| {
-        let start = b as u32 * DRAW_BLOCK;
-        draw_block(
-            key,
-            offset.wrapping_add(start),
-            (count - start).min(DRAW_BLOCK),
-        )
-    });
-    if blocks.len() <= 1 {
-        return blocks.pop().unwrap_or_else(|| draw_block(key, offset, 0));
-    }
-    let mut d = draw_block(key, offset, 0);
-    for b in &mut blocks {
-        d.u32.append(&mut b.u32);
-        d.uniform.append(&mut b.uniform);
-        d.normal.append(&mut b.normal);
-        d.gumbel.append(&mut b.gumbel);
-    }
-    d
-}
-
-fn draw_block(key: RngKey, offset: u32, count: u32) -> RngDraws {
+    let n = count as usize;
     let mut d = RngDraws {
-        u32: Vec::with_capacity(count as usize),
-        uniform: Vec::with_capacity(count as usize),
-        normal: Vec::with_capacity(count as usize),
-        gumbel: Vec::with_capacity(count as usize),
+        u32: vec![0; n],
+        uniform: vec![0.0; n],
+        normal: vec![0.0; n],
+        gumbel: vec![0.0; n],
     };
-    for i in 0..count {
-        let x = key.u32_at(offset.wrapping_add(i));
-        let u = uniform_from_u32(x);
-        d.u32.push(x);
-        d.uniform.push(u);
-        d.normal.push(normal_icdf(u));
-        d.gumbel.push(gumbel_from_uniform(u));
-    }
+    let mut blocks: Vec<_> = d
+        .u32
+        .chunks_mut(DRAW_BLOCK)
+        .zip(d.uniform.chunks_mut(DRAW_BLOCK))
+        .zip(d.normal.chunks_mut(DRAW_BLOCK))
+        .zip(d.gumbel.chunks_mut(DRAW_BLOCK))
+        .collect();
+    super::par::for_each_mut(&mut blocks, |b, (((words, uniform), normal), gumbel)| {
+        let start = offset.wrapping_add((b * DRAW_BLOCK) as u32);
+        for (j, w) in words.iter_mut().enumerate() {
+            let x = key.u32_at(start.wrapping_add(j as u32));
+            let u = uniform_from_u32(x);
+            *w = x;
+            uniform[j] = u;
+            normal[j] = normal_icdf(u);
+            gumbel[j] = gumbel_from_uniform(u);
+        }
+    });
     d
 }
 
