@@ -67,11 +67,6 @@ for (const [route, stepper] of [['/diffusion?score=smoothed&n=4096&steps=1000', 
   for (const worker of [true, false]) {
     test(`input latency while ${route} runs on the CPU (${worker ? 'worker' : 'main thread'})`, async ({ page }, info) => {
       test.skip(info.project.name !== 'cpu', 'measured on the CPU project');
-      // Known defect, open: with the compute worker stopped, diffusion with the
-      // smoothed score (4,096 particles) freezes the page's main thread (the
-      // metrics job, one unsliced task there, is the suspect). Found on
-      // 2026-12-07; the worker path above is measured as before.
-      test.fixme(!worker && route.startsWith('/diffusion'), 'main-thread fallback of the smoothed-score diffusion freezes the page');
       await page.goto(route);
       await expect(page.locator('article.widget')).toBeVisible();
       if (!worker) await page.evaluate(() => window.wasmBindings.gradlab_stop_worker());

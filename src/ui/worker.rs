@@ -949,6 +949,30 @@ async fn split<T>(
     Parts { parts, remote }
 }
 
+/// One whole run of experiment `E` in the compute worker only, for
+/// optional work (a comparison beside the live run) that must never block
+/// the page: where no worker runs (or it stops), `Err` says why, instead of
+/// the run being computed unsliced on the main thread.
+pub async fn run_in_worker<E: Experiment>(
+    cfg: &E::Config,
+) -> Result<Result<E::Report, RunError>, String> {
+    let Some(w) = worker() else {
+        return Err(fault().unwrap_or_else(|| "it did not start".into()));
+    };
+    let job = Job::Run {
+        id: E::INFO.id.into(),
+        cfg: pairs(cfg),
+    };
+    match remote(&w, 0, job).await {
+        Ok(Done::Report(json)) => serde_json::from_str(&json)
+            .map(Ok)
+            .map_err(|e| format!("it sent an unreadable report ({e})")),
+        Ok(_) => Err("it answered something other than a report".into()),
+        Err(Fault::Job(why)) => Err(why),
+        Err(Fault::WorkerStopped(why)) => Err(why),
+    }
+}
+
 /// The bias–variance sweep on the CPU ([`gumbel::sweep_cpu`]), its
 /// temperatures split over the pool.
 pub async fn gumbel_sweep(cfg: &GumbelConfig, n: u32) -> Vec<SweepPoint> {

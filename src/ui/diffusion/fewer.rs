@@ -45,7 +45,7 @@ pub(super) struct FewerState {
     pareto: RwSignal<Vec<ParetoPoint>>,
     floor: RwSignal<Option<f64>>,
     overlay: RwSignal<Option<Overlay>>,
-    blocker: RwSignal<Option<&'static str>>,
+    blocker: RwSignal<Option<String>>,
     /// Runs of the current comparison still to come.
     pending: RwSignal<usize>,
     generation: StoredValue<u64>,
@@ -75,7 +75,7 @@ pub(super) fn drive(run_key: Memo<DiffusionConfig>, drawn: Memo<PointSet>) -> Fe
         st.pareto.set(Vec::new());
         st.floor.set(None);
         st.overlay.set(None);
-        st.blocker.set(c.comparison_blocker());
+        st.blocker.set(c.comparison_blocker().map(str::to_string));
         if c.comparison_blocker().is_some() {
             st.pending.set(0);
             return;
@@ -90,9 +90,24 @@ async fn compare(st: FewerState, c: DiffusionConfig, drawn: PointSet, this: u64)
     let live = move || st.generation.try_get_value() == Some(this);
     let runs = c.pareto_runs();
     st.pending.set(runs.len() + 3);
+    // Whole runs, unsliced: only in the compute worker, never on the main thread.
+    let off_main = move |cfg: DiffusionConfig| async move {
+        let r = crate::ui::worker::run_in_worker::<Diffusion>(&cfg).await;
+        if let (Err(why), true) = (&r, live()) {
+            st.blocker.set(Some(format!(
+                "The comparisons run in the compute worker, which is not running here ({why}); the live run above goes on on the main thread."
+            )));
+            st.pending.set(0);
+        }
+        r.ok()
+    };
     let (full_cfg, cheap_cfg) = c.overlay_runs();
-    let full = crate::ui::worker::run::<Diffusion>(&full_cfg).await;
-    let cheap = crate::ui::worker::run::<Diffusion>(&cheap_cfg).await;
+    let Some(full) = off_main(full_cfg).await else {
+        return;
+    };
+    let Some(cheap) = off_main(cheap_cfg.clone()).await else {
+        return;
+    };
     if !live() {
         return;
     }
@@ -116,7 +131,9 @@ async fn compare(st: FewerState, c: DiffusionConfig, drawn: PointSet, this: u64)
     st.floor.set(Some(m.swd));
     st.pending.update(|p| *p = p.saturating_sub(1));
     for (sampler, trick, cfg) in runs {
-        let r = crate::ui::worker::run::<Diffusion>(&cfg).await;
+        let Some(r) = off_main(cfg).await else {
+            return;
+        };
         if !live() {
             return;
         }
