@@ -45,5 +45,14 @@ test('pooled results equal single-worker results; so do main-thread ones', async
     expect(local).toMatchObject({ parts: 3, remote: 0 });
     expect(JSON.stringify(local.result)).toBe(single[what]);
   }
+
+  // Workers stopped before the pool was ever used: it starts none.
+  await page.goto('/about');
+  await page.waitForFunction(() => window.wasmBindings?.gradlab_pool_run);
+  await page.evaluate(() => window.wasmBindings.gradlab_stop_worker());
+  const fresh = await run(3, 'gumbel', '');
+  expect(fresh).toMatchObject({ parts: 3, remote: 0 });
+  expect(JSON.stringify(fresh.result)).toBe(single.gumbel);
+  expect(page.workers()).toHaveLength(0);
   expect(errors).toEqual([]);
 });

@@ -1,7 +1,7 @@
 //! Independent work across cores. Natively the units run on rayon's pool
 //! (`--threads N` picks its size); in wasm they run in order on this thread,
 //! since the page splits across its pool of workers instead
-//! (`ui::worker::pool`). Every split here is fixed by the work, never by
+//! (`ui::worker::split`). Every split here is fixed by the work, never by
 //! the thread count, and each unit draws its randomness from counters keyed
 //! by its own index, so the numbers are the same for every N.
 

@@ -541,6 +541,11 @@ fn worker_at(slot: usize) -> Option<web_sys::Worker> {
         if c.links.len() <= slot {
             c.links.resize_with(slot + 1, || Link::Unstarted);
         }
+        // Where the first worker is down (it could not start, or was
+        // stopped), the pool starts no others.
+        if slot > 0 && matches!(c.links[0], Link::Down(_)) {
+            return None;
+        }
         if matches!(c.links[slot], Link::Unstarted) {
             c.links[slot] = match start_worker(slot) {
                 Ok(link) => link,
