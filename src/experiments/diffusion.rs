@@ -613,13 +613,15 @@ impl Sampling {
                     .chunks_mut(PARTICLE_BLOCK)
                     .zip(self.state[done..end].chunks_mut(PARTICLE_BLOCK))
                     .zip(self.running[done..end].chunks_mut(PARTICLE_BLOCK))
-                    .map(|((next, state), running)| (next, state, running, 0u64, 0u64))
+                    .map(|((next, state), running)| (next, state, running))
                     .collect();
                 let (source, particles) = (&self.source, &self.particles);
                 let (scale, apg, classes) =
                     (self.cfg.guidance as f32, self.cfg.apg(), self.classes);
-                crate::kernels::par::for_each_mut(&mut blocks, |b, block| {
-                    let (next, state, running, real_calls, skips) = block;
+                // Each block answers its real score calls and skipped ones.
+                let counts = crate::kernels::par::map_mut(&mut blocks, |b, block| {
+                    let (next, state, running) = block;
+                    let (mut real_calls, mut skips) = (0u64, 0u64);
                     let guided = Guided::new(source, scale, apg, classes);
                     for (o, ((out, st), run)) in next
                         .iter_mut()
@@ -642,12 +644,13 @@ impl Sampling {
                             noise,
                             st,
                         );
-                        *real_calls += u64::from(st.real - real);
-                        *skips += u64::from(st.skipped - skipped);
+                        real_calls += u64::from(st.real - real);
+                        skips += u64::from(st.skipped - skipped);
                         *run = guided.running.get();
                     }
+                    (real_calls, skips)
                 });
-                for (.., real_calls, skips) in blocks {
+                for (real_calls, skips) in counts {
                     self.nfe += real_calls * per_eval;
                     self.skipped_per_step[step] += skips;
                 }

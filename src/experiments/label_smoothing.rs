@@ -414,11 +414,9 @@ impl LabelSmoothingRun {
         let n = n.min(self.cfg.steps.saturating_sub(self.step()));
         let cfg = &self.cfg;
         // The models are independent: one per core natively.
-        let mut results = vec![Ok(()); self.models.len()];
-        let mut jobs: Vec<_> = self.models.iter_mut().zip(&mut results).collect();
-        crate::kernels::par::for_each_mut(&mut jobs, |_, ((kind, t), result)| {
+        crate::kernels::par::map_mut(&mut self.models, |_, (kind, t)| {
             let mut left = n;
-            while left > 0 && result.is_ok() {
+            while left > 0 {
                 let s = t.step();
                 let chunk = if cfg.tsla > s {
                     left.min(cfg.tsla - s)
@@ -426,11 +424,14 @@ impl LabelSmoothingRun {
                     left
                 };
                 t.cfg.smoothing = cfg.smoothing_at(*kind, s);
-                **result = t.train_steps(chunk).map(|_| ());
+                t.train_steps(chunk)?;
                 left -= chunk;
             }
-        });
-        results.into_iter().collect::<Result<(), _>>().map(|()| n)
+            Ok(())
+        })
+        .into_iter()
+        .collect::<Result<(), _>>()
+        .map(|()| n)
     }
 
     /// Logits of model `model` (index into [`Self::kinds`]) for rows of 2D

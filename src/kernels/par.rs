@@ -18,17 +18,24 @@ pub fn map<T>(n: usize, f: impl Fn(usize) -> T) -> Vec<T> {
     (0..n).map(f).collect()
 }
 
-/// `f(i, item)` for every item, each exactly once.
+/// `f(0, items[0]), f(1, items[1]), …`, each item exactly once, the results in order.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn for_each_mut<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
+pub fn map_mut<T: Send, R: Send>(
+    items: &mut [T],
+    f: impl Fn(usize, &mut T) -> R + Sync + Send,
+) -> Vec<R> {
     use rayon::prelude::*;
-    items.par_iter_mut().enumerate().for_each(|(i, t)| f(i, t));
+    items
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, t)| f(i, t))
+        .collect()
 }
 
-/// `f(i, item)` for every item, each exactly once.
+/// `f(0, items[0]), f(1, items[1]), …`, each item exactly once, the results in order.
 #[cfg(target_arch = "wasm32")]
-pub fn for_each_mut<T>(items: &mut [T], f: impl Fn(usize, &mut T)) {
-    items.iter_mut().enumerate().for_each(|(i, t)| f(i, t));
+pub fn map_mut<T, R>(items: &mut [T], f: impl Fn(usize, &mut T) -> R) -> Vec<R> {
+    items.iter_mut().enumerate().map(|(i, t)| f(i, t)).collect()
 }
 
 /// Runs `f` with `threads` native threads for the splits above (`None`: all

@@ -210,7 +210,7 @@ pub fn draw(key: RngKey, offset: u32, count: u32) -> RngDraws {
         .zip(d.normal.chunks_mut(DRAW_BLOCK))
         .zip(d.gumbel.chunks_mut(DRAW_BLOCK))
         .collect();
-    super::par::for_each_mut(&mut blocks, |b, (((words, uniform), normal), gumbel)| {
+    super::par::map_mut(&mut blocks, |b, (((words, uniform), normal), gumbel)| {
         let start = offset.wrapping_add((b * DRAW_BLOCK) as u32);
         for (j, w) in words.iter_mut().enumerate() {
             let x = key.u32_at(start.wrapping_add(j as u32));

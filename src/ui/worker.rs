@@ -886,15 +886,12 @@ async fn one_shot(job: Job) -> Option<Done> {
 /// One whole run of experiment `E` on the CPU: in the worker, or where it
 /// could not run there, on the main thread.
 pub async fn run<E: Experiment>(cfg: &E::Config) -> Result<E::Report, RunError> {
-    let job = Job::Run {
-        id: E::INFO.id.into(),
-        cfg: pairs(cfg),
-    };
-    if let Some(Done::Report(json)) = one_shot(job).await {
-        match serde_json::from_str(&json) {
+    // Where no worker runs, the widget says so; a worker that fails the job is worth a warning.
+    if worker().is_some() {
+        match run_in_worker::<E>(cfg).await {
             Ok(report) => return Ok(report),
             Err(e) => web_sys::console::warn_1(
-                &format!("gradlab: unreadable report from the compute worker ({e}); computing on the main thread").into(),
+                &format!("gradlab: {e}; computing on the main thread").into(),
             ),
         }
     }
@@ -956,25 +953,22 @@ async fn split<T>(
 
 /// One whole run of experiment `E` in the compute worker only, for
 /// optional work (a comparison beside the live run) that must never block
-/// the page: where no worker runs (or it stops), `Err` says why, instead of
-/// the run being computed unsliced on the main thread.
-pub async fn run_in_worker<E: Experiment>(
-    cfg: &E::Config,
-) -> Result<Result<E::Report, RunError>, String> {
+/// the page: where no worker runs (or it stops) the fault says why, instead
+/// of the run being computed unsliced on the main thread.
+pub async fn run_in_worker<E: Experiment>(cfg: &E::Config) -> Result<E::Report, Fault> {
     let Some(w) = worker() else {
-        return Err(fault().unwrap_or_else(|| "it did not start".into()));
+        return Err(Fault::WorkerStopped(
+            fault().unwrap_or_else(|| "it did not start".into()),
+        ));
     };
     let job = Job::Run {
         id: E::INFO.id.into(),
         cfg: pairs(cfg),
     };
-    match remote(&w, 0, job).await {
-        Ok(Done::Report(json)) => serde_json::from_str(&json)
-            .map(Ok)
-            .map_err(|e| format!("it sent an unreadable report ({e})")),
-        Ok(_) => Err("it answered something other than a report".into()),
-        Err(Fault::Job(why)) => Err(why),
-        Err(Fault::WorkerStopped(why)) => Err(why),
+    match remote(&w, 0, job).await? {
+        Done::Report(json) => serde_json::from_str(&json)
+            .map_err(|e| Fault::Job(format!("it sent an unreadable report ({e})"))),
+        _ => Err(unexpected("a report")),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::experiments::papers;
 use crate::ui::backend::record_computed;
 use crate::ui::charts::{LinePlot, Series, canvas_context, category_color, short};
 use crate::ui::pages::paper_anchor;
+use crate::ui::worker::Fault;
 
 /// One point of the Pareto plot.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,14 +93,19 @@ async fn compare(st: FewerState, c: DiffusionConfig, drawn: PointSet, this: u64)
     st.pending.set(runs.len() + 3);
     // Whole runs, unsliced: only in the compute worker, never on the main thread.
     let off_main = move |cfg: DiffusionConfig| async move {
-        let r = crate::ui::worker::run_in_worker::<Diffusion>(&cfg).await;
-        if let (Err(why), true) = (&r, live()) {
-            st.blocker.set(Some(format!(
-                "The comparisons run in the compute worker, which is not running here ({why}); the live run above goes on on the main thread."
-            )));
-            st.pending.set(0);
+        match crate::ui::worker::run_in_worker::<Diffusion>(&cfg).await {
+            Err(Fault::WorkerStopped(why)) => {
+                if live() {
+                    st.blocker.set(Some(format!(
+                        "The comparisons run in the compute worker, which is not running here ({why}); the live run above goes on on the main thread."
+                    )));
+                    st.pending.set(0);
+                }
+                None
+            }
+            // A run that failed in the worker is left out of the comparison.
+            r => Some(r),
         }
-        r.ok()
     };
     let (full_cfg, cheap_cfg) = c.overlay_runs();
     let Some(full) = off_main(full_cfg).await else {
