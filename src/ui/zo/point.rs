@@ -87,6 +87,13 @@ pub(super) fn PointPanel(
             revealed.update(|r| *r = (*r + REVEAL_PER_FRAME).min(total));
         }
     });
+    // Each part of the drawing redraws only when its own data changes: the
+    // contours (48² cells) with the objective, the cloud one revealed
+    // estimate at a time, so a frame of the reveal adds a few circles.
+    let contours =
+        Memo::new(move |_| shown.with(|s| s.as_ref().map(|(v, _)| (v.grid.clone(), v.window))));
+    let cloud =
+        Memo::new(move |_| shown.with(|s| s.as_ref().map_or_else(Vec::new, |(v, _)| cloud_px(v))));
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let dragging = StoredValue::new(false);
     let point_at = move |ev: &web_sys::PointerEvent| -> Option<[f64; 2]> {
@@ -132,7 +139,15 @@ pub(super) fn PointPanel(
                 on:pointerup=move |_| commit()
                 on:pointercancel=move |_| commit()
             >
-                {move || { let n = revealed.get(); shown.with(|s| s.as_ref().map(|(v, _)| drawing(v, n))) }}
+                {move || contours.with(|g| g.as_ref().map(|(grid, _)| contour_cells(grid)))}
+                <g data-testid="zo-cloud"
+                    data-count=move || cloud.with(Vec::len)
+                    data-revealed=move || revealed.get().min(cloud.with(Vec::len))>
+                    <For each=move || 0..revealed.get().min(cloud.with(Vec::len)) key=|i| *i let(i)>
+                        {move || cloud.with(|c| c.get(i).map(|&(x, y)| view! { <circle cx=x cy=y r=1.8 fill="rgba(60,60,60,0.35)" /> }))}
+                    </For>
+                </g>
+                {move || shown.with(|s| s.as_ref().map(|(v, _)| arrows(v)))}
             </svg>
             {move || shown.with(|s| s.as_ref().map(|(v, b)| summary(v, *b, cfg.with(|c| c.estimator))))}
             <p class="explain">
@@ -151,48 +166,55 @@ fn to_px(v: &PointView, p: [f64; 2]) -> (f64, f64) {
     )
 }
 
-fn drawing(v: &PointView, revealed: usize) -> impl IntoView + use<> {
-    let (lo, hi) = v
-        .grid
+/// The contours of f: one cell per grid value, lighter where f is lower.
+fn contour_cells(grid: &[f64]) -> impl IntoView + use<> {
+    let (lo, hi) = grid
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         });
     let cell = S / GRID as f64;
-    let cells = v.grid.iter().enumerate().map(|(i, &f)| {
+    let cells = grid.iter().enumerate().map(|(i, &f)| {
         let (c, r) = (i % GRID, i / GRID);
         let t = ((f - lo).ln_1p() / (hi - lo).ln_1p().max(1e-12)).clamp(0.0, 1.0);
         let light = 96.0 - 40.0 * t;
         view! { <rect x=c as f64 * cell y=S - (r + 1) as f64 * cell width=cell + 0.5 height=cell + 0.5 fill=format!("hsl(210 45% {light:.0}%)") /> }
     }).collect_view();
+    view! { <g>{cells}</g> }
+}
+
+/// The arrows' common scale: the longest spans a quarter of the window.
+fn arrow_scale(v: &PointView) -> f64 {
     let r = &v.report;
-    let x0 = v.at;
-    let (px, py) = to_px(v, x0);
     let norm = |g: &[f64]| g.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let (wx, _) = v.window;
     let longest = norm(&r.exact)
         .max(norm(&r.smoothed))
         .max(norm(&r.mean))
         .max(1e-9);
-    // The longest arrow spans a quarter of the window.
-    let scale = 0.25 * (wx[1] - wx[0]) / longest;
-    let tip = |g: &[f64]| to_px(v, [x0[0] + scale * g[0], x0[1] + scale * g[1]]);
-    let cloud = r
-        .cloud
-        .iter()
-        .map(|g| {
-            let (x, y) = tip(g);
-            view! { <circle cx=x cy=y r=1.8 fill="rgba(60,60,60,0.35)" /> }
-        })
-        .collect_view();
+    0.25 * (v.window.0[1] - v.window.0[0]) / longest
+}
+
+/// Pixel position of the tip of g drawn from the point.
+fn tip(v: &PointView, g: &[f64]) -> (f64, f64) {
+    let s = arrow_scale(v);
+    to_px(v, [v.at[0] + s * g[0], v.at[1] + s * g[1]])
+}
+
+/// Where each single estimate is drawn, to the arrows' scale.
+fn cloud_px(v: &PointView) -> Vec<(f64, f64)> {
+    v.report.cloud.iter().map(|g| tip(v, g)).collect()
+}
+
+/// The exact, mean and smoothed gradients as arrows from the point, and the point.
+fn arrows(v: &PointView) -> impl IntoView + use<> {
+    let r = &v.report;
+    let (px, py) = to_px(v, v.at);
     let arrow = |g: &[f64], color: &'static str, dash: &'static str, id: &'static str| {
-        let (x, y) = tip(g);
+        let (x, y) = tip(v, g);
         view! { <line x1=px y1=py x2=x y2=y stroke=color stroke-width=2.5 stroke-dasharray=dash data-arrow=id /> <circle cx=x cy=y r=3.0 fill=color /> }
     };
     let color = estimator_color(v.estimator);
     view! {
-        <g>{cells}</g>
-        <g data-testid="zo-cloud" data-count=r.cloud.len() data-revealed=revealed.min(r.cloud.len())>{cloud}</g>
         {arrow(&r.smoothed, "#444", "5 4", "smoothed")}
         {arrow(&r.exact, "var(--ink)", "none", "exact")}
         {arrow(&r.mean, color, "none", "mean")}
