@@ -115,6 +115,39 @@ test('Auto picks the CPU on a software WebGPU adapter, and backend=gpu still for
   await context.close();
 });
 
+test('Auto times WebGPU against the CPU for the experiment at hand and takes the faster', async ({ browser }, info) => {
+  test.skip(info.project.name !== 'webgpu', 'needs a WebGPU adapter');
+  test.setTimeout(180_000);
+  // A reader who never chose. SwiftShader is a software adapter, which Auto
+  // passes over without timing; the debug hook has it timed as a hardware
+  // adapter would be, so the calibration itself is seen deciding.
+  const context = await browser.newContext({ baseURL: info.project.use.baseURL, storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  await page.goto('/rng?count=4096');
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).toHaveText('CPU (WebGPU available: software adapter, slower than the CPU here)');
+  await page.waitForFunction(() => window.wasmBindings?.gradlab_calibrate_software_adapter);
+  expect(await page.evaluate(() => window.wasmBindings.gradlab_calibrate_software_adapter())).toBe(true);
+  // The rng experiment's first bench workload, timed on both.
+  await expect(badge).toHaveAttribute('data-calibration', /^rng \S+ \S+$/, { timeout: 150_000 });
+  const [, gpu, cpu] = (await badge.getAttribute('data-calibration')).split(' ').map(Number);
+  expect(gpu).toBeGreaterThan(0);
+  expect(cpu).toBeGreaterThan(0);
+  console.log(`calibration on SwiftShader, rng workload: WebGPU ${gpu.toFixed(1)} ms, CPU ${cpu.toFixed(1)} ms per iteration`);
+  const faster = gpu < cpu ? 'gpu' : 'cpu';
+  if (faster === 'cpu') {
+    await expect(badge).toHaveText(/^CPU \(WebGPU slower here: [\d.]+ ms against [\d.]+ ms per rng iteration on .+\)$/);
+  } else {
+    await expect(badge).toHaveText(/^WebGPU · /);
+  }
+  await expect(page.locator('main')).toHaveAttribute('data-computed-on', faster, { timeout: 60_000 });
+  // The reader's choice still wins over the calibration.
+  const forced = faster === 'cpu' ? 'gpu' : 'cpu';
+  await page.getByLabel('Compute backend').selectOption(forced);
+  await expect(page.locator('main')).toHaveAttribute('data-computed-on', forced, { timeout: 60_000 });
+  await context.close();
+});
+
 test('the shell fits a 360 px phone without sideways scrolling', async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 740 });
   await page.goto('/');

@@ -86,10 +86,32 @@ pub async fn time<P: Future<Output = ()>>(
     now_ms: &dyn Fn() -> f64,
     pause: impl Fn() -> P,
 ) -> Result<f64, GpuError> {
+    time_at_least(bench, now_ms, pause, 3, 500.0).await
+}
+
+/// Mean milliseconds per iteration after one warm-up, over two iterations:
+/// the page's quick calibration of WebGPU against the CPU (`ui::backend`).
+pub async fn time_quick<P: Future<Output = ()>>(
+    bench: &mut dyn Bench,
+    now_ms: &dyn Fn() -> f64,
+    pause: impl Fn() -> P,
+) -> Result<f64, GpuError> {
+    time_at_least(bench, now_ms, pause, 2, 0.0).await
+}
+
+/// Mean milliseconds per iteration, after one warm-up: at least `min`
+/// iterations and about `ms` milliseconds (at most 1,000 iterations).
+async fn time_at_least<P: Future<Output = ()>>(
+    bench: &mut dyn Bench,
+    now_ms: &dyn Fn() -> f64,
+    pause: impl Fn() -> P,
+    min: u32,
+    ms: f64,
+) -> Result<f64, GpuError> {
     bench.iter().await?;
     let start = now_ms();
     let mut n = 0u32;
-    while n < 3 || (now_ms() - start < 500.0 && n < 1000) {
+    while n < min || (now_ms() - start < ms && n < 1000) {
         bench.iter().await?;
         n += 1;
         pause().await;

@@ -1,7 +1,10 @@
-//! Which backend the page computes on: WebGPU when an adapter is granted and
-//! the reader has not chosen the CPU, otherwise the CPU, always saying why.
+//! Which backend the page computes on: WebGPU when an adapter is granted,
+//! the reader has not chosen the CPU and (on Auto) a quick calibration finds
+//! it faster than the CPU for the experiment at hand; otherwise the CPU,
+//! always saying why.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -30,6 +33,41 @@ pub struct BackendCtx {
     /// has shown: `<main data-computed-on data-computed>`, read by
     /// e2e/faults.spec.mjs for every experiment (see [`record_computed`]).
     pub computed: Computed,
+    /// Auto's calibration of WebGPU against the CPU, per experiment id.
+    pub calibrations: RwSignal<HashMap<&'static str, Calibration>>,
+    /// The experiment whose widget is shown (the header's badge speaks of it).
+    pub at_hand: RwSignal<Option<&'static str>>,
+    /// Calibrate a software adapter too ([`gradlab_calibrate_software_adapter`]).
+    pub calibrate_software: RwSignal<bool>,
+}
+
+/// Auto's quick calibration for one experiment: its first bench workload at
+/// its default size, timed on WebGPU (here) and on the CPU (in the compute
+/// worker), one warm-up and two iterations each.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Calibration {
+    Running,
+    Timed {
+        workload: &'static str,
+        gpu_ms: f64,
+        cpu_ms: f64,
+    },
+    /// The workload failed on WebGPU: Auto computes on the CPU.
+    GpuFailed(String),
+    /// The CPU side could not be timed (no compute worker): Auto keeps
+    /// WebGPU, the hardware adapter it would have picked without calibrating.
+    CpuUntimed(String),
+}
+
+impl Calibration {
+    /// Whether Auto computes on WebGPU after this calibration.
+    fn picks_gpu(&self) -> bool {
+        match self {
+            Calibration::Running | Calibration::GpuFailed(_) => false,
+            Calibration::Timed { gpu_ms, cpu_ms, .. } => gpu_ms < cpu_ms,
+            Calibration::CpuUntimed(_) => true,
+        }
+    }
 }
 
 /// Where results were last computed, and how many have been shown.
@@ -49,6 +87,7 @@ thread_local! {
     static PROBING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static PENDING: std::cell::Cell<Pending> = std::cell::Cell::new(Pending::default());
     static COMPUTED: std::cell::Cell<Option<Computed>> = const { std::cell::Cell::new(None) };
+    static CALIBRATE_SOFTWARE: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
 }
 
 /// Records that the widget now shows a result computed on `on`; every widget
@@ -100,9 +139,13 @@ pub fn provide_backend() {
     let ctx = BackendCtx {
         status,
         computed: RwSignal::new((None, 0)),
+        calibrations: RwSignal::new(HashMap::new()),
+        at_hand: RwSignal::new(None),
+        calibrate_software: RwSignal::new(false),
     };
     provide_context(ctx);
     COMPUTED.with(|c| c.set(Some(ctx.computed)));
+    CALIBRATE_SOFTWARE.with(|c| c.set(Some(ctx.calibrate_software)));
     PROBING.with(|p| p.set(true));
     spawn_local(async move {
         let probed = Gpu::request().await;
@@ -211,37 +254,164 @@ pub fn use_requested_backend() -> Memo<Option<Backend>> {
     })
 }
 
-/// Whether Auto picks WebGPU on this adapter: not on a software (fallback)
-/// adapter, which is slower than the wasm CPU for every kernel here.
-fn auto_picks_gpu(adapter: &AdapterSummary) -> bool {
-    !adapter.is_software()
+/// Debug hook for tests: Auto calibrates a software adapter as it would a
+/// hardware one, instead of passing over it (e2e/shell.spec.mjs sees the
+/// calibration run on SwiftShader; `window.wasmBindings.gradlab_calibrate_software_adapter()`).
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn gradlab_calibrate_software_adapter() -> bool {
+    CALIBRATE_SOFTWARE
+        .with(std::cell::Cell::get)
+        .is_some_and(|s| s.try_set(true).is_none())
 }
 
-/// The backend experiments run on now.
-pub fn use_active_backend() -> Memo<Backend> {
-    let status = expect_context::<BackendCtx>().status;
+/// Whether Auto calibrates this adapter: not a software (fallback) adapter,
+/// which is slower than the wasm CPU for every kernel here, unless a test asks.
+fn auto_calibrates(ctx: BackendCtx, adapter: &AdapterSummary) -> bool {
+    !adapter.is_software() || ctx.calibrate_software.get()
+}
+
+/// Auto's choice on a granted adapter for experiment `id` (`None`: no
+/// experiment is shown, and a hardware adapter is taken).
+fn auto_picks_gpu(ctx: BackendCtx, adapter: &AdapterSummary, id: Option<&'static str>) -> bool {
+    if !auto_calibrates(ctx, adapter) {
+        return false;
+    }
+    let Some(id) = id else { return true };
+    ctx.calibrations
+        .with(|c| c.get(id).is_some_and(Calibration::picks_gpu))
+}
+
+/// Times experiment `id`'s first bench workload on WebGPU and on the CPU.
+async fn calibrate(id: &'static str) -> Calibration {
+    let Some(w) = crate::experiments::registry::find(id).and_then(|e| e.workloads().first()) else {
+        return Calibration::CpuUntimed(format!("{id} has no bench workload"));
+    };
+    let Some(gpu) = gpu_compute() else {
+        return Calibration::GpuFailed("the device is gone".into());
+    };
+    let gpu_ms = async {
+        let mut bench = (w.prepare)(&[], gpu)?.await?;
+        Ok::<_, RunError>(
+            crate::experiments::bench::time_quick(
+                bench.as_mut(),
+                &super::now_ms,
+                super::yield_to_browser,
+            )
+            .await?,
+        )
+    };
+    let gpu_ms = match gpu_ms.await {
+        Ok(ms) => ms,
+        Err(e) => return Calibration::GpuFailed(e.to_string()),
+    };
+    match super::worker::calibrate_cpu(w.name).await {
+        Some(Ok(cpu_ms)) => Calibration::Timed {
+            workload: w.name,
+            gpu_ms,
+            cpu_ms,
+        },
+        Some(Err(why)) => Calibration::CpuUntimed(why),
+        None => Calibration::CpuUntimed("no compute worker to time the CPU in".into()),
+    }
+}
+
+/// The backend experiment `id`'s widget runs on now. On Auto with a
+/// hardware adapter it is the CPU until the experiment's calibration (run
+/// once per page) finds WebGPU faster.
+pub fn use_active_backend(id: &'static str) -> Memo<Backend> {
+    let ctx = expect_context::<BackendCtx>();
     let requested = use_requested_backend();
-    Memo::new(move |_| match (requested.get(), status.get()) {
+    ctx.at_hand.set(Some(id));
+    on_cleanup(move || {
+        ctx.at_hand.try_update(|a| {
+            if *a == Some(id) {
+                *a = None;
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let GpuStatus::Ready(a) = ctx.status.get() else {
+            return;
+        };
+        if requested.get().is_some()
+            || !auto_calibrates(ctx, &a)
+            || ctx.calibrations.with_untracked(|c| c.contains_key(id))
+        {
+            return;
+        }
+        ctx.calibrations.update(|c| {
+            c.insert(id, Calibration::Running);
+        });
+        spawn_local(async move {
+            let done = calibrate(id).await;
+            ctx.calibrations.try_update(|c| c.insert(id, done));
+        });
+    });
+    Memo::new(move |_| active_backend(ctx, requested.get(), Some(id)))
+}
+
+/// Where experiment `id` (`None`: none shown) computes, given the reader's choice.
+fn active_backend(
+    ctx: BackendCtx,
+    requested: Option<Backend>,
+    id: Option<&'static str>,
+) -> Backend {
+    match (requested, ctx.status.get()) {
         (Some(Backend::Gpu), GpuStatus::Ready(_)) => Backend::Gpu,
-        (None, GpuStatus::Ready(a)) if auto_picks_gpu(&a) => Backend::Gpu,
+        (None, GpuStatus::Ready(a)) if auto_picks_gpu(ctx, &a, id) => Backend::Gpu,
         _ => Backend::Cpu,
-    })
+    }
+}
+
+/// What the badge says of Auto's calibration on `adapter` (`None`: nothing to say).
+fn calibration_note(adapter: &AdapterSummary, c: &Calibration) -> Option<String> {
+    let name = &adapter.name;
+    match c {
+        Calibration::Running => Some(format!("CPU (timing WebGPU on {name} against the CPU…)")),
+        Calibration::Timed {
+            workload,
+            gpu_ms,
+            cpu_ms,
+        } if !c.picks_gpu() => Some(format!(
+            "CPU (WebGPU slower here: {gpu_ms:.1} ms against {cpu_ms:.1} ms per {workload} iteration on {name})"
+        )),
+        Calibration::GpuFailed(why) => Some(format!(
+            "CPU (this experiment's kernel failed on WebGPU, {name}: {why})"
+        )),
+        _ => None,
+    }
 }
 
 /// The header's badge and switch.
 #[component]
 pub fn BackendSwitch() -> impl IntoView {
-    let status = expect_context::<BackendCtx>().status;
+    let ctx = expect_context::<BackendCtx>();
+    let status = ctx.status;
     let requested = use_requested_backend();
-    let active = use_active_backend();
     let set_query = use_set_query();
+    // The experiment at hand's calibration, if Auto ran one.
+    let calibration = move || {
+        let id = ctx.at_hand.get()?;
+        ctx.calibrations.with(|c| c.get(id).cloned())
+    };
+    let active = Memo::new(move |_| active_backend(ctx, requested.get(), ctx.at_hand.get()));
+    // On Auto, what its calibration of the experiment at hand says, if anything.
+    let auto_note = move |a: &AdapterSummary| {
+        requested
+            .get()
+            .is_none()
+            .then(calibration)
+            .flatten()
+            .and_then(|c| calibration_note(a, &c))
+    };
     let badge = move || match (active.get(), status.get()) {
         (Backend::Gpu, GpuStatus::Ready(a)) => format!("WebGPU · {}", a.name),
         (_, GpuStatus::Probing) => crate::site::BADGE_PROBING.to_string(),
-        // Auto passed over a software adapter (the only adapter Auto leaves unused).
-        (_, GpuStatus::Ready(a)) if requested.get().is_none() && a.is_software() => {
+        // Auto passed over a software adapter without calibrating it.
+        (_, GpuStatus::Ready(a)) if requested.get().is_none() && !auto_calibrates(ctx, &a) => {
             "CPU (WebGPU available: software adapter, slower than the CPU here)".to_string()
         }
+        (_, GpuStatus::Ready(a)) if auto_note(&a).is_some() => auto_note(&a).unwrap_or_default(),
         (_, GpuStatus::Ready(a)) => format!("CPU (chosen; WebGPU available: {})", a.name),
         (_, GpuStatus::Unavailable(why)) => format!("CPU (WebGPU unavailable: {why})"),
         (_, GpuStatus::Lost(why)) => format!("CPU (WebGPU lost, continuing on the CPU: {why})"),
@@ -257,6 +427,13 @@ pub fn BackendSwitch() -> impl IntoView {
                 class="badge"
                 class:gpu=move || active.get() == Backend::Gpu
                 data-testid="backend-badge"
+                data-calibration=move || match calibration() {
+                    Some(Calibration::Timed { workload, gpu_ms, cpu_ms }) => {
+                        format!("{workload} {gpu_ms} {cpu_ms}")
+                    }
+                    Some(c) => format!("{c:?}"),
+                    None => String::new(),
+                }
                 title=badge
             >
                 {badge}

@@ -73,7 +73,9 @@ fn fmt_count(n: usize) -> String {
 pub fn RngWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
     let (cfg, notes) = use_config::<RngConfig>();
-    let backend = use_active_backend();
+    let backend = use_active_backend(
+        <crate::experiments::rng::Rng as crate::experiments::registry::Experiment>::INFO.id,
+    );
     let set_config = use_set_config::<RngConfig>();
     let shown = RwSignal::new(None::<RngView>);
     let generation = StoredValue::new(0u64);

@@ -119,6 +119,11 @@ enum Job {
         points: Vec<f32>,
     },
     End,
+    /// Time bench workload `name` at its default size on the CPU, quickly
+    /// (the page's calibration of WebGPU against the CPU, `ui::backend`).
+    Calibrate {
+        workload: String,
+    },
     /// Never answered (a test of the page's timeout, [`gradlab_worker_fault`]).
     Stall {
         timeout_ms: f64,
@@ -143,7 +148,8 @@ impl Job {
             | Job::ClippingRuns { .. }
             | Job::StartDiffusion { .. }
             | Job::StartRace(_)
-            | Job::StartLabelSmoothing(_) => RUN_TIMEOUT_MS,
+            | Job::StartLabelSmoothing(_)
+            | Job::Calibrate { .. } => RUN_TIMEOUT_MS,
         }
     }
 }
@@ -189,6 +195,8 @@ enum Done {
     Snapshot(Box<Snapshot>),
     Logits(#[serde(with = "f32s")] Vec<f32>),
     Race(Box<RaceFrame>),
+    /// Milliseconds per iteration.
+    Timed(f64),
     Ended,
 }
 
@@ -244,6 +252,7 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             lo as usize..hi as usize,
         ))),
         Job::GumbelOptimise(p) => Ok(Done::Optimisation(gumbel::optimise(&parse(&p)?))),
+        Job::Calibrate { workload } => time_on_cpu(&workload).await.map(Done::Timed),
         Job::ClippingPaths(p) => Ok(Done::Paths(
             clipping::trajectories(&parse(&p)?)
                 .into_iter()
@@ -374,6 +383,18 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
 }
 
 /// Starts zo's training race in `session`; answers its first frame.
+/// Milliseconds per iteration of bench workload `name` at its default size here.
+async fn time_on_cpu(name: &str) -> Result<f64, String> {
+    let (_, w) = registry::workload(name).ok_or_else(|| format!("no bench workload {name:?}"))?;
+    let mut bench = (w.prepare)(&[], Compute::Cpu)
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    crate::experiments::bench::time_quick(bench.as_mut(), &super::now_ms, || async {})
+        .await
+        .map_err(|e| e.to_string())
+}
+
 fn start_race(session: u64, p: &Pairs) -> Result<Done, String> {
     let cfg: ZoConfig = parse(p)?;
     let mut run = Box::new(RaceRun::new(&cfg));
@@ -773,6 +794,7 @@ fn job_name(job: &Job) -> &'static str {
         Job::Snapshot => "snapshot",
         Job::Predict { .. } => "prediction",
         Job::End => "end",
+        Job::Calibrate { .. } => "calibration",
         Job::Stall { .. } => "stall",
     }
 }
@@ -881,6 +903,28 @@ async fn one_shot(job: Job) -> Option<Done> {
             None
         }
     }
+}
+
+/// Milliseconds per iteration of bench workload `name` on the CPU, timed in
+/// the compute worker (the page's calibration, `ui::backend`); `None` where
+/// no worker runs, since timing it on the main thread could block the page.
+pub async fn calibrate_cpu(name: &str) -> Option<Result<f64, String>> {
+    let w = worker()?;
+    Some(
+        match remote(
+            &w,
+            0,
+            Job::Calibrate {
+                workload: name.to_string(),
+            },
+        )
+        .await
+        {
+            Ok(Done::Timed(ms)) => Ok(ms),
+            Ok(_) => Err(unexpected("calibration").to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+    )
 }
 
 /// One whole run of experiment `E` on the CPU: in the worker, or where it

@@ -136,7 +136,9 @@ pub fn CertifyWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
     let (cfg, notes) = use_config::<CertifyConfig>();
     let set_config = use_set_config::<CertifyConfig>();
-    let backend = use_active_backend();
+    let backend = use_active_backend(
+        <crate::experiments::certify::Certify as crate::experiments::registry::Experiment>::INFO.id,
+    );
     let (shown, pending) = run::certify_runs(ctx, cfg, backend);
     let set_field = use_set_field(cfg);
     view! {

@@ -43,7 +43,10 @@ pub fn ClippingWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
     let (cfg, notes) = use_config::<ClippingConfig>();
     let set_config = use_set_config::<ClippingConfig>();
-    let backend = use_active_backend();
+    let backend = use_active_backend(
+        <crate::experiments::clipping::Clipping as crate::experiments::registry::Experiment>::INFO
+            .id,
+    );
 
     // Trajectories of run 0 (computed in the compute worker), revealed step by step.
     let (paths, frame, playing) = run::replay(cfg, needs("trajectories"));

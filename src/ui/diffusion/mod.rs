@@ -39,7 +39,7 @@ pub fn DiffusionWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
     let (cfg, notes) = use_config::<DiffusionConfig>();
     let set_config = use_set_config::<DiffusionConfig>();
-    let backend = use_active_backend();
+    let backend = use_active_backend(<crate::experiments::diffusion::Diffusion as crate::experiments::registry::Experiment>::INFO.id);
 
     let store = DrawingStore::open();
     // The drawing tools (in the settings panel) find the whole store here.

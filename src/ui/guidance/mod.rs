@@ -155,7 +155,10 @@ pub fn GuidanceWidget() -> impl IntoView {
     let (cfg, notes) = use_config::<GuidanceConfig>();
     let set_config = use_set_config::<GuidanceConfig>();
     let set_field = use_set_field(cfg);
-    let backend = use_active_backend();
+    let backend = use_active_backend(
+        <crate::experiments::guidance::Guidance as crate::experiments::registry::Experiment>::INFO
+            .id,
+    );
 
     let shown_cfg = Memo::new(move |_| GuidanceConfig {
         points: CLOUD_POINTS,

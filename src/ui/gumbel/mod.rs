@@ -26,7 +26,9 @@ pub fn GumbelWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
     let (cfg, notes) = use_config::<GumbelConfig>();
     let set_config = use_set_config::<GumbelConfig>();
-    let backend = use_active_backend();
+    let backend = use_active_backend(
+        <crate::experiments::gumbel::Gumbel as crate::experiments::registry::Experiment>::INFO.id,
+    );
 
     // Annealing clock: ticks since the last restart.
     let playing = RwSignal::new(true);

@@ -97,7 +97,7 @@ pub fn LabelSmoothingWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
     let (cfg, notes) = use_config::<LabelSmoothingConfig>();
     let set_config = use_set_config::<LabelSmoothingConfig>();
-    let backend = use_active_backend();
+    let backend = use_active_backend(<crate::experiments::label_smoothing::LabelSmoothing as crate::experiments::registry::Experiment>::INFO.id);
 
     let run = RunState::new(ctx);
     let kinds = Memo::new(move |_| cfg.with(LabelSmoothingConfig::kinds));

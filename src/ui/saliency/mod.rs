@@ -134,7 +134,10 @@ pub fn SaliencyWidget() -> impl IntoView {
     let ctx = expect_context::<BackendCtx>();
     let (cfg, notes) = use_config::<SaliencyConfig>();
     let set_config = use_set_config::<SaliencyConfig>();
-    let backend = use_active_backend();
+    let backend = use_active_backend(
+        <crate::experiments::saliency::Saliency as crate::experiments::registry::Experiment>::INFO
+            .id,
+    );
     let set_field = use_set_field(cfg);
     let (report, pending) = run::runs(ctx, cfg, backend);
     view! {

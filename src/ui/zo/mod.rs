@@ -42,7 +42,9 @@ pub fn ZoWidget() -> impl IntoView {
     let (cfg, notes) = use_config::<ZoConfig>();
     let set_config = use_set_config::<ZoConfig>();
     let set_field = use_set_field(cfg);
-    let backend = use_active_backend();
+    let backend = use_active_backend(
+        <crate::experiments::zo::Zo as crate::experiments::registry::Experiment>::INFO.id,
+    );
     let report_json = RwSignal::new(None::<String>);
 
     view! {
