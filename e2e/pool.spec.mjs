@@ -56,3 +56,24 @@ test('pooled results equal single-worker results; so do main-thread ones', async
   expect(page.workers()).toHaveLength(0);
   expect(errors).toEqual([]);
 });
+
+test('with three workers, a live run gets a worker of its own, not the one that runs comparisons', async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'CPU work; run once');
+  test.setTimeout(180_000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // The smoothed score also queues the fewer-calls comparisons (whole runs) on worker slot 0.
+  await page.goto('/diffusion?score=smoothed&n=1024&steps=400');
+  await expect(page.getByTestId('compute-thread')).toContainText('worker thread', { timeout: 60_000 });
+  const workers = () => page.workers().filter((w) => /\/worker-[0-9a-f]+\.js$/.test(w.url())).length;
+  expect(workers()).toBe(1);
+  expect(await page.evaluate(() => window.wasmBindings.gradlab_pool_size(3))).toBe(3);
+  // A new session: the least busy slot is a second worker, started for it.
+  await page.getByTestId('restart').click();
+  await expect.poll(workers, { timeout: 30_000 }).toBe(2);
+  const step = async () => Number(await page.getByTestId('particles').getAttribute('data-step'));
+  const s0 = await step();
+  await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(s0);
+  await expect(page.getByTestId('compute-thread')).toContainText('worker thread');
+  expect(errors).toEqual([]);
+});

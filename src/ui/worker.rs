@@ -762,9 +762,9 @@ pub fn gradlab_stop_worker() -> bool {
     up
 }
 
-/// Sends `job` to the worker and awaits its answer, at most for the job's
-/// timeout ([`Job::timeout_ms`]): past it the worker is given up ([`stop`])
-/// and the job fails, so the caller goes on on the main thread.
+/// Sends `job` to the worker of slot 0 and awaits its answer, at most for
+/// the job's timeout ([`Job::timeout_ms`]): past it the worker is given up
+/// ([`stop`]) and the job fails, so the caller goes on on the main thread.
 async fn remote(worker: &web_sys::Worker, session: u64, job: Job) -> Result<Done, Fault> {
     answer(post_job(worker, 0, session, job)?).await
 }
@@ -1157,15 +1157,32 @@ pub async fn diffusion_metrics(
     }
 }
 
-/// A long run hosted by the worker, or on the main thread where there is none.
-/// Dropping it ends the run there.
+/// A long run hosted by a pool worker, or on the main thread where there is
+/// none. Dropping it ends the run there.
 pub struct Session {
     id: u64,
-    worker: Option<web_sys::Worker>,
+    /// Its worker and that worker's pool slot.
+    worker: Option<(web_sys::Worker, usize)>,
 }
 
 thread_local! {
     static NEXT_SESSION: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+    /// The pool slot of each live session on a worker.
+    static SESSION_SLOTS: RefCell<HashMap<u64, usize>> = RefCell::new(HashMap::new());
+}
+
+/// The pool slot a new session goes to: the one with the fewest live
+/// sessions, counting slot 0's one-shot jobs (runs, comparisons, metrics)
+/// as one, so that with two or more workers a live run never waits behind
+/// a whole comparison run. With one worker (two cores) every session is on slot 0.
+fn session_slot() -> usize {
+    let k = pool_size();
+    SESSION_SLOTS.with(|s| {
+        let s = s.borrow();
+        (0..k)
+            .min_by_key(|&slot| usize::from(slot == 0) + s.values().filter(|&&v| v == slot).count())
+            .unwrap_or(0)
+    })
 }
 
 impl Session {
@@ -1175,17 +1192,22 @@ impl Session {
             n.set(id + 1);
             id
         });
-        let s = Self {
-            id,
-            worker: worker(),
-        };
+        // A slot whose worker is down falls back to slot 0's.
+        let slot = session_slot();
+        let worker = worker_at(slot)
+            .map(|w| (w, slot))
+            .or_else(|| worker().map(|w| (w, 0)));
+        if let Some((_, slot)) = worker {
+            SESSION_SLOTS.with(|s| s.borrow_mut().insert(id, slot));
+        }
+        let s = Self { id, worker };
         let done = s.call(job).await?;
         Ok((s, done))
     }
 
     async fn call(&self, job: Job) -> Result<Done, Fault> {
         match &self.worker {
-            Some(w) => remote(w, self.id, job).await,
+            Some((w, slot)) => answer(post_job(w, *slot, self.id, job)?).await,
             None => host(self.id, job).await.map_err(Fault::Job),
         }
     }
@@ -1221,8 +1243,9 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        SESSION_SLOTS.with(|s| s.borrow_mut().remove(&self.id));
         match &self.worker {
-            Some(w) => {
+            Some((w, _)) => {
                 let call = Call {
                     id: 0,
                     session: self.id,
