@@ -54,7 +54,8 @@ test('pausing stops the run; switching sampler or score restarts cleanly', async
   expect(errors).toEqual([]);
 });
 
-test('a drawn data set survives a reload, and the URL restores the configuration', async ({ page }) => {
+test('a drawn data set survives a reload, and the URL restores the configuration', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   const errors = watchErrors(page);
   await page.goto('/diffusion?dataset=drawn&score=smoothed&steps=30&n=512&guidance=0&seed=7');
   const canvas = page.getByTestId('particles');
@@ -78,7 +79,8 @@ test('a drawn data set survives a reload, and the URL restores the configuration
   expect(errors).toEqual([]);
 });
 
-test('a corrupted stored drawing is reported and kept, never a crash', async ({ page }) => {
+test('a corrupted stored drawing is reported and kept, never a crash', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   const errors = watchErrors(page);
   await page.goto('/');
   await page.evaluate(() => localStorage.setItem('gradlab.diffusion.drawing.v1', '{"version":9,"points":[[0,0]]}'));
@@ -119,7 +121,8 @@ test('a GPU kernel that fails to compile: the widget runs on the CPU and says wh
   await expect.poll(() => step(page), { timeout: 60_000 }).toBeGreaterThan(3);
 });
 
-test('a dragged mixture component is kept in the browser and comes back on a bare link', async ({ page }) => {
+test('a dragged mixture component is kept in the browser and comes back on a bare link', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   const errors = watchErrors(page);
   await page.goto('/diffusion?dataset=custom&steps=20&n=256');
   const canvas = page.getByTestId('particles');

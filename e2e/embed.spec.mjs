@@ -38,7 +38,8 @@ test('the demo blog post shows four figure embeds, each sized to its content wit
   expect(errors).toEqual([]);
 });
 
-test('an unknown experiment in a custom element says so, and the Embed button gives both snippets', async ({ page }) => {
+test('an unknown experiment in a custom element says so, and the Embed button gives both snippets', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   await page.goto('/embed-demo.html');
   await page.evaluate(() => {
     const el = document.createElement('gradlab-widget');

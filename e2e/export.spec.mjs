@@ -16,7 +16,8 @@ function pngSize(bytes) {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-test('SVG and PNG export of an SVG plot and of a canvas plot', async ({ page }) => {
+test('SVG and PNG export of an SVG plot and of a canvas plot', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto('/gumbel?logits=1,0,-1&weights=1,2,3&samples=10000');
@@ -56,7 +57,8 @@ test('SVG and PNG export of an SVG plot and of a canvas plot', async ({ page }) 
   expect(errors).toEqual([]);
 });
 
-test('every plot of every live widget has the export control', async ({ page }) => {
+test('every plot of every live widget has the export control', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   for (const path of ['/rng?count=1024', '/clipping?steps=40&runs=8']) {
     await page.goto(path);
     const figures = page.locator('figure.plot');

@@ -93,7 +93,8 @@ test('an unknown panel gets a named note and the default figure; unknown control
   expect(errors).toEqual([]);
 });
 
-test('the custom element shows only the chosen panel and control; the control works; the height follows', async ({ page }) => {
+test('the custom element shows only the chosen panel and control; the control works; the height follows', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   const errors = watchErrors(page);
   await page.setViewportSize({ width: 700, height: 900 });
   await page.goto('/embed-demo.html');

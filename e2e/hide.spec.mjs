@@ -4,7 +4,8 @@
 // allow-list form.
 import { test, expect } from '@playwright/test';
 
-test('hide= removes the named controls and notes unknown names', async ({ page }) => {
+test('hide= removes the named controls and notes unknown names', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto('/embed/gumbel?samples=10000&hide=tau,seed,nonsense');

@@ -32,7 +32,8 @@ test('renders both panels on the active backend, and the cloud animates in', asy
   expect(errors).toEqual([]);
 });
 
-test('dragging the point and choosing an estimator go into the URL, which restores them', async ({ page }) => {
+test('dragging the point and choosing an estimator go into the URL, which restores them', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'URL, storage, layout and embedding do not depend on the backend: the CPU project tests them');
   const errors = watchErrors(page);
   await page.goto(`/zo?${SMALL}&objective=l1`);
   const meta = page.getByTestId('zo-point-meta');
