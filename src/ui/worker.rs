@@ -13,7 +13,7 @@
 //! before there was a worker, and the widget says where it computes.
 //!
 //! Work that splits into independent units (Monte Carlo runs, sweep
-//! points) goes to a pool of such workers, one per core but the page's own
+//! points, certify's pixels and points) goes to a pool of such workers, one per core but the page's own
 //! ([`pool_size`]), without SharedArrayBuffer: each worker computes a range
 //! of units and the page joins them in order ([`split`]). Every unit draws
 //! from counters keyed by its own index, so the numbers equal a single
