@@ -1,13 +1,21 @@
 // The worker pool: work split over several workers (no SharedArrayBuffer)
 // gives the numbers of one worker, bit for bit, and so does the main thread
-// when no worker runs. `gradlab_pool_run` computes exactly what the clipping
-// and Gumbel widgets compute on the CPU (src/ui/worker.rs `split`).
+// when no worker runs. `gradlab_pool_run` computes exactly what the clipping,
+// Gumbel and certify widgets compute on the CPU (src/ui/worker.rs `split`).
 import { test, expect } from '@playwright/test';
 
+// A certify run splits three kinds of units (heat-map pixels, requested
+// points, test points), each into one part per worker: small runs with at
+// least 3 of each, a half-plane and an MLP (trained once, in worker 0).
+const CERTIFY = 'n=2000&n0=64&map-n=40&grid=8&test-points=12&true-n=64&points=1,1;0,0;-1,0.5';
 const CASES = [
-  ['clipping', 'runs=30&steps=200'],
-  ['gumbel', ''],
+  // [what, query, splits per run]
+  ['clipping', 'runs=30&steps=200', 1],
+  ['gumbel', '', 1],
+  ['certify', CERTIFY, 3],
+  ['certify', `${CERTIFY}&model=mlp&dataset=moons&train-steps=40&n=500`, 3],
 ];
+const key = (what, query) => `${what}?${query}`;
 
 test('pooled results equal single-worker results; so do main-thread ones', async ({ page }, info) => {
   test.skip(info.project.name !== 'cpu', 'CPU work; run once');
@@ -23,27 +31,36 @@ test('pooled results equal single-worker results; so do main-thread ones', async
     }, [size, what, query]);
 
   const single = {};
-  for (const [what, query] of CASES) {
+  for (const [what, query, splits] of CASES) {
     const one = await run(1, what, query);
     expect(one.inEffect).toBe(1);
-    expect(one).toMatchObject({ parts: 1, remote: 1 });
+    expect(one).toMatchObject({ parts: splits, remote: splits });
     const three = await run(3, what, query);
-    expect(three).toMatchObject({ inEffect: 3, parts: 3, remote: 3 });
+    expect(three).toMatchObject({ inEffect: 3, parts: 3 * splits, remote: 3 * splits });
     // Same JSON text: every float printed to its shortest round-trip form.
     expect(JSON.stringify(three.result)).toBe(JSON.stringify(one.result));
-    expect(JSON.stringify(one.result)).not.toContain('null');
-    single[what] = JSON.stringify(one.result);
+    // (certify's report has optional fields, null where they do not apply.)
+    if (what !== 'certify') expect(JSON.stringify(one.result)).not.toContain('null');
+    single[key(what, query)] = JSON.stringify(one.result);
   }
   // A quick sanity check that the numbers are numbers of the run asked for.
-  expect(JSON.parse(single.clipping).runs).toBe(30);
-  expect(JSON.parse(single.gumbel)).toHaveLength(13);
+  expect(JSON.parse(single[key(...CASES[0])]).runs).toBe(30);
+  expect(JSON.parse(single[key(...CASES[1])])).toHaveLength(13);
+  for (const c of CASES.slice(2)) {
+    const r = JSON.parse(single[key(...c)]);
+    expect(r.map.pa).toHaveLength(64);
+    expect(r.points).toHaveLength(3);
+    expect(r.test_x).toHaveLength(12);
+    expect(r.points.every((p) => p.n_a > 0 && p.true_radius !== null)).toBe(true);
+  }
+  expect(JSON.parse(single[key(...CASES[3])]).train_accuracy).toBeGreaterThan(0.5);
 
   // No worker: every part is computed on the main thread, to the same numbers.
   await page.evaluate(() => window.wasmBindings.gradlab_stop_worker());
-  for (const [what, query] of CASES) {
+  for (const [what, query, splits] of CASES) {
     const local = await run(3, what, query);
-    expect(local).toMatchObject({ parts: 3, remote: 0 });
-    expect(JSON.stringify(local.result)).toBe(single[what]);
+    expect(local).toMatchObject({ parts: 3 * splits, remote: 0 });
+    expect(JSON.stringify(local.result)).toBe(single[key(what, query)]);
   }
 
   // Workers stopped before the pool was ever used: it starts none.
@@ -52,7 +69,7 @@ test('pooled results equal single-worker results; so do main-thread ones', async
   await page.evaluate(() => window.wasmBindings.gradlab_stop_worker());
   const fresh = await run(3, 'gumbel', '');
   expect(fresh).toMatchObject({ parts: 3, remote: 0 });
-  expect(JSON.stringify(fresh.result)).toBe(single.gumbel);
+  expect(JSON.stringify(fresh.result)).toBe(single[key('gumbel', '')]);
   expect(page.workers()).toHaveLength(0);
   expect(errors).toEqual([]);
 });
@@ -75,5 +92,23 @@ test('with three workers, a live run gets a worker of its own, not the one that 
   const s0 = await step();
   await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(s0);
   await expect(page.getByTestId('compute-thread')).toContainText('worker thread');
+  expect(errors).toEqual([]);
+});
+
+test("the certify widget's CPU run uses every worker of the pool", async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'CPU work; run once');
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/certify?n=2000&map-n=100&grid=24&test-points=30');
+  await expect(page.getByTestId('certify-status')).toContainText('on the CPU', { timeout: 60_000 });
+  await expect(page.getByTestId('certificate-row')).toHaveCount(2, { timeout: 60_000 });
+  // A click reruns the widget, now over three workers.
+  await page.evaluate(() => window.wasmBindings.gradlab_pool_size(3));
+  const map = page.getByTestId('heat-map');
+  const box = await map.boundingBox();
+  await map.click({ position: { x: box.width * 0.75, y: box.height * 0.25 } });
+  await expect(page.getByTestId('certificate-row')).toHaveCount(1, { timeout: 60_000 });
+  await expect(page.getByTestId('true-radius')).not.toHaveText('', { timeout: 60_000 });
+  await expect.poll(() => page.workers().length, { timeout: 30_000 }).toBe(3);
   expect(errors).toEqual([]);
 });

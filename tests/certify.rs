@@ -460,3 +460,83 @@ fn rotation_certificates_are_sound_over_random_half_planes() {
         "{violations} unsound certificates of {certified}"
     );
 }
+
+/// A run computed as parts and joined (what the page's worker pool does:
+/// the MLP's parameters sent instead of retrained, every kind of units cut
+/// into uneven ranges, empty ones included, the kinds interleaved) equals
+/// the unsplit run, byte for byte in its JSON, for each model, smoothing
+/// and transform.
+#[test]
+fn split_parts_join_into_the_unsplit_run() {
+    use gradlab::experiments::certify::run::{Setup, Units, join, part, run};
+    use gradlab::experiments::certify::{CertifyConfig, Model, Points, Transform};
+    use gradlab::experiments::registry::Compute;
+
+    let small = CertifyConfig {
+        n: 2000,
+        n0: 64,
+        map_n: 64,
+        grid: 9,
+        test_points: 23,
+        true_n: 128,
+        train_steps: 20,
+        points: Points(vec![[1.0, 1.0], [0.0, 0.0], [-1.5, 0.5], [2.0, -2.0]]),
+        ..CertifyConfig::default()
+    };
+    let cfgs = [
+        small.clone(),
+        CertifyConfig {
+            model: Model::Disk,
+            smoothing: Smoothing::Softmax,
+            transform: Transform::Rotation,
+            ..small.clone()
+        },
+        CertifyConfig {
+            model: Model::Mlp,
+            smoothing: Smoothing::Sparsemax,
+            ..small.clone()
+        },
+        CertifyConfig {
+            model: Model::Mlp,
+            points: Points(Vec::new()),
+            ..small
+        },
+    ];
+    let cpu = Compute::Cpu;
+    for cfg in &cfgs {
+        let whole = pollster::block_on(run(cfg, &cpu)).expect("a CPU run");
+        let trained = Setup::new(cfg);
+        let setup = Setup::with_params(cfg, trained.params().to_vec()).expect("its own parameters");
+        assert_eq!(
+            setup, trained,
+            "{:?}: the setup rebuilt from its parameters",
+            cfg.model
+        );
+        let mut parts = Vec::new();
+        for units in [Units::TestPoints, Units::Pixels, Units::Points] {
+            let n = units.count(cfg);
+            let cuts = [0, 0, n.min(1), n / 3, n / 3, n];
+            for w in cuts.windows(2) {
+                let r = w[0]..w[1].max(w[0]);
+                let p = pollster::block_on(part(cfg, &setup, units, r.clone(), &cpu)).unwrap();
+                assert_eq!((p.units(), p.count()), (units, r.len()));
+                parts.push(p);
+            }
+        }
+        let joined = join(cfg, &setup, parts);
+        assert_eq!(
+            serde_json::to_string(&joined).unwrap(),
+            serde_json::to_string(&whole).unwrap(),
+            "{:?} {:?}: split and joined differs from the unsplit run",
+            cfg.model,
+            cfg.smoothing
+        );
+    }
+    // Parameters that do not fit the network are refused.
+    let mlp = CertifyConfig {
+        model: Model::Mlp,
+        ..CertifyConfig::default()
+    };
+    assert!(Setup::with_params(&mlp, vec![0.0; 3]).is_err());
+    assert!(Setup::with_params(&CertifyConfig::default(), vec![0.0; 3]).is_err());
+}

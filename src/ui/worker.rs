@@ -13,7 +13,7 @@
 //! before there was a worker, and the widget says where it computes.
 //!
 //! Work that splits into independent units (Monte Carlo runs, sweep
-//! points) goes to a pool of such workers, one per core but the page's own
+//! points, certify's pixels and points) goes to a pool of such workers, one per core but the page's own
 //! ([`pool_size`]), without SharedArrayBuffer: each worker computes a range
 //! of units and the page joins them in order ([`split`]). Every unit draws
 //! from counters keyed by its own index, so the numbers equal a single
@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::experiments::certify::run as certify;
+use crate::experiments::certify::{Certify, CertifyConfig, CertifyReport, Model};
 use crate::experiments::clipping;
 use crate::experiments::config::Config;
 use crate::experiments::diffusion::{self as dexp, DiffusionConfig, PointSet, Sampling};
@@ -83,6 +85,18 @@ enum Job {
     /// The Monte Carlo curves of runs `lo..hi`.
     ClippingRuns {
         cfg: Pairs,
+        lo: u32,
+        hi: u32,
+    },
+    /// Train the MLP of a certify run (`CertifyConfig` pairs); answers its parameters.
+    CertifyModel(Pairs),
+    /// Units `lo..hi` of kind `units` of a certify run, with the MLP's
+    /// trained parameters (empty for the half-plane and disk).
+    CertifyParts {
+        cfg: Pairs,
+        #[serde(with = "f32s")]
+        params: Vec<f32>,
+        units: certify::Units,
         lo: u32,
         hi: u32,
     },
@@ -146,6 +160,8 @@ impl Job {
             | Job::GumbelOptimise(_)
             | Job::ClippingPaths(_)
             | Job::ClippingRuns { .. }
+            | Job::CertifyModel(_)
+            | Job::CertifyParts { .. }
             | Job::StartDiffusion { .. }
             | Job::StartRace(_)
             | Job::StartLabelSmoothing(_)
@@ -187,6 +203,9 @@ enum Done {
         #[serde(with = "f32s")]
         data: Vec<f32>,
     },
+    /// The certify MLP's trained parameters.
+    CertifyModel(#[serde(with = "f32s")] Vec<f32>),
+    CertifyPart(certify::Part),
     Metrics(dexp::Metrics),
     Started,
     Sampled(Sampled),
@@ -259,16 +278,19 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
                 .map(|(m, path)| (m, Points(path)))
                 .collect(),
         )),
-        Job::ClippingRuns { cfg, lo, hi } => {
-            let curves = clipping::curves_of_runs(&parse(&cfg)?, lo..hi);
-            let points = curves.first().and_then(|m| m.first()).map_or(0, Vec::len);
-            let data = curves.into_iter().flatten().flatten().collect();
-            Ok(Done::Curves {
-                runs: (hi - lo) as usize,
-                points,
-                data,
-            })
-        }
+        Job::ClippingRuns { cfg, lo, hi } => clipping_runs(&cfg, lo, hi),
+        Job::CertifyModel(p) => Ok(Done::CertifyModel(
+            certify::Setup::new(&parse(&p)?).params().to_vec(),
+        )),
+        Job::CertifyParts {
+            cfg,
+            params,
+            units,
+            lo,
+            hi,
+        } => certify_part(&cfg, params, units, lo..hi)
+            .await
+            .map(Done::CertifyPart),
         Job::DiffusionMetrics {
             particles,
             fresh,
@@ -382,7 +404,39 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
     }
 }
 
-/// Starts zo's training race in `session`; answers its first frame.
+/// The clipping Monte Carlo curves of runs `lo..hi` ([`clipping::curves_of_runs`]), flattened.
+fn clipping_runs(cfg: &Pairs, lo: u32, hi: u32) -> Result<Done, String> {
+    let curves = clipping::curves_of_runs(&parse(cfg)?, lo..hi);
+    let points = curves.first().and_then(|m| m.first()).map_or(0, Vec::len);
+    let data = curves.into_iter().flatten().flatten().collect();
+    Ok(Done::Curves {
+        runs: (hi - lo) as usize,
+        points,
+        data,
+    })
+}
+
+/// Units `range` of kind `units` of the certify run of `cfg` on the CPU
+/// ([`certify::part`]), with the MLP's parameters `params`.
+async fn certify_part(
+    cfg: &Pairs,
+    params: Vec<f32>,
+    units: certify::Units,
+    range: std::ops::Range<u32>,
+) -> Result<certify::Part, String> {
+    let cfg: CertifyConfig = parse(cfg)?;
+    if range.start > range.end || range.end > units.count(&cfg) {
+        return Err(format!(
+            "the run has no {units:?} {}..{}",
+            range.start, range.end
+        ));
+    }
+    let setup = certify::Setup::with_params(&cfg, params)?;
+    certify::part(&cfg, &setup, units, range, &Compute::Cpu)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Milliseconds per iteration of bench workload `name` at its default size here.
 async fn time_on_cpu(name: &str) -> Result<f64, String> {
     let (_, w) = registry::workload(name).ok_or_else(|| format!("no bench workload {name:?}"))?;
@@ -395,6 +449,7 @@ async fn time_on_cpu(name: &str) -> Result<f64, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Starts zo's training race in `session`; answers its first frame.
 fn start_race(session: u64, p: &Pairs) -> Result<Done, String> {
     let cfg: ZoConfig = parse(p)?;
     let mut run = Box::new(RaceRun::new(&cfg));
@@ -786,6 +841,8 @@ fn job_name(job: &Job) -> &'static str {
         Job::GumbelOptimise(_) => "optimisation",
         Job::ClippingPaths(_) => "trajectories",
         Job::ClippingRuns { .. } => "Monte Carlo",
+        Job::CertifyModel(_) => "certify training",
+        Job::CertifyParts { .. } => "certify part",
         Job::DiffusionMetrics { .. } => "metrics",
         Job::StartDiffusion { .. } | Job::StartLabelSmoothing(_) | Job::StartRace(_) => "start",
         Job::Race { .. } => "race slice",
@@ -954,12 +1011,25 @@ struct Parts<T> {
 /// compute (none runs, it stopped, or it answered something unreadable) is
 /// computed here by `local(range)`. Every unit is keyed by its own index, so
 /// the parts join into the numbers of one worker.
-async fn split<T>(
+async fn split<T, F: std::future::Future<Output = T>>(
     units: u32,
     job: impl Fn(std::ops::Range<u32>) -> Job,
     read: impl Fn(&std::ops::Range<u32>, Done) -> Option<T>,
-    local: impl Fn(std::ops::Range<u32>) -> T,
+    local: impl Fn(std::ops::Range<u32>) -> F,
 ) -> Parts<T> {
+    join_split(post_split(units, job), read, local).await
+}
+
+/// The parts of a [`split`], posted and awaiting their answers.
+struct Posted {
+    ranges: Vec<std::ops::Range<u32>>,
+    replies: Vec<Option<Reply>>,
+}
+
+/// The first half of a [`split`]: posts every part, awaiting nothing, so
+/// several splits posted one after another keep every worker busy with its
+/// share of each (a worker answers its jobs in order).
+fn post_split(units: u32, job: impl Fn(std::ops::Range<u32>) -> Job) -> Posted {
     let k = pool_size().min(units as usize).max(1);
     #[allow(clippy::cast_possible_truncation)]
     let ranges: Vec<std::ops::Range<u32>> = (0..k)
@@ -968,8 +1038,7 @@ async fn split<T>(
             at(i)..at(i + 1)
         })
         .collect();
-    // Every part is posted before any answer is awaited: the workers run at once.
-    let replies: Vec<Option<Reply>> = ranges
+    let replies = ranges
         .iter()
         .enumerate()
         .map(|(slot, r)| {
@@ -977,9 +1046,19 @@ async fn split<T>(
             post_job(&w, slot, 0, job(r.clone())).ok()
         })
         .collect();
-    let mut parts = Vec::with_capacity(k);
+    Posted { ranges, replies }
+}
+
+/// The second half of a [`split`]: awaits the posted parts in order,
+/// computing here those no worker answered.
+async fn join_split<T, F: std::future::Future<Output = T>>(
+    posted: Posted,
+    read: impl Fn(&std::ops::Range<u32>, Done) -> Option<T>,
+    local: impl Fn(std::ops::Range<u32>) -> F,
+) -> Parts<T> {
+    let mut parts = Vec::with_capacity(posted.ranges.len());
     let mut remote = 0;
-    for (r, reply) in ranges.into_iter().zip(replies) {
+    for (r, reply) in posted.ranges.into_iter().zip(posted.replies) {
         let done = match reply {
             Some(rx) => answer(rx).await.ok().and_then(|d| read(&r, d)),
             None => None,
@@ -989,7 +1068,7 @@ async fn split<T>(
                 remote += 1;
                 parts.push(part);
             }
-            None => parts.push(local(r)),
+            None => parts.push(local(r).await),
         }
     }
     Parts { parts, remote }
@@ -1038,7 +1117,7 @@ async fn gumbel_sweep_parts(cfg: &GumbelConfig, n: u32) -> Parts<Vec<SweepPoint>
             Done::Sweep(s) if s.len() == r.len() => Some(s),
             _ => None,
         },
-        |r| gumbel::sweep_of(cfg, n, r.start as usize..r.end as usize),
+        |r| std::future::ready(gumbel::sweep_of(cfg, n, r.start as usize..r.end as usize)),
     )
     .await
 }
@@ -1094,9 +1173,74 @@ async fn clipping_parts(cfg: &clipping::ClippingConfig, runs: u32) -> Parts<Vec<
             }
             _ => None,
         },
-        |r| clipping::curves_of_runs(cfg, r),
+        |r| std::future::ready(clipping::curves_of_runs(cfg, r)),
     )
     .await
+}
+
+/// One certify run on the CPU ([`certify::run`]): the MLP (where the model
+/// is one) trained once in the worker, then the heat-map pixels, the
+/// requested points and the test points split over the pool.
+pub async fn certify_run(cfg: &CertifyConfig) -> Result<CertifyReport, RunError> {
+    let (setup, parts) = certify_parts(cfg).await?;
+    Ok(certify::join(cfg, &setup, parts.parts))
+}
+
+/// The shared setup of a certify run: the MLP trained in the worker (its
+/// parameters sent back), or here where it could not be.
+async fn certify_setup(cfg: &CertifyConfig) -> certify::Setup {
+    if cfg.model == Model::Mlp
+        && let Some(Done::CertifyModel(params)) = one_shot(Job::CertifyModel(pairs(cfg))).await
+        && let Ok(setup) = certify::Setup::with_params(cfg, params)
+    {
+        return setup;
+    }
+    certify::Setup::new(cfg)
+}
+
+/// A certify run's setup and parts: every kind of units split over the
+/// pool, all posted before any is awaited, joined kind by kind.
+async fn certify_parts(
+    cfg: &CertifyConfig,
+) -> Result<(certify::Setup, Parts<certify::Part>), RunError> {
+    let setup = certify_setup(cfg).await;
+    let (p, params) = (pairs(cfg), setup.params().to_vec());
+    let posted: Vec<(certify::Units, Posted)> = certify::Units::ALL
+        .into_iter()
+        .map(|units| {
+            let job = |r: std::ops::Range<u32>| Job::CertifyParts {
+                cfg: p.clone(),
+                params: params.clone(),
+                units,
+                lo: r.start,
+                hi: r.end,
+            };
+            (units, post_split(units.count(cfg), job))
+        })
+        .collect();
+    let cpu = Compute::Cpu;
+    let mut all = Parts {
+        parts: Vec::new(),
+        remote: 0,
+    };
+    for (units, posted) in posted {
+        let got = join_split(
+            posted,
+            |r, d| match d {
+                Done::CertifyPart(part) if part.units() == units && part.count() == r.len() => {
+                    Some(Ok(part))
+                }
+                _ => None,
+            },
+            |r| certify::part(cfg, &setup, units, r, &cpu),
+        )
+        .await;
+        all.remote += got.remote;
+        for part in got.parts {
+            all.parts.push(part?);
+        }
+    }
+    Ok((setup, all))
 }
 
 /// A config from a URL query, strictly (a test names what it means).
@@ -1111,8 +1255,10 @@ fn config_of_query<C: Config>(query: &str) -> Result<C, JsValue> {
 
 /// Debug hook for the e2e test of the pool: the CPU numbers of `what`
 /// (`clipping`: the Monte Carlo of the config in `query`, its URL query;
-/// `gumbel`: the bias–variance sweep) as JSON `{parts, remote, result}`,
-/// split over the pool as the widget splits them.
+/// `gumbel`: the bias–variance sweep; `certify`: the run of the config in
+/// `query`, bounded for the page's CPU, its parts those of every kind of
+/// units) as JSON `{parts, remote, result}`, split over the pool as the
+/// widget splits them.
 #[wasm_bindgen]
 pub fn gradlab_pool_run(what: String, query: String) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(async move {
@@ -1129,6 +1275,15 @@ pub fn gradlab_pool_run(what: String, query: String) -> js_sys::Promise {
                 let p = gumbel_sweep_parts(&cfg, crate::ui::gumbel::run::SWEEP_CPU).await;
                 let (parts, remote) = (p.parts.len(), p.remote);
                 serde_json::json!({ "parts": parts, "remote": remote, "result": p.parts.concat() })
+            }
+            "certify" => {
+                let cfg = Certify::page_cpu_config(&config_of_query::<CertifyConfig>(&query)?);
+                let (setup, p) = certify_parts(&cfg)
+                    .await
+                    .map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let (parts, remote) = (p.parts.len(), p.remote);
+                let report = certify::join(&cfg, &setup, p.parts);
+                serde_json::json!({ "parts": parts, "remote": remote, "result": report })
             }
             other => return Err(JsValue::from_str(&format!("no pooled work {other:?}"))),
         };

@@ -2,9 +2,21 @@
 //! CERTIFY at the requested points with the true radius beside each
 //! certificate, and certified accuracy on a data set's test points, hard
 //! votes against soft smoothing.
+//!
+//! A run is (shared setup) + (parts over ranges of independent units) +
+//! (join): [`Setup`] holds the base classifier, [`part`] computes a range of
+//! heat-map pixels, requested points or test points ([`Units`]), and
+//! [`join`] assembles the report. Every unit of a kind reads the same noise
+//! (counters keyed by sample index, common random numbers), so any grouping
+//! of units into parts joins into the same numbers: [`run`] computes each
+//! kind as one part, the page splits them over its workers
+//! (`ui::worker::certify_run`).
+
+use std::ops::Range;
 
 use super::config::{CertifyConfig, Model, Smoothing, Transform, VIEW};
 use crate::experiments::registry::{Compute, RunError};
+use crate::experiments::wire::f32s;
 use crate::gpu::GpuError;
 use crate::gpu::certify::CertifyCounts;
 use crate::kernels::certify::base::{BaseClassifier, MAX_CLASSES};
@@ -14,8 +26,9 @@ use crate::kernels::certify::smooth::{
     TRUE_STREAM, certify, normal_pairs, select_class, split_alpha,
 };
 use crate::kernels::certify::stats::incomplete_beta;
-use crate::kernels::certify::train::train_mlp;
+use crate::kernels::certify::train::{mlp_spec, train_mlp};
 use crate::kernels::datasets::{self, Dataset};
+use crate::kernels::par;
 use crate::kernels::rng::RngKey;
 
 /// Training points of the MLP.
@@ -172,8 +185,179 @@ pub fn pixel_centres(grid: u32) -> Vec<[f32; 2]> {
         .collect()
 }
 
-async fn heat_map(cfg: &CertifyConfig, s: &Smoother, on: &Compute) -> Result<HeatMap, GpuError> {
-    let px = pixel_centres(cfg.grid);
+/// What every part of a run shares: the base classifier (the MLP trained
+/// here) smoothed with the config's noise, and the MLP's training set.
+/// Deterministic from the config. Training the MLP is its only costly step
+/// (≈ 75 ms natively at 300 steps, about as much as the heat map), so the
+/// page trains once and sends the parameters with every part
+/// ([`Setup::with_params`]) rather than training in each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    pub smoother: Smoother,
+    /// The MLP's training set (`None` for the half-plane and disk).
+    pub train: Option<Dataset>,
+}
+
+impl Setup {
+    /// The setup of `cfg`, training the MLP where the model is one.
+    pub fn new(cfg: &CertifyConfig) -> Self {
+        let (model, train) = base_classifier(cfg, noise_of(cfg));
+        Self::of(cfg, model, train)
+    }
+
+    fn of(cfg: &CertifyConfig, model: BaseClassifier, train: Option<Dataset>) -> Self {
+        Self {
+            smoother: Smoother {
+                model,
+                noise: noise_of(cfg),
+                smoothing: cfg.smoothing,
+                temp: cfg.temp as f32,
+            },
+            train,
+        }
+    }
+
+    /// The MLP's trained parameters (empty for the half-plane and disk), to
+    /// rebuild this setup elsewhere with [`Setup::with_params`].
+    pub fn params(&self) -> &[f32] {
+        match &self.smoother.model {
+            BaseClassifier::Mlp { params, .. } => params,
+            _ => &[],
+        }
+    }
+
+    /// The setup of `cfg` with the MLP's parameters `params` (from
+    /// [`Setup::params`]) instead of training it; an error where they do not fit.
+    pub fn with_params(cfg: &CertifyConfig, params: Vec<f32>) -> Result<Self, String> {
+        if cfg.model != Model::Mlp {
+            return if params.is_empty() {
+                Ok(Self::new(cfg))
+            } else {
+                Err(format!("{} has no parameters to set", cfg.model.as_str()))
+            };
+        }
+        let spec = mlp_spec(cfg.dataset.classes());
+        if params.len() != spec.param_count() {
+            return Err(format!(
+                "{} MLP parameters, but the network has {}",
+                params.len(),
+                spec.param_count()
+            ));
+        }
+        let train = datasets::generate(cfg.dataset, cfg.seed, TRAIN_POINTS, 0).train;
+        Ok(Self::of(
+            cfg,
+            BaseClassifier::Mlp { spec, params },
+            Some(train),
+        ))
+    }
+}
+
+/// The independent Monte Carlo units a run splits into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Units {
+    /// Heat-map pixels, row by row.
+    Pixels,
+    /// The requested points: CERTIFY and the true radius.
+    Points,
+    /// The test points of the certified accuracy.
+    TestPoints,
+}
+
+impl Units {
+    /// Every kind, in the order [`run`] computes them.
+    pub const ALL: [Units; 3] = [Units::Pixels, Units::Points, Units::TestPoints];
+
+    /// How many units of this kind the run of `cfg` has.
+    pub fn count(self, cfg: &CertifyConfig) -> u32 {
+        match self {
+            Units::Pixels => cfg.grid * cfg.grid,
+            // At most 16 points (the config's bound).
+            #[allow(clippy::cast_possible_truncation)]
+            Units::Points => cfg.points.0.len() as u32,
+            Units::TestPoints => cfg.test_points,
+        }
+    }
+}
+
+/// Heat-map pixels of a part, as in [`HeatMap`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PixelPart {
+    pub base: Vec<u8>,
+    pub class: Vec<u8>,
+    #[serde(with = "f32s")]
+    pub pa: Vec<f32>,
+    pub abstain: Vec<bool>,
+}
+
+/// What one test point contributes to the certified accuracy: the radius
+/// it is certified correct at (`None`: abstained or wrong) at α with the
+/// config's smoothing, and with hard votes and soft smoothing at α/2 each.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TestOutcome {
+    /// Whether f classifies the clean point correctly.
+    pub clean: bool,
+    pub main: Option<f64>,
+    pub hard: Option<f64>,
+    pub soft: Option<f64>,
+}
+
+/// What a range of units gives, for [`join`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Part {
+    Pixels(PixelPart),
+    Points(Vec<PointReport>),
+    TestPoints(Vec<TestOutcome>),
+}
+
+impl Part {
+    /// The kind of units it covers.
+    pub fn units(&self) -> Units {
+        match self {
+            Part::Pixels(_) => Units::Pixels,
+            Part::Points(_) => Units::Points,
+            Part::TestPoints(_) => Units::TestPoints,
+        }
+    }
+
+    /// How many units it covers.
+    pub fn count(&self) -> usize {
+        match self {
+            Part::Pixels(p) => p.pa.len(),
+            Part::Points(p) => p.len(),
+            Part::TestPoints(t) => t.len(),
+        }
+    }
+}
+
+/// Units `range` of kind `units` (within [`Units::count`]) of the run of
+/// `cfg` with `setup`, on `on`.
+pub async fn part(
+    cfg: &CertifyConfig,
+    setup: &Setup,
+    units: Units,
+    range: Range<u32>,
+    on: &Compute,
+) -> Result<Part, GpuError> {
+    let r = range.start as usize..range.end as usize;
+    let s = &setup.smoother;
+    Ok(match units {
+        Units::Pixels => Part::Pixels(pixels(cfg, s, &pixel_centres(cfg.grid)[r], on).await?),
+        Units::Points => Part::Points(point_reports(cfg, s, &requested_points(cfg)[r], on).await?),
+        Units::TestPoints => {
+            let (xs, ys) = test_set(cfg, &s.model);
+            Part::TestPoints(test_outcomes(cfg, s, &xs[r.clone()], &ys[r], on).await?)
+        }
+    })
+}
+
+/// The heat map at pixel centres `px`, with the hard votes of [`MAP_STREAM`].
+async fn pixels(
+    cfg: &CertifyConfig,
+    s: &Smoother,
+    px: &[[f32; 2]],
+    on: &Compute,
+) -> Result<PixelPart, GpuError> {
     let hard = Smoother {
         smoothing: Smoothing::Hard,
         ..s.clone()
@@ -181,16 +365,14 @@ async fn heat_map(cfg: &CertifyConfig, s: &Smoother, on: &Compute) -> Result<Hea
     let counts = counts_on(
         on,
         &hard,
-        &px,
+        px,
         None,
         RngKey::new(cfg.seed, MAP_STREAM),
         cfg.map_n,
     )
     .await?;
     let mut scratch = [0.0f32; MAX_CLASSES];
-    let mut map = HeatMap {
-        grid: cfg.grid,
-        view: VIEW,
+    let mut part = PixelPart {
         base: px
             .iter()
             .map(|&x| s.model.class(x, &mut scratch) as u8)
@@ -198,19 +380,18 @@ async fn heat_map(cfg: &CertifyConfig, s: &Smoother, on: &Compute) -> Result<Hea
         class: Vec::with_capacity(px.len()),
         pa: Vec::with_capacity(px.len()),
         abstain: Vec::with_capacity(px.len()),
-        samples: cfg.map_n,
     };
     for c in &counts {
         let a = select_class(Smoothing::Hard, c);
         let k = c.counts[a];
-        map.class.push(a as u8);
-        map.pa.push((k as f64 / f64::from(cfg.map_n)) as f32);
+        part.class.push(a as u8);
+        part.pa.push((k as f64 / f64::from(cfg.map_n)) as f32);
         // p̲_A ≤ ½ ⇔ I_½(k, n − k + 1) ≥ α (I increases in x): one evaluation, no quantile search.
         let n = f64::from(cfg.map_n);
-        map.abstain
+        part.abstain
             .push(k == 0 || incomplete_beta(0.5, k as f64, n - k as f64 + 1.0) >= cfg.alpha);
     }
-    Ok(map)
+    Ok(part)
 }
 
 /// CERTIFY at every point: selection with n₀, estimation with n, both at once for all points.
@@ -248,6 +429,49 @@ async fn certify_points(
         .collect())
 }
 
+/// The requested points, in f32.
+fn requested_points(cfg: &CertifyConfig) -> Vec<[f32; 2]> {
+    cfg.points
+        .0
+        .iter()
+        .map(|p| [p[0] as f32, p[1] as f32])
+        .collect()
+}
+
+/// CERTIFY at the points `xs`, each with its true radius (searched in
+/// parallel natively: with a Monte Carlo oracle it is most of an MLP run).
+async fn point_reports(
+    cfg: &CertifyConfig,
+    s: &Smoother,
+    xs: &[[f32; 2]],
+    on: &Compute,
+) -> Result<Vec<PointReport>, GpuError> {
+    let certs = certify_points(cfg, s, xs, cfg.alpha, on).await?;
+    let oracle = oracle_for(&s.model, s.noise, || {
+        normal_pairs(RngKey::new(cfg.seed, TRUE_STREAM), 0, cfg.true_n)
+    });
+    let search = Search::default();
+    Ok(par::map(xs.len(), |i| {
+        let (x, c) = (xs[i], &certs[i]);
+        let xd = [f64::from(x[0]), f64::from(x[1])];
+        let true_radius = match cfg.transform {
+            Transform::Shift => true_radius(&*oracle, xd, &search),
+            Transform::Rotation => true_angle(&*oracle, xd, &search),
+        };
+        PointReport {
+            x: xd,
+            class: c.class,
+            n_a: c.n_a,
+            pa_hat: c.pa_hat,
+            pa_lower: c.pa_lower,
+            radius: c.radius.unwrap_or(0.0),
+            true_radius,
+            true_class: oracle.class(xd),
+            abstain: c.abstain(),
+        }
+    }))
+}
+
 /// (radius, fraction certified correct at ≥ radius) on the curve's radii.
 fn accuracy_curve(radii: &[f64], correct_radius: &[Option<f64>]) -> Vec<[f64; 2]> {
     let m = correct_radius.len().max(1) as f64;
@@ -260,15 +484,6 @@ fn accuracy_curve(radii: &[f64], correct_radius: &[Option<f64>]) -> Vec<[f64; 2]
                 .count();
             [r, ok as f64 / m]
         })
-        .collect()
-}
-
-/// The radius each test point is certified correct at (`None`: abstained or wrong).
-fn correct_radii(certs: &[Certificate], labels: &[u32]) -> Vec<Option<f64>> {
-    certs
-        .iter()
-        .zip(labels)
-        .map(|(c, &y)| c.radius.filter(|_| c.class == y as usize))
         .collect()
 }
 
@@ -297,26 +512,29 @@ fn test_set(cfg: &CertifyConfig, model: &BaseClassifier) -> (Vec<[f32; 2]>, Vec<
     (xs, ys)
 }
 
-/// Certified accuracy at α with the config's smoothing, and the hard-vs-soft
-/// comparison at α/2 each, from one selection and one estimation pass: the
-/// soft smoother's passes count the hard votes too (the same noise), so hard
-/// votes, soft smoothing and the config's certificate all read the same samples.
-async fn accuracy(
+/// The soft smoothing compared with hard votes: the config's, or softmax where it asks for hard votes.
+fn soft_map_of(smoothing: Smoothing) -> Smoothing {
+    if smoothing == Smoothing::Hard {
+        Smoothing::Softmax
+    } else {
+        smoothing
+    }
+}
+
+/// The test points `xs` (labels `ys`) certified at α with the config's
+/// smoothing and, for the hard-vs-soft comparison, at α/2 each, from one
+/// selection and one estimation pass: the soft smoother's passes count the
+/// hard votes too (the same noise), so hard votes, soft smoothing and the
+/// config's certificate all read the same samples.
+async fn test_outcomes(
     cfg: &CertifyConfig,
     s: &Smoother,
     xs: &[[f32; 2]],
     ys: &[u32],
     on: &Compute,
-) -> Result<(Vec<[f64; 2]>, Comparison), GpuError> {
+) -> Result<Vec<TestOutcome>, GpuError> {
     let scale = s.noise.scale();
-    let radii: Vec<f64> = (0..CURVE_STEPS)
-        .map(|i| 4.0 * scale * i as f64 / (CURVE_STEPS - 1) as f64)
-        .collect();
-    let soft_map = if s.smoothing == Smoothing::Hard {
-        Smoothing::Softmax
-    } else {
-        s.smoothing
-    };
+    let soft_map = soft_map_of(s.smoothing);
     let alpha_each = split_alpha(cfg.alpha, 2);
     let soft = Smoother {
         smoothing: soft_map,
@@ -331,10 +549,6 @@ async fn accuracy(
         cfg.n0,
     )
     .await?;
-    let c_hard: Vec<usize> = sel
-        .iter()
-        .map(|c| select_class(Smoothing::Hard, c))
-        .collect();
     let c_soft: Vec<usize> = sel.iter().map(|c| select_class(soft_map, c)).collect();
     let targets: Vec<Option<usize>> = c_soft.iter().map(|&c| Some(c)).collect();
     let est = counts_on(
@@ -346,97 +560,102 @@ async fn accuracy(
         cfg.n,
     )
     .await?;
-    let certs = |smoothing: Smoothing, classes: &[usize], alpha: f64| -> Vec<Certificate> {
-        classes
-            .iter()
-            .zip(&est)
-            .map(|(&c, e)| certify(smoothing, c, e, alpha, scale))
-            .collect()
-    };
-    let main = if s.smoothing == Smoothing::Hard {
-        certs(Smoothing::Hard, &c_hard, cfg.alpha)
-    } else {
-        certs(soft_map, &c_soft, cfg.alpha)
-    };
-    let hard_r = correct_radii(&certs(Smoothing::Hard, &c_hard, alpha_each), ys);
-    let soft_r = correct_radii(&certs(soft_map, &c_soft, alpha_each), ys);
-    Ok((
-        accuracy_curve(&radii, &correct_radii(&main, ys)),
+    let mut scratch = [0.0f32; MAX_CLASSES];
+    let mut out = Vec::with_capacity(xs.len());
+    for (i, e) in est.iter().enumerate() {
+        let y = ys[i] as usize;
+        let c_hard = select_class(Smoothing::Hard, &sel[i]);
+        let correct = |smoothing: Smoothing, c: usize, alpha: f64| {
+            let cert = certify(smoothing, c, e, alpha, scale);
+            cert.radius.filter(|_| cert.class == y)
+        };
+        out.push(TestOutcome {
+            clean: s.model.class(xs[i], &mut scratch) == y,
+            main: if s.smoothing == Smoothing::Hard {
+                correct(Smoothing::Hard, c_hard, cfg.alpha)
+            } else {
+                correct(soft_map, c_soft[i], cfg.alpha)
+            },
+            hard: correct(Smoothing::Hard, c_hard, alpha_each),
+            soft: correct(soft_map, c_soft[i], alpha_each),
+        });
+    }
+    Ok(out)
+}
+
+/// Certified accuracy at α with the config's smoothing, and the hard-vs-soft
+/// comparison at α/2 each, from the test points' outcomes.
+fn accuracy(
+    cfg: &CertifyConfig,
+    s: &Smoother,
+    outcomes: &[TestOutcome],
+) -> (Vec<[f64; 2]>, Comparison) {
+    let scale = s.noise.scale();
+    let radii: Vec<f64> = (0..CURVE_STEPS)
+        .map(|i| 4.0 * scale * i as f64 / (CURVE_STEPS - 1) as f64)
+        .collect();
+    let main: Vec<Option<f64>> = outcomes.iter().map(|o| o.main).collect();
+    let hard_r: Vec<Option<f64>> = outcomes.iter().map(|o| o.hard).collect();
+    let soft_r: Vec<Option<f64>> = outcomes.iter().map(|o| o.soft).collect();
+    (
+        accuracy_curve(&radii, &main),
         Comparison {
-            soft_map,
+            soft_map: soft_map_of(s.smoothing),
             temp: cfg.temp,
-            alpha_each,
+            alpha_each: split_alpha(cfg.alpha, 2),
             hard: accuracy_curve(&radii, &hard_r),
             soft: accuracy_curve(&radii, &soft_r),
             hard_mean_radius: mean_radius(&hard_r),
             soft_mean_radius: mean_radius(&soft_r),
         },
-    ))
+    )
 }
 
-/// The whole run of `cfg` on `on`.
-pub async fn run(cfg: &CertifyConfig, on: &Compute) -> Result<CertifyReport, RunError> {
-    let noise = noise_of(cfg);
-    let (model, train) = base_classifier(cfg, noise);
-    let s = Smoother {
-        model,
-        noise,
-        smoothing: cfg.smoothing,
-        temp: cfg.temp as f32,
+/// The report of the run of `cfg` with `setup` from its parts: each kind's
+/// units in order, grouped into any ranges ([`part`]).
+pub fn join(
+    cfg: &CertifyConfig,
+    setup: &Setup,
+    parts: impl IntoIterator<Item = Part>,
+) -> CertifyReport {
+    let s = &setup.smoother;
+    let mut map = HeatMap {
+        grid: cfg.grid,
+        view: VIEW,
+        base: Vec::new(),
+        class: Vec::new(),
+        pa: Vec::new(),
+        abstain: Vec::new(),
+        samples: cfg.map_n,
     };
-    let map = heat_map(cfg, &s, on).await?;
-    let xs: Vec<[f32; 2]> = cfg
-        .points
-        .0
-        .iter()
-        .map(|p| [p[0] as f32, p[1] as f32])
-        .collect();
-    let certs = certify_points(cfg, &s, &xs, cfg.alpha, on).await?;
-    let exact = ExactOracle::new(&s.model, noise).is_some();
-    let oracle = oracle_for(&s.model, noise, || {
-        normal_pairs(RngKey::new(cfg.seed, TRUE_STREAM), 0, cfg.true_n)
-    });
-    let search = Search::default();
-    let points = xs
-        .iter()
-        .zip(&certs)
-        .map(|(x, c)| {
-            let xd = [f64::from(x[0]), f64::from(x[1])];
-            let true_radius = match cfg.transform {
-                Transform::Shift => true_radius(&*oracle, xd, &search),
-                Transform::Rotation => true_angle(&*oracle, xd, &search),
-            };
-            PointReport {
-                x: xd,
-                class: c.class,
-                n_a: c.n_a,
-                pa_hat: c.pa_hat,
-                pa_lower: c.pa_lower,
-                radius: c.radius.unwrap_or(0.0),
-                true_radius,
-                true_class: oracle.class(xd),
-                abstain: c.abstain(),
+    let (mut points, mut outcomes) = (Vec::new(), Vec::new());
+    for p in parts {
+        match p {
+            Part::Pixels(px) => {
+                map.base.extend(px.base);
+                map.class.extend(px.class);
+                map.pa.extend(px.pa);
+                map.abstain.extend(px.abstain);
             }
-        })
-        .collect();
+            Part::Points(p) => points.extend(p),
+            Part::TestPoints(t) => outcomes.extend(t),
+        }
+    }
     let (test_x, test_y) = test_set(cfg, &s.model);
+    let (certified_accuracy, comparison) = accuracy(cfg, s, &outcomes);
+    let clean = outcomes.iter().filter(|o| o.clean).count();
     let mut scratch = [0.0f32; MAX_CLASSES];
-    let clean = test_x
-        .iter()
-        .zip(&test_y)
-        .filter(|(x, y)| s.model.class(**x, &mut scratch) == **y as usize)
-        .count();
-    let (certified_accuracy, comparison) = accuracy(cfg, &s, &test_x, &test_y, on).await?;
-    let train_accuracy = train.map(|t| {
+    let train_accuracy = setup.train.as_ref().map(|t| {
         let ok = (0..t.len())
             .filter(|&i| s.model.class(t.point(i), &mut scratch) == t.y[i] as usize)
             .count();
         ok as f64 / t.len().max(1) as f64
     });
-    Ok(CertifyReport {
+    let exact = ExactOracle::new(&s.model, s.noise).is_some();
+    CertifyReport {
         points,
         certified_accuracy,
-        clean_accuracy: clean as f64 / test_x.len().max(1) as f64,
+        clean_accuracy: clean as f64 / outcomes.len().max(1) as f64,
         comparison,
         map,
         test_y: test_y.iter().map(|&y| y as u8).collect(),
@@ -445,9 +664,19 @@ pub async fn run(cfg: &CertifyConfig, on: &Compute) -> Result<CertifyReport, Run
         true_radius_error: if exact {
             0.0
         } else {
-            noise.scale() * (2.0 * std::f64::consts::PI).sqrt() / f64::from(cfg.true_n).sqrt()
+            s.noise.scale() * (2.0 * std::f64::consts::PI).sqrt() / f64::from(cfg.true_n).sqrt()
         },
         classes: s.model.classes(),
         train_accuracy,
-    })
+    }
+}
+
+/// The whole run of `cfg` on `on`: the setup, each kind of units as one part, joined.
+pub async fn run(cfg: &CertifyConfig, on: &Compute) -> Result<CertifyReport, RunError> {
+    let setup = Setup::new(cfg);
+    let mut parts = Vec::with_capacity(Units::ALL.len());
+    for units in Units::ALL {
+        parts.push(part(cfg, &setup, units, 0..units.count(cfg), on).await?);
+    }
+    Ok(join(cfg, &setup, parts))
 }

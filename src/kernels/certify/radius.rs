@@ -286,12 +286,13 @@ pub fn true_angle(g: &dyn SmoothedOracle, x: [f64; 2], s: &Search) -> Option<f64
 }
 
 /// The oracle a run uses: exact where a closed form exists, else Monte
-/// Carlo over `z` (the caller states its error).
+/// Carlo over `z` (the caller states its error). Shareable across threads,
+/// so the points' searches can run in parallel.
 pub fn oracle_for(
     model: &BaseClassifier,
     noise: Noise,
     z: impl FnOnce() -> Vec<[f32; 2]>,
-) -> Box<dyn SmoothedOracle> {
+) -> Box<dyn SmoothedOracle + Send + Sync> {
     match ExactOracle::new(model, noise) {
         Some(o) => Box::new(o),
         None => Box::new(MonteCarloOracle {

@@ -8,10 +8,15 @@ use crate::kernels::datasets::Dataset;
 use crate::kernels::mlp::{self, Activation, AdamConfig, AdamState, Loss, MlpSpec, Targets};
 use crate::kernels::rng::RngKey;
 
+/// The MLP base classifier's shape for `classes` classes.
+pub fn mlp_spec(classes: usize) -> MlpSpec {
+    MlpSpec::for_2d_points(&MLP_HIDDEN, classes, Activation::Relu)
+}
+
 /// Full-batch Adam on `train` for `steps` steps; each step perturbs every
 /// point with fresh noise (stream [`AUGMENT_STREAM`], words 2(s·N + j), 2(s·N + j) + 1).
 pub fn train_mlp(train: &Dataset, noise: Noise, steps: u32, seed: u32) -> BaseClassifier {
-    let spec = MlpSpec::for_2d_points(&MLP_HIDDEN, train.classes, Activation::Relu);
+    let spec = mlp_spec(train.classes);
     let mut params = mlp::init_params(&spec, seed);
     let mut adam = AdamState::new(params.len());
     let cfg = AdamConfig {

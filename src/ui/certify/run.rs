@@ -1,14 +1,16 @@
 //! The certify widget's run: one report per config, the latest wins.
-//! MLP runs go to the compute worker even with WebGPU on: the MLP trains
-//! and its true radius is searched on the CPU, which must not block the page.
+//! A CPU run is split over the worker pool (`worker::certify_run`): the
+//! heat-map pixels, the requested points and the test points, each range
+//! in a worker. MLP runs go there even with WebGPU on: the MLP trains and
+//! its true radius is searched on the CPU, which must not block the page.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::experiments::Backend;
 use crate::experiments::certify::{Certify, CertifyConfig, CertifyReport, Model};
-use crate::experiments::registry::RunError;
-use crate::ui::backend::{BackendCtx, record_computed, report_gpu_fault, run_here};
+use crate::experiments::registry::{Experiment, RunError};
+use crate::ui::backend::{BackendCtx, gpu_compute, record_computed, report_gpu_fault, run_here};
 
 /// A report, the config it ran (bounded on the CPU) and where.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +25,13 @@ pub(super) struct Shown {
 async fn compute(cfg: CertifyConfig, backend: Backend) -> Result<Shown, RunError> {
     let mlp_on_cpu = backend == Backend::Gpu && cfg.model == Model::Mlp;
     let asked = if mlp_on_cpu { Backend::Cpu } else { backend };
-    let (report, cfg, backend) = run_here::<Certify>(&cfg, asked).await?;
+    let (report, cfg, backend) = if asked == Backend::Gpu && gpu_compute().is_some() {
+        run_here::<Certify>(&cfg, asked).await?
+    } else {
+        let cfg = Certify::page_cpu_config(&cfg);
+        let report = crate::ui::worker::certify_run(&cfg).await?;
+        (report, cfg, Backend::Cpu)
+    };
     Ok(Shown {
         report,
         cfg,
