@@ -10,7 +10,8 @@
 //! statistical tests are deterministic.
 
 use gradlab::experiments::diffusion::{
-    DiffusionConfig, Sampling, ScoreKind, build_source, load_denoiser, sample_cpu, shipped_denoiser,
+    DiffusionConfig, HISTORY_PARTICLES, Sampling, ScoreKind, build_source, load_denoiser,
+    particle_parts, sample_cpu, shipped_denoiser,
 };
 use gradlab::kernels::diffusion::data::{
     CustomMixture, DiffusionData, FRESH_OFFSET, GMM8_STD, PointSet, gmm8_mean,
@@ -1744,4 +1745,113 @@ fn teleporting_on_gaussian_data_matches_the_many_step_run() {
         let se = want * (2.0 / n).sqrt();
         assert!((got - want).abs() < 5.0 * se, "var[{k}] {got} vs Σ {want}");
     }
+}
+
+/// The page splits a CPU run over its worker pool: the particles in ranges
+/// of whole blocks, each sampled apart and advanced in lockstep (each range
+/// in its own slices). Joined in order they are the whole run, bit for bit:
+/// particles, call counts, skipped steps and the timeline's frames.
+#[test]
+fn ranges_of_a_run_join_into_the_whole_run() {
+    use gradlab::experiments::diffusion::SkipOrder;
+    let base = DiffusionConfig {
+        dataset: DiffusionData::Gmm8,
+        steps: 6,
+        // 8 blocks: ranges 0..512, 512..1280, 1280..1800; the timeline's
+        // first particles end inside the second range.
+        n: 1800,
+        train: 64,
+        seed: 11,
+        ..DiffusionConfig::default()
+    };
+    let mlp = || load_denoiser(&shipped(DiffusionData::Gmm8), DiffusionData::Gmm8).unwrap();
+    let cases = [
+        (
+            ScoreKind::Smoothed,
+            SamplerKind::Ddpm,
+            0.0,
+            SkipOrder::None,
+            None,
+        ),
+        (
+            ScoreKind::ExactGmm,
+            SamplerKind::Heun,
+            3.0,
+            SkipOrder::None,
+            None,
+        ),
+        (
+            ScoreKind::Empirical,
+            SamplerKind::Ddim,
+            0.3,
+            SkipOrder::H2,
+            None,
+        ),
+        (
+            ScoreKind::Mlp,
+            SamplerKind::Ddpm,
+            2.0,
+            SkipOrder::None,
+            Some(mlp()),
+        ),
+    ];
+    for (score, sampler, teleport, skip, net) in cases {
+        let cfg = DiffusionConfig {
+            score,
+            sampler,
+            teleport,
+            skip,
+            skip_every: 2,
+            protect_first: 1,
+            protect_last: 1,
+            guidance: if net.is_some() { 2.0 } else { 0.0 },
+            ..base.clone()
+        };
+        let train = cfg.training_set(&PointSet::default());
+        let source = build_source(&cfg, &train, net).unwrap();
+        let mut whole = Sampling::new(cfg.clone(), source.clone(), train.class_count);
+        whole.run();
+        let ranges = particle_parts(cfg.n as usize, 3);
+        assert_eq!(ranges, [0..512, 512..1280, 1280..1800]);
+        let mut parts: Vec<Sampling> = ranges
+            .iter()
+            .map(|r| Sampling::new_range(cfg.clone(), source.clone(), train.class_count, r.clone()))
+            .collect();
+        let budgets = [97, 1000, 300];
+        for step in 1..=whole.total_steps() {
+            for (p, budget) in parts.iter_mut().zip(budgets) {
+                while p.step() < step {
+                    assert!(p.advance_in_step(budget) > 0);
+                }
+                assert_eq!(p.step(), step);
+            }
+        }
+        let what = format!("{score:?} {sampler:?} teleport {teleport} {skip:?}");
+        assert!(parts.iter().all(Sampling::finished), "{what}");
+        let joined: Vec<[f32; 2]> = parts.iter().flat_map(|p| p.particles().to_vec()).collect();
+        assert_eq!(joined, whole.particles(), "{what}");
+        let states: Vec<_> = parts.iter().flat_map(|p| p.states().to_vec()).collect();
+        assert_eq!(states, whole.states(), "{what}");
+        assert_eq!(
+            parts.iter().map(|p| p.nfe).sum::<u64>(),
+            whole.nfe,
+            "{what}"
+        );
+        let skipped: Vec<u64> = (0..whole.skipped_per_step.len())
+            .map(|s| parts.iter().map(|p| p.skipped_per_step[s]).sum())
+            .collect();
+        assert_eq!(skipped, whole.skipped_per_step, "{what}");
+        for (f, frame) in whole.history.iter().enumerate() {
+            let joined: Vec<[f32; 2]> = parts.iter().flat_map(|p| p.history[f].clone()).collect();
+            assert_eq!(&joined, frame, "{what} frame {f}");
+            assert_eq!(frame.len(), HISTORY_PARTICLES);
+        }
+        assert_eq!(parts[0].range(), 0..512);
+        assert!(parts[2].history.iter().all(Vec::is_empty));
+    }
+    // Fewer blocks than parts: one part per block; a tiny run is one part.
+    assert_eq!(particle_parts(300, 3), [0..256, 256..300]);
+    assert_eq!(particle_parts(522, 3), [0..256, 256..512, 512..522]);
+    assert_eq!(particle_parts(5, 8), vec![0..5]);
+    assert_eq!(particle_parts(1024, 1), vec![0..1024]);
 }

@@ -420,10 +420,25 @@ pub fn class_means(train: &PointSet, class_inputs: usize) -> Vec<[f32; 2]> {
 
 /// The initial noise: particle i is N(0, I) from step 0 of the noise stream.
 pub fn initial_particles(seed: u32, n: u32) -> Vec<[f32; 2]> {
+    initial_range(seed, n, 0..n)
+}
+
+/// Particles `range` of [`initial_particles`]`(seed, n)`.
+pub fn initial_range(seed: u32, n: u32, range: std::ops::Range<u32>) -> Vec<[f32; 2]> {
     let key = RngKey::new(seed, NOISE_STREAM);
-    (0..n)
+    range
         .map(|i| dk::particle_normal(key, n, i, 0, 0))
         .collect()
+}
+
+/// The particle ranges of a run of `n` split into at most `parts` parts of
+/// whole [`PARTICLE_BLOCK`]s (fewer parts where there are fewer blocks;
+/// always at least one), in order.
+pub fn particle_parts(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let blocks = n.div_ceil(PARTICLE_BLOCK).max(1);
+    let k = parts.clamp(1, blocks);
+    let at = |i: usize| (blocks * i / k * PARTICLE_BLOCK).min(n);
+    (0..k).map(|i| at(i)..at(i + 1)).collect()
 }
 
 /// Live metrics of the current particles.
@@ -461,7 +476,10 @@ pub fn metrics(
 }
 
 /// A run in progress on the CPU: particles at the level of step `step`,
-/// advanced a bounded number of particle-steps per call.
+/// advanced a bounded number of particle-steps per call. It may hold only a
+/// range of the run's particles ([`Sampling::new_range`]): each particle
+/// draws from counters keyed by its global index, so ranges sampled apart
+/// join into the whole run bit for bit (the page splits a run over workers).
 pub struct Sampling {
     /// Boxed: the worker hosts a `Sampling` in an enum beside smaller sessions.
     pub cfg: Box<DiffusionConfig>,
@@ -472,6 +490,9 @@ pub struct Sampling {
     pub classes: u32,
     /// The jump of transition 0, when the run teleports.
     pub teleport: Option<Teleport>,
+    /// The run's global index of `particles[0]`, and its particle count.
+    lo: usize,
+    total: usize,
     particles: Vec<[f32; 2]>,
     next: Vec<[f32; 2]>,
     /// APG's running average of Δ, per particle (its trajectory's momentum).
@@ -482,9 +503,10 @@ pub struct Sampling {
     step: usize,
     /// Particles of the current transition already advanced into `next`.
     done: usize,
-    /// Paths of the first [`HISTORY_PARTICLES`] particles, one frame per level reached.
+    /// Paths of the run's first [`HISTORY_PARTICLES`] particles (those of
+    /// them in this range), one frame per level reached.
     pub history: Vec<Vec<[f32; 2]>>,
-    /// Score evaluations so far (all particles).
+    /// Score evaluations so far (all particles of the range).
     pub nfe: u64,
     /// Per transition: how many particles predicted ε instead of calling.
     pub skipped_per_step: Vec<u64>,
@@ -517,14 +539,35 @@ pub fn visited_levels(levels: &[Level], j: usize) -> Vec<Level> {
 }
 
 impl Sampling {
+    /// The whole run of `cfg`: [`Sampling::new_range`] of all its particles.
     pub fn new(cfg: DiffusionConfig, source: Source, classes: usize) -> Self {
-        let particles = initial_particles(cfg.seed, cfg.n);
-        let history = vec![particles[..particles.len().min(HISTORY_PARTICLES)].to_vec()];
+        let n = cfg.n as usize;
+        Self::new_range(cfg, source, classes, 0..n)
+    }
+
+    /// Particles `range` (clamped to `0..cfg.n`) of the run of `cfg`. What is
+    /// not per particle (the levels, the teleport from the source's moments,
+    /// the guidance classes; the source itself, built by the caller from the
+    /// config, training set and model file) is the same in every range.
+    pub fn new_range(
+        cfg: DiffusionConfig,
+        source: Source,
+        classes: usize,
+        range: std::ops::Range<usize>,
+    ) -> Self {
+        let total = cfg.n as usize;
+        let hi = range.end.min(total);
+        let lo = range.start.min(hi);
+        #[allow(clippy::cast_possible_truncation)]
+        let particles = initial_range(cfg.seed, cfg.n, lo as u32..hi as u32);
+        let history = vec![particles[..HISTORY_PARTICLES.saturating_sub(lo).min(hi - lo)].to_vec()];
         let all = cfg.levels();
         let j = cfg.teleport_index(&all);
         let levels = visited_levels(&all, j);
         Self {
             teleport: teleport_for(&all, j, &source),
+            lo,
+            total,
             skipped_per_step: vec![0; levels.len() - 1],
             levels,
             next: particles.clone(),
@@ -543,6 +586,18 @@ impl Sampling {
 
     pub fn particles(&self) -> &[[f32; 2]] {
         &self.particles
+    }
+
+    /// The run's indices of the particles held.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.lo..self.lo + self.particles.len()
+    }
+
+    /// How many of the held particles the history follows.
+    fn history_len(&self) -> usize {
+        HISTORY_PARTICLES
+            .saturating_sub(self.lo)
+            .min(self.particles.len())
     }
 
     /// Each particle's memory (its call counts among it).
@@ -592,6 +647,7 @@ impl Sampling {
     pub fn advance(&mut self, budget: usize) -> usize {
         let mut spent = 0;
         let n = self.particles.len();
+        let (lo, total) = (self.lo as u32, self.total as u32);
         let params = self.cfg.sampler_params();
         let fewer = self.cfg.fewer_params();
         let key = RngKey::new(self.cfg.seed, NOISE_STREAM);
@@ -630,7 +686,9 @@ impl Sampling {
                         .enumerate()
                     {
                         let i = done + b * PARTICLE_BLOCK + o;
-                        let noise = |j: u32| dk::particle_normal(key, n as u32, i as u32, k, j);
+                        // Keyed by the run's index of the particle.
+                        let g = lo + i as u32;
+                        let noise = |j: u32| dk::particle_normal(key, total, g, k, j);
                         guided.running.set(*run);
                         let (real, skipped) = (st.real, st.skipped);
                         *out = dk::step_particle_fewer(
@@ -640,7 +698,7 @@ impl Sampling {
                             &guided,
                             particles[i],
                             (cur, nxt),
-                            i as u32,
+                            g,
                             noise,
                             st,
                         );
@@ -661,11 +719,18 @@ impl Sampling {
                 std::mem::swap(&mut self.particles, &mut self.next);
                 self.done = 0;
                 self.step += 1;
-                self.history
-                    .push(self.particles[..n.min(HISTORY_PARTICLES)].to_vec());
+                let h = self.history_len();
+                self.history.push(self.particles[..h].to_vec());
             }
         }
         spent
+    }
+
+    /// [`Sampling::advance`] within the current transition only: it stops
+    /// where that transition completes (the parts of a split run keep in
+    /// lockstep however small a part is).
+    pub fn advance_in_step(&mut self, budget: usize) -> usize {
+        self.advance(budget.min(self.particles.len() - self.done))
     }
 
     /// Runs to the end.

@@ -106,14 +106,19 @@ enum Job {
         train: Points,
         delta: f64,
     },
+    /// Start sampling particles `range` of the run of `cfg` (one part of a
+    /// run split over the pool, [`DiffusionSession`]).
     StartDiffusion {
         cfg: Pairs,
         drawn: PointSet,
         denoiser: Option<Bytes>,
+        range: std::ops::Range<u32>,
     },
-    /// Advance the session's sampler by one step, or for `budget_ms` if that is sooner.
+    /// Advance the session's sampler until it has completed transition
+    /// `until` (no further), or for `budget_ms` if that is sooner.
     Sample {
         budget_ms: f64,
+        until: usize,
     },
     StartLabelSmoothing(Pairs),
     /// Start zo's training race (`ZoConfig` pairs); answers its first frame.
@@ -148,7 +153,7 @@ impl Job {
     /// How long the page waits for the answer, derived from the job.
     fn timeout_ms(&self) -> f64 {
         match self {
-            Job::Sample { budget_ms } | Job::Train { budget_ms } | Job::Race { budget_ms } => {
+            Job::Sample { budget_ms, .. } | Job::Train { budget_ms } | Job::Race { budget_ms } => {
                 budget_ms + SHORT_JOB_TIMEOUT_MS
             }
             Job::Stall { timeout_ms } => *timeout_ms,
@@ -251,6 +256,49 @@ fn wrong_session(session: u64) -> String {
     format!("the compute session {session} has ended or is of another kind")
 }
 
+/// A diffusion part's sampler: every part builds the training set, the
+/// source (with the loaded model file) and so the teleport from the same
+/// config and drawing, so all that is not per particle is the same in each.
+fn start_diffusion(
+    cfg: &Pairs,
+    drawn: &PointSet,
+    denoiser: Option<Bytes>,
+    range: std::ops::Range<u32>,
+) -> Result<Hosted, String> {
+    let c: DiffusionConfig = parse(cfg)?;
+    let train = c.training_set(drawn);
+    let mlp = denoiser
+        .map(|b| dexp::load_denoiser(&b.0, c.dataset))
+        .transpose()?;
+    let source = dexp::build_source(&c, &train, mlp)?;
+    let range = range.start as usize..range.end as usize;
+    let mut sampling = Sampling::new_range(c, source, train.class_count, range);
+    // The page has frame 0 (it knows the initial particles).
+    sampling.history.clear();
+    Ok(Hosted::Diffusion(sampling))
+}
+
+/// Advances `sampling` until transition `until` is complete, or for
+/// `budget_ms`: at most one step per slice, so the animation shows every
+/// step, paced by the frames as on the GPU, and the parts of a split run
+/// stay in lockstep.
+fn sample_until(sampling: &mut Sampling, budget_ms: f64, until: usize) -> Sampled {
+    let start = super::now_ms();
+    let from = sampling.step();
+    while !sampling.finished() && sampling.step() < until && super::now_ms() - start < budget_ms {
+        sampling.advance_in_step(SAMPLE_CHUNK);
+    }
+    Sampled {
+        step: sampling.step(),
+        finished: sampling.finished(),
+        particles: (sampling.step() != from).then(|| Points(sampling.particles().to_vec())),
+        history: std::mem::take(&mut sampling.history)
+            .into_iter()
+            .map(Points)
+            .collect(),
+    }
+}
+
 /// Runs one job.
 async fn host(session: u64, job: Job) -> Result<Done, String> {
     let take = || SESSIONS.with(|s| s.borrow_mut().remove(&session));
@@ -306,42 +354,16 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             cfg,
             drawn,
             denoiser,
+            range,
         } => {
-            let c: DiffusionConfig = parse(&cfg)?;
-            let train = c.training_set(&drawn);
-            let mlp = denoiser
-                .map(|b| dexp::load_denoiser(&b.0, c.dataset))
-                .transpose()?;
-            let source = dexp::build_source(&c, &train, mlp)?;
-            let mut sampling = Sampling::new(c, source, train.class_count);
-            // The page has frame 0 (it knows the initial particles).
-            sampling.history.clear();
-            put(Hosted::Diffusion(sampling));
+            put(start_diffusion(&cfg, &drawn, denoiser, range)?);
             Ok(Done::Started)
         }
-        Job::Sample { budget_ms } => {
+        Job::Sample { budget_ms, until } => {
             let Some(Hosted::Diffusion(mut sampling)) = take() else {
                 return Err(wrong_session(session));
             };
-            let start = super::now_ms();
-            let from = sampling.step();
-            // At most one step per slice: the animation then shows every
-            // step, paced by the frames as on the GPU.
-            while !sampling.finished()
-                && sampling.step() == from
-                && super::now_ms() - start < budget_ms
-            {
-                sampling.advance(SAMPLE_CHUNK);
-            }
-            let done = Sampled {
-                step: sampling.step(),
-                finished: sampling.finished(),
-                particles: (sampling.step() != from).then(|| Points(sampling.particles().to_vec())),
-                history: std::mem::take(&mut sampling.history)
-                    .into_iter()
-                    .map(Points)
-                    .collect(),
-            };
+            let done = sample_until(&mut sampling, budget_ms, until);
             put(Hosted::Diffusion(sampling));
             Ok(Done::Sampled(done))
         }
@@ -1340,30 +1362,54 @@ fn session_slot() -> usize {
     })
 }
 
+/// A job sent to a session: posted to its worker, or to run here when awaited.
+enum Sent {
+    Remote(Reply),
+    Local(Job),
+}
+
 impl Session {
-    async fn start(job: Job) -> Result<(Self, Done), Fault> {
+    /// A new session on pool slot `slot` (slot 0's worker where that slot's
+    /// is down; the main thread where none runs).
+    fn open(slot: usize) -> Self {
         let id = NEXT_SESSION.with(|n| {
             let id = n.get();
             n.set(id + 1);
             id
         });
-        // A slot whose worker is down falls back to slot 0's.
-        let slot = session_slot();
         let worker = worker_at(slot)
             .map(|w| (w, slot))
             .or_else(|| worker().map(|w| (w, 0)));
         if let Some((_, slot)) = worker {
             SESSION_SLOTS.with(|s| s.borrow_mut().insert(id, slot));
         }
-        let s = Self { id, worker };
+        Self { id, worker }
+    }
+
+    async fn start(job: Job) -> Result<(Self, Done), Fault> {
+        let s = Self::open(session_slot());
         let done = s.call(job).await?;
         Ok((s, done))
     }
 
     async fn call(&self, job: Job) -> Result<Done, Fault> {
+        self.receive(self.send(job)?).await
+    }
+
+    /// Posts `job` to the session's worker, so that several sessions' jobs
+    /// run at once before any answer is awaited ([`Session::receive`]).
+    fn send(&self, job: Job) -> Result<Sent, Fault> {
         match &self.worker {
-            Some((w, slot)) => answer(post_job(w, *slot, self.id, job)?).await,
-            None => host(self.id, job).await.map_err(Fault::Job),
+            Some((w, slot)) => Ok(Sent::Remote(post_job(w, *slot, self.id, job)?)),
+            None => Ok(Sent::Local(job)),
+        }
+    }
+
+    /// The answer to a job [`Session::send`] sent.
+    async fn receive(&self, sent: Sent) -> Result<Done, Fault> {
+        match sent {
+            Sent::Remote(rx) => answer(rx).await,
+            Sent::Local(job) => host(self.id, job).await.map_err(Fault::Job),
         }
     }
 
@@ -1423,8 +1469,48 @@ fn unexpected(what: &str) -> Fault {
     ))
 }
 
-/// A diffusion sampler on the CPU ([`Sampling`]) in a [`Session`].
-pub struct DiffusionSession(pub Session);
+/// The pool slots a CPU diffusion run is split over (at most; a run with
+/// fewer particle blocks takes the first of them): the least busy slots (as [`session_slot`] counts them), one per
+/// worker but one where the pool has two or more, so that slot 0's one-shot
+/// comparison runs never hold up the parts, which advance in lockstep.
+fn diffusion_slots() -> Vec<usize> {
+    let k = pool_size();
+    let parts = if worker().is_none() {
+        1
+    } else {
+        k.saturating_sub(1).max(1)
+    };
+    let mut slots: Vec<usize> = (0..k).collect();
+    SESSION_SLOTS.with(|s| {
+        let s = s.borrow();
+        slots.sort_by_key(|&slot| {
+            (
+                usize::from(slot == 0) + s.values().filter(|&&v| v == slot).count(),
+                slot,
+            )
+        });
+    });
+    slots.truncate(parts);
+    slots
+}
+
+/// One part of a [`DiffusionSession`]: its session, and what it answered
+/// for the transition the run is completing (none yet: `None`).
+struct DiffusionPart {
+    session: Session,
+    reached: RefCell<Option<Sampled>>,
+}
+
+/// A diffusion sampler on the CPU: the run's particles split in contiguous
+/// ranges of whole blocks over the pool, one [`Sampling`] of a range per
+/// part, each a [`Session`] on its own slot (one part on the main thread
+/// where no worker runs). The parts advance in lockstep, one transition at
+/// a time, and their particles join into those of one worker, bit for bit.
+pub struct DiffusionSession {
+    parts: Vec<DiffusionPart>,
+    /// Transitions all parts have completed.
+    shown: std::cell::Cell<usize>,
+}
 
 impl DiffusionSession {
     /// Starts sampling `cfg` (the CPU's particle cap applied) on `drawn`,
@@ -1434,23 +1520,112 @@ impl DiffusionSession {
         drawn: &PointSet,
         denoiser: Option<Vec<u8>>,
     ) -> Result<Self, Fault> {
-        let job = Job::StartDiffusion {
-            cfg: pairs(cfg),
-            drawn: drawn.clone(),
-            denoiser: denoiser.map(Bytes),
-        };
-        match Session::start(job).await? {
-            (s, Done::Started) => Ok(Self(s)),
-            _ => Err(unexpected("a started sampler")),
+        let n = cfg.n as usize;
+        let slots = diffusion_slots();
+        let ranges = dexp::particle_parts(n, slots.len());
+        let denoiser = denoiser.map(Bytes);
+        // Every part is sent its start before any answer is awaited.
+        let mut sent = Vec::with_capacity(ranges.len());
+        for (slot, r) in slots.into_iter().zip(ranges) {
+            #[allow(clippy::cast_possible_truncation)]
+            let job = Job::StartDiffusion {
+                cfg: pairs(cfg),
+                drawn: drawn.clone(),
+                denoiser: denoiser.clone(),
+                range: r.start as u32..r.end as u32,
+            };
+            let session = Session::open(slot);
+            let s = session.send(job)?;
+            sent.push((session, s));
+        }
+        let mut parts = Vec::with_capacity(sent.len());
+        for (session, s) in sent {
+            match session.receive(s).await? {
+                Done::Started => parts.push(DiffusionPart {
+                    session,
+                    reached: RefCell::new(None),
+                }),
+                _ => return Err(unexpected("a started sampler")),
+            }
+        }
+        Ok(Self {
+            parts,
+            shown: std::cell::Cell::new(0),
+        })
+    }
+
+    /// Samples one step, or for `budget_ms` if that is sooner: every part
+    /// still short of the next transition advances (all at once); once all
+    /// have completed it, the answer joins their particles and timeline
+    /// frames in order (else it says the step did not move).
+    pub async fn sample(&self, budget_ms: f64) -> Result<Sampled, Fault> {
+        let until = self.shown.get() + 1;
+        let mut sent = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
+            if p.reached.borrow().is_none() {
+                sent.push((p, p.session.send(Job::Sample { budget_ms, until })?));
+            }
+        }
+        for (p, s) in sent {
+            match p.session.receive(s).await? {
+                Done::Sampled(a) if a.finished || a.step >= until => {
+                    *p.reached.borrow_mut() = Some(a);
+                }
+                Done::Sampled(_) => {}
+                _ => return Err(unexpected("particles")),
+            }
+        }
+        if self.parts.iter().any(|p| p.reached.borrow().is_none()) {
+            return Ok(Sampled {
+                step: self.shown.get(),
+                finished: false,
+                particles: None,
+                history: Vec::new(),
+            });
+        }
+        Ok(self.join())
+    }
+
+    /// The run's frame once every part has answered the transition.
+    fn join(&self) -> Sampled {
+        let answers: Vec<Sampled> = self
+            .parts
+            .iter()
+            .filter_map(|p| p.reached.borrow_mut().take())
+            .collect();
+        let step = answers.iter().map(|a| a.step).min().unwrap_or(0);
+        self.shown.set(step);
+        let mut particles = Vec::new();
+        let mut frames: Vec<Vec<[f32; 2]>> = Vec::new();
+        for a in answers.iter() {
+            particles.extend_from_slice(a.particles.as_ref().map_or(&[][..], |p| &p.0));
+            for (f, frame) in a.history.iter().enumerate() {
+                if frames.len() <= f {
+                    frames.push(Vec::new());
+                }
+                frames[f].extend_from_slice(&frame.0);
+            }
+        }
+        Sampled {
+            step,
+            finished: answers.iter().all(|a| a.finished),
+            particles: Some(Points(particles)),
+            history: frames.into_iter().map(Points).collect(),
         }
     }
 
-    /// Samples one step, or for `budget_ms` if that is sooner.
-    pub async fn sample(&self, budget_ms: f64) -> Result<Sampled, Fault> {
-        match self.0.call(Job::Sample { budget_ms }).await? {
-            Done::Sampled(s) => Ok(s),
-            _ => Err(unexpected("particles")),
+    /// Where the run computes, for the widget: "worker thread", "k worker
+    /// threads" or "main thread (why)".
+    pub fn place(&self) -> String {
+        match self.parts.len() {
+            1 => self.parts[0].session.place(),
+            k => format!("{k} worker threads"),
         }
+    }
+
+    /// How long one slice of work may take ([`Session::slice_ms`]).
+    pub fn slice_ms(&self, main_ms: f64) -> f64 {
+        self.parts[0].session.slice_ms(main_ms)
     }
 }
 

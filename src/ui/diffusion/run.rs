@@ -24,7 +24,8 @@ const METRICS_EVERY_MS: f64 = 250.0;
 
 /// Where a run computes.
 enum Engine {
-    /// [`dexp::Sampling`] in the compute worker (or on the main thread where there is none).
+    /// [`dexp::Sampling`]s of the particles split over the pool's workers
+    /// (or one on the main thread where none runs).
     Cpu(Rc<DiffusionSession>),
     Gpu(GpuSampling),
 }
@@ -423,8 +424,8 @@ fn start_gpu(
     });
 }
 
-/// Starts run `this` of `c` on the CPU: in the compute worker, or on the
-/// main thread where there is none.
+/// Starts run `this` of `c` on the CPU: split over the pool's workers, or
+/// on the main thread where none runs.
 fn start_cpu(
     run: RunState,
     this: u64,
@@ -442,7 +443,7 @@ fn start_cpu(
         let file = mlp_file.map(|f| f.to_vec());
         match DiffusionSession::start(&c, &drawn, file).await {
             Ok(session) => {
-                run.thread.set(Some(session.0.place()));
+                run.thread.set(Some(session.place()));
                 let initial = initial_particles(c.seed, c.n);
                 install(
                     run,
@@ -486,7 +487,7 @@ fn tick(ctx: BackendCtx, run: RunState) {
     });
     if let Some(session) = cpu {
         spawn_local(async move {
-            let slice = session.sample(session.0.slice_ms(CPU_TICK_MS)).await;
+            let slice = session.sample(session.slice_ms(CPU_TICK_MS)).await;
             if generation.try_get_value() != Some(this) {
                 return;
             }
