@@ -1111,8 +1111,14 @@ pub async fn run_in_worker<E: Experiment>(cfg: &E::Config) -> Result<E::Report, 
         cfg: pairs(cfg),
     };
     match remote(&w, 0, job).await? {
-        Done::Report(json) => serde_json::from_str(&json)
-            .map_err(|e| Fault::Job(format!("it sent an unreadable report ({e})"))),
+        Done::Report(json) => {
+            let report = serde_json::from_str(&json)
+                .map_err(|e| Fault::Job(format!("it sent an unreadable report ({e})")))?;
+            // Parsed in this task, shown in the next: a big report's parse
+            // and its first render do not add up to one long task.
+            super::yield_to_browser().await;
+            Ok(report)
+        }
         _ => Err(unexpected("a report")),
     }
 }
