@@ -161,9 +161,13 @@ test('fewer calls: GE, skipping and teleport restore from the URL; the compariso
   // The cheaper run of the overlay is the reader's: 12 of 40 steps teleported,
   // then every 4th step predicted outside the protected 3 + 2.
   const strip = page.getByTestId('call-strip');
-  await expect(strip.locator('rect[data-kind="teleported"]')).toHaveCount(12, { timeout: 30_000 });
-  await expect(strip.locator('rect[data-kind="skipped"]')).toHaveCount(6);
-  await expect(strip.locator('rect[data-kind="real"]')).toHaveCount(22);
+  // Steps per kind (a box is one step here; at hundreds of steps, a run of equal steps).
+  const stepsOf = (kind) => strip.locator(`rect[data-kind="${kind}"]`).evaluateAll(
+    (rs) => rs.reduce((n, r) => n + Number(r.getAttribute('data-steps')), 0));
+  await expect.poll(() => stepsOf('teleported'), { timeout: 30_000 }).toBe(12);
+  await expect(strip.locator('rect[data-kind="teleported"]')).toHaveCount(12);
+  expect(await stepsOf('skipped')).toBe(6);
+  expect(await stepsOf('real')).toBe(22);
   await expect(page.getByTestId('call-counts')).toContainText('22 real calls and 6 predicted');
   await expect(page.getByTestId('overlay-summary')).toContainText('on average');
   // The Pareto plot fills in as the worker's runs come back.
