@@ -169,3 +169,36 @@ test('a CPU diffusion run split over the pool reaches the particles of one worke
   await expect.poll(exported, { timeout: 60_000 }).toEqual(one);
   expect(errors).toEqual([]);
 });
+
+test("label smoothing's models split over the pool train to the numbers of one worker, bit for bit", async ({ page }, info) => {
+  test.skip(info.project.name !== 'cpu', 'CPU work; run once');
+  // Two whole runs on a loaded 2-core machine.
+  test.setTimeout(300_000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const steps = 400;
+  await page.goto(`/label-smoothing?backend=cpu&steps=${steps}&hidden=32,32&test=256`);
+  await page.waitForFunction(() => window.wasmBindings?.gradlab_pool_size);
+  const thread = page.getByTestId('compute-thread');
+  await expect(thread).toContainText('worker thread', { timeout: 60_000 });
+  const shown = async () => Number(await page.getByTestId('ls-metrics').getAttribute('data-step'));
+  const exported = async () => {
+    const href = await page.getByTestId('export-json').getAttribute('href');
+    return href ? JSON.parse(decodeURIComponent(href.split(',')[1])) : null;
+  };
+  // At pool size 3 the three models go to two workers (slot 0 is left to
+  // one-shot jobs): models 0 and 1..3.
+  const runAt = async (size, place) => {
+    expect(await page.evaluate((n) => window.wasmBindings.gradlab_pool_size(n), size)).toBe(size);
+    await page.getByTestId('restart').click();
+    await expect(thread).toHaveText(place, { timeout: 60_000 });
+    await expect.poll(shown, { timeout: 150_000 }).toBe(steps);
+    await expect.poll(exported, { timeout: 60_000 }).not.toBeNull();
+    return exported();
+  };
+  const split = await runAt(3, ' · 2 worker threads');
+  const one = await runAt(1, ' · worker thread');
+  expect(JSON.stringify(split)).toBe(JSON.stringify(one));
+  expect(JSON.stringify(one)).toContain('"step":400');
+  expect(errors).toEqual([]);
+});

@@ -515,3 +515,51 @@ fn cpu_and_gpu_runs_agree() {
         "AURC ordering"
     );
 }
+
+/// The page splits a run's models over its workers
+/// (`LabelSmoothingRun::new_models`): each part's models, trained in its own
+/// slices, are the whole run's, bit for bit (same snapshot, same predictions).
+#[test]
+fn model_ranges_train_into_the_whole_run() {
+    let cfg = LabelSmoothingConfig {
+        steps: 60,
+        noise: 0.1,
+        tsla: 30,
+        ..LabelSmoothingConfig::default()
+    };
+    let n = cfg.kinds().len();
+    assert_eq!(n, 3, "the default run has three models");
+    let mut whole = pollster::block_on(LabelSmoothingRun::new(cfg.clone(), None)).unwrap();
+    whole.train_steps(60).unwrap();
+    let expected = pollster::block_on(whole.snapshot()).unwrap();
+    let grid = [0.5f32, -0.25, 1.0, 1.0];
+    for split in [vec![0..1, 1..3], vec![0..2, 2..3], vec![0..1, 1..2, 2..3]] {
+        let mut models = Vec::new();
+        for range in split {
+            let mut part = pollster::block_on(LabelSmoothingRun::new_models(
+                cfg.clone(),
+                None,
+                range.clone(),
+            ))
+            .unwrap();
+            // Other slices than the whole run's: 7 + 53 steps.
+            part.train_steps(7).unwrap();
+            part.train_steps(53).unwrap();
+            let snap = pollster::block_on(part.snapshot()).unwrap();
+            assert_eq!(snap.step, expected.step);
+            assert_eq!(snap.test_labels, expected.test_labels);
+            for (i, m) in range.clone().enumerate() {
+                assert_eq!(
+                    pollster::block_on(part.predict(i, &grid)).unwrap(),
+                    pollster::block_on(whole.predict(m, &grid)).unwrap(),
+                    "model {m}: the same predictions"
+                );
+            }
+            models.extend(snap.models);
+        }
+        assert_eq!(
+            models, expected.models,
+            "the parts' models are the whole run's"
+        );
+    }
+}

@@ -360,8 +360,26 @@ impl LabelSmoothingRun {
     /// Generates the data (and the label noise) and the initial weights of
     /// every model; on the GPU when `gpu` is given.
     pub async fn new(cfg: LabelSmoothingConfig, gpu: Option<&Gpu>) -> Result<Self, GpuError> {
+        let all = 0..cfg.kinds().len();
+        Self::new_models(cfg, gpu, all).await
+    }
+
+    /// Models `range` (indices into `cfg.kinds()`, not empty) of the run of
+    /// `cfg`: one part of a run split over the page's workers. A model's
+    /// data, label noise, initial weights and minibatches come from the
+    /// config and its kind alone, so each is the whole run's model, bit for bit.
+    pub async fn new_models(
+        cfg: LabelSmoothingConfig,
+        gpu: Option<&Gpu>,
+        range: std::ops::Range<usize>,
+    ) -> Result<Self, GpuError> {
         let mut models = Vec::new();
-        for kind in cfg.kinds() {
+        for kind in cfg
+            .kinds()
+            .into_iter()
+            .skip(range.start)
+            .take(range.len().max(1))
+        {
             let mut t = Trainer::new(cfg.model_config(kind), gpu).await?;
             // Trainer::minibatch reads its labels from `split.train`, so the
             // noisy labels are what every model trains on.

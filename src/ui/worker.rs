@@ -120,16 +120,22 @@ enum Job {
         budget_ms: f64,
         until: usize,
     },
-    StartLabelSmoothing(Pairs),
+    /// Start training models `models` (indices into the config's kinds) of
+    /// a label-smoothing run (one part of it, [`LabelSmoothingSession`]).
+    StartLabelSmoothing {
+        cfg: Pairs,
+        models: std::ops::Range<u32>,
+    },
     /// Start zo's training race (`ZoConfig` pairs); answers its first frame.
     StartRace(Pairs),
     /// Advance the race for about `budget_ms`; answers a frame.
     Race {
         budget_ms: f64,
     },
-    /// Train the session's models for about `budget_ms`.
+    /// Train the session's models for about `budget_ms`, never past step `until`.
     Train {
         budget_ms: f64,
+        until: u32,
     },
     Snapshot,
     Predict {
@@ -153,9 +159,9 @@ impl Job {
     /// How long the page waits for the answer, derived from the job.
     fn timeout_ms(&self) -> f64 {
         match self {
-            Job::Sample { budget_ms, .. } | Job::Train { budget_ms } | Job::Race { budget_ms } => {
-                budget_ms + SHORT_JOB_TIMEOUT_MS
-            }
+            Job::Sample { budget_ms, .. }
+            | Job::Train { budget_ms, .. }
+            | Job::Race { budget_ms } => budget_ms + SHORT_JOB_TIMEOUT_MS,
             Job::Stall { timeout_ms } => *timeout_ms,
             Job::Snapshot | Job::Predict { .. } | Job::End | Job::DiffusionMetrics { .. } => {
                 SHORT_JOB_TIMEOUT_MS
@@ -169,7 +175,7 @@ impl Job {
             | Job::CertifyParts { .. }
             | Job::StartDiffusion { .. }
             | Job::StartRace(_)
-            | Job::StartLabelSmoothing(_)
+            | Job::StartLabelSmoothing { .. }
             | Job::Calibrate { .. } => RUN_TIMEOUT_MS,
         }
     }
@@ -367,8 +373,13 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             put(Hosted::Diffusion(sampling));
             Ok(Done::Sampled(done))
         }
-        Job::StartLabelSmoothing(p) => {
-            let run = LabelSmoothingRun::new(parse(&p)?, None)
+        Job::StartLabelSmoothing { cfg, models } => {
+            let c: LabelSmoothingConfig = parse(&cfg)?;
+            let range = models.start as usize..models.end as usize;
+            if range.is_empty() || range.end > c.kinds().len() {
+                return Err(format!("the run has no models {range:?}"));
+            }
+            let run = LabelSmoothingRun::new_models(c, None, range)
                 .await
                 .map_err(|e| e.to_string())?;
             let t = run.test_set();
@@ -379,13 +390,14 @@ async fn host(session: u64, job: Job) -> Result<Done, String> {
             put(Hosted::LabelSmoothing(run));
             Ok(Done::TestSet(test))
         }
-        Job::Train { budget_ms } => {
+        Job::Train { budget_ms, until } => {
             let Some(Hosted::LabelSmoothing(mut run)) = take() else {
                 return Err(wrong_session(session));
             };
             let start = super::now_ms();
             let mut result = Ok(());
-            while run.step() < run.cfg.steps && super::now_ms() - start < budget_ms {
+            let last = run.cfg.steps.min(until);
+            while run.step() < last && super::now_ms() - start < budget_ms {
                 if let Err(e) = run.train_steps(1) {
                     result = Err(e.to_string());
                     break;
@@ -866,7 +878,7 @@ fn job_name(job: &Job) -> &'static str {
         Job::CertifyModel(_) => "certify training",
         Job::CertifyParts { .. } => "certify part",
         Job::DiffusionMetrics { .. } => "metrics",
-        Job::StartDiffusion { .. } | Job::StartLabelSmoothing(_) | Job::StartRace(_) => "start",
+        Job::StartDiffusion { .. } | Job::StartLabelSmoothing { .. } | Job::StartRace(_) => "start",
         Job::Race { .. } => "race slice",
         Job::Sample { .. } => "sampling slice",
         Job::Train { .. } => "training slice",
@@ -1475,11 +1487,12 @@ fn unexpected(what: &str) -> Fault {
     ))
 }
 
-/// The pool slots a CPU diffusion run is split over (at most; a run with
-/// fewer particle blocks takes the first of them): the least busy slots (as [`session_slot`] counts them), one per
-/// worker but one where the pool has two or more, so that slot 0's one-shot
-/// comparison runs never hold up the parts, which advance in lockstep.
-fn diffusion_slots() -> Vec<usize> {
+/// The pool slots a run split into parts goes to (CPU diffusion's
+/// particles, label smoothing's models; a run with fewer units takes the
+/// first of them): the least busy slots (as [`session_slot`] counts them),
+/// one per worker but one where the pool has two or more, so that slot 0's
+/// one-shot comparison runs never hold up the parts, which advance in lockstep.
+fn part_slots() -> Vec<usize> {
     let k = pool_size();
     let parts = if worker().is_none() {
         1
@@ -1527,7 +1540,7 @@ impl DiffusionSession {
         denoiser: Option<Vec<u8>>,
     ) -> Result<Self, Fault> {
         let n = cfg.n as usize;
-        let slots = diffusion_slots();
+        let slots = part_slots();
         let ranges = dexp::particle_parts(n, slots.len());
         let denoiser = denoiser.map(Bytes);
         // Every part is sent its start before any answer is awaited.
@@ -1635,57 +1648,143 @@ impl DiffusionSession {
     }
 }
 
-/// Label-smoothing training on the CPU ([`LabelSmoothingRun`]) in a [`Session`].
-pub struct LabelSmoothingSession {
-    pub session: Session,
-    pub cfg: LabelSmoothingConfig,
+/// One part of a [`LabelSmoothingSession`]: its session, its models
+/// (indices into the config's kinds) and the step they have reached.
+struct LabelSmoothingPart {
+    session: Session,
+    models: std::ops::Range<usize>,
     step: u32,
+}
+
+/// Label-smoothing training on the CPU ([`LabelSmoothingRun`]): the models
+/// split over the pool (as [`part_slots`] picks the slots; one part on the
+/// main thread where no worker runs), each part a [`Session`] training its
+/// models. The models are independent, so the parts' models are the whole
+/// run's; the parts are kept at the same step, and a snapshot joins their
+/// models in order.
+pub struct LabelSmoothingSession {
+    parts: Vec<LabelSmoothingPart>,
+    pub cfg: LabelSmoothingConfig,
 }
 
 impl LabelSmoothingSession {
     pub async fn start(cfg: &LabelSmoothingConfig) -> Result<(Self, TestSet), Fault> {
-        match Session::start(Job::StartLabelSmoothing(pairs(cfg))).await? {
-            (session, Done::TestSet(t)) => Ok((
-                Self {
-                    session,
-                    cfg: cfg.clone(),
-                    step: 0,
-                },
-                t,
-            )),
-            _ => Err(unexpected("a test set")),
+        let n = cfg.kinds().len();
+        let slots = part_slots();
+        let k = slots.len().min(n).max(1);
+        // Every part is sent its start before any answer is awaited.
+        let mut sent = Vec::with_capacity(k);
+        for (i, slot) in slots.into_iter().take(k).enumerate() {
+            let models = n * i / k..n * (i + 1) / k;
+            #[allow(clippy::cast_possible_truncation)]
+            let job = Job::StartLabelSmoothing {
+                cfg: pairs(cfg),
+                models: models.start as u32..models.end as u32,
+            };
+            let session = Session::open(slot);
+            let s = session.send(job)?;
+            sent.push((session, models, s));
         }
-    }
-
-    pub fn step(&self) -> u32 {
-        self.step
-    }
-
-    /// Trains for about `budget_ms`; returns the step reached.
-    pub async fn train(&mut self, budget_ms: f64) -> Result<u32, Fault> {
-        match self.session.call(Job::Train { budget_ms }).await? {
-            Done::Trained(step) => {
-                self.step = step;
-                Ok(step)
+        let mut parts = Vec::with_capacity(k);
+        let mut test = None;
+        for (session, models, s) in sent {
+            match session.receive(s).await? {
+                Done::TestSet(t) => {
+                    test.get_or_insert(t);
+                    parts.push(LabelSmoothingPart {
+                        session,
+                        models,
+                        step: 0,
+                    });
+                }
+                _ => return Err(unexpected("a test set")),
             }
-            _ => Err(unexpected("a step")),
+        }
+        let session = Self {
+            parts,
+            cfg: cfg.clone(),
+        };
+        Ok((session, test.ok_or_else(|| unexpected("a test set"))?))
+    }
+
+    /// The step every part has reached.
+    pub fn step(&self) -> u32 {
+        self.parts.iter().map(|p| p.step).min().unwrap_or(0)
+    }
+
+    /// Where the run trains, for the widget: "worker thread", "k worker
+    /// threads" or "main thread (why)".
+    pub fn place(&self) -> String {
+        match self.parts.len() {
+            1 => self.parts[0].session.place(),
+            k => format!("{k} worker threads"),
         }
     }
 
-    pub async fn snapshot(&self) -> Result<Snapshot, Fault> {
-        match self.session.call(Job::Snapshot).await? {
-            Done::Snapshot(s) => Ok(*s),
-            _ => Err(unexpected("a snapshot")),
+    /// How long one slice of work may take ([`Session::slice_ms`]).
+    pub fn slice_ms(&self, main_ms: f64) -> f64 {
+        self.parts[0].session.slice_ms(main_ms)
+    }
+
+    /// Trains every part for about `budget_ms` (all at once), a part ahead
+    /// of the others not at all and the others no further than it; returns
+    /// the step every part has reached.
+    pub async fn train(&mut self, budget_ms: f64) -> Result<u32, Fault> {
+        let ahead = self.parts.iter().map(|p| p.step).max().unwrap_or(0);
+        let until = if self.parts.iter().all(|p| p.step == ahead) {
+            self.cfg.steps
+        } else {
+            ahead
+        };
+        let mut sent = Vec::with_capacity(self.parts.len());
+        for (i, p) in self.parts.iter().enumerate() {
+            if p.step < until {
+                sent.push((i, p.session.send(Job::Train { budget_ms, until })?));
+            }
         }
+        for (i, s) in sent {
+            match self.parts[i].session.receive(s).await? {
+                Done::Trained(step) => self.parts[i].step = step,
+                _ => return Err(unexpected("a step")),
+            }
+        }
+        Ok(self.step())
+    }
+
+    /// Every model measured at the same step: parts behind the one ahead
+    /// train up to it first, then the parts' models are joined in order.
+    pub async fn snapshot(&mut self) -> Result<Snapshot, Fault> {
+        while self.parts.iter().any(|p| p.step != self.parts[0].step) {
+            self.train(WORKER_SLICE_MS).await?;
+        }
+        let sent = self
+            .parts
+            .iter()
+            .map(|p| p.session.send(Job::Snapshot))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut joined: Option<Snapshot> = None;
+        for (p, s) in self.parts.iter().zip(sent) {
+            match p.session.receive(s).await? {
+                Done::Snapshot(s) => match &mut joined {
+                    Some(j) => j.models.extend(s.models),
+                    None => joined = Some(*s),
+                },
+                _ => return Err(unexpected("a snapshot")),
+            }
+        }
+        joined.ok_or_else(|| unexpected("a snapshot"))
     }
 
     /// Logits of model `model` at `points` (`len × 2` row-major).
     pub async fn predict(&self, model: usize, points: &[f32]) -> Result<Vec<f32>, Fault> {
+        let Some(p) = self.parts.iter().find(|p| p.models.contains(&model)) else {
+            return Err(Fault::Job(format!("there is no model {model}")));
+        };
         let job = Job::Predict {
-            model,
+            model: model - p.models.start,
             points: points.to_vec(),
         };
-        match self.session.call(job).await? {
+        match p.session.receive(p.session.send(job)?).await? {
             Done::Logits(l) => Ok(l),
             _ => Err(unexpected("logits")),
         }

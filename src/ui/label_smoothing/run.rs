@@ -226,7 +226,7 @@ impl RunState {
             None => LabelSmoothingSession::start(&c)
                 .await
                 .map(|(session, t)| {
-                    self.thread.set(Some(session.session.place()));
+                    self.thread.set(Some(session.place()));
                     (Engine::Cpu(session), (t.x, t.y))
                 })
                 .map_err(Failure::Cpu),
@@ -384,7 +384,7 @@ impl RunState {
         let Engine::Cpu(session) = &mut r.run else {
             return;
         };
-        let trained = session.train(session.session.slice_ms(CPU_TICK_MS)).await;
+        let trained = session.train(session.slice_ms(CPU_TICK_MS)).await;
         if !self.current(this) {
             return;
         }
