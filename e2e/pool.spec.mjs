@@ -17,6 +17,24 @@ const CASES = [
 ];
 const key = (what, query) => `${what}?${query}`;
 
+// A widget's run split over the pool: its JSON export, once there is one.
+const exported = async (page) => {
+  const href = await page.getByTestId('export-json').getAttribute('href');
+  return href ? JSON.parse(decodeURIComponent(href.split(',')[1])) : null;
+};
+
+// The pool size in effect for the next run, then that run to its end (`step`
+// reads the widget's step). A restart clears the report at once, and the
+// place is shown once the new run's parts have started.
+const runAtPoolSize = async (page, size, place, step, steps) => {
+  expect(await page.evaluate((n) => window.wasmBindings.gradlab_pool_size(n), size)).toBe(size);
+  await page.getByTestId('restart').click();
+  await expect(page.getByTestId('compute-thread')).toHaveText(place, { timeout: 60_000 });
+  await expect.poll(step, { timeout: 150_000 }).toBe(steps);
+  await expect.poll(() => exported(page), { timeout: 60_000 }).not.toBeNull();
+  return exported(page);
+};
+
 test('pooled results equal single-worker results; so do main-thread ones', async ({ page }, info) => {
   test.skip(info.project.name !== 'cpu', 'CPU work; run once');
   const errors = [];
@@ -130,21 +148,7 @@ test('a CPU diffusion run split over the pool reaches the particles of one worke
   const thread = page.getByTestId('compute-thread');
   await expect(thread).toContainText('worker thread', { timeout: 60_000 });
   const step = async () => Number(await page.getByTestId('particles').getAttribute('data-step'));
-  const exported = async () => {
-    const href = await page.getByTestId('export-json').getAttribute('href');
-    return href ? JSON.parse(decodeURIComponent(href.split(',')[1])) : null;
-  };
-  // The pool size in effect for the next run, then that run to its end. A
-  // restart clears the report at once, and the place is shown once the new
-  // run's parts have started.
-  const runAt = async (size, place) => {
-    expect(await page.evaluate((n) => window.wasmBindings.gradlab_pool_size(n), size)).toBe(size);
-    await page.getByTestId('restart').click();
-    await expect(thread).toHaveText(place, { timeout: 60_000 });
-    await expect.poll(step, { timeout: 120_000 }).toBe(steps);
-    await expect.poll(exported, { timeout: 60_000 }).not.toBeNull();
-    return exported();
-  };
+  const runAt = (size, place) => runAtPoolSize(page, size, place, step, steps);
   const split = await runAt(3, ' · 2 worker threads');
   const one = await runAt(1, ' · worker thread');
   expect(split.samples).toHaveLength(1280);
@@ -166,7 +170,7 @@ test('a CPU diffusion run split over the pool reaches the particles of one worke
   if (stoppedAt === steps) await page.getByTestId('restart').click();
   await expect(thread).toHaveText(' · main thread; no compute worker: stopped by gradlab_stop_worker()', { timeout: 60_000 });
   await expect.poll(step, { timeout: 120_000 }).toBe(steps);
-  await expect.poll(exported, { timeout: 60_000 }).toEqual(one);
+  await expect.poll(() => exported(page), { timeout: 60_000 }).toEqual(one);
   expect(errors).toEqual([]);
 });
 
@@ -182,20 +186,9 @@ test("label smoothing's models split over the pool train to the numbers of one w
   const thread = page.getByTestId('compute-thread');
   await expect(thread).toContainText('worker thread', { timeout: 60_000 });
   const shown = async () => Number(await page.getByTestId('ls-metrics').getAttribute('data-step'));
-  const exported = async () => {
-    const href = await page.getByTestId('export-json').getAttribute('href');
-    return href ? JSON.parse(decodeURIComponent(href.split(',')[1])) : null;
-  };
   // At pool size 3 the three models go to two workers (slot 0 is left to
   // one-shot jobs): models 0 and 1..3.
-  const runAt = async (size, place) => {
-    expect(await page.evaluate((n) => window.wasmBindings.gradlab_pool_size(n), size)).toBe(size);
-    await page.getByTestId('restart').click();
-    await expect(thread).toHaveText(place, { timeout: 60_000 });
-    await expect.poll(shown, { timeout: 150_000 }).toBe(steps);
-    await expect.poll(exported, { timeout: 60_000 }).not.toBeNull();
-    return exported();
-  };
+  const runAt = (size, place) => runAtPoolSize(page, size, place, shown, steps);
   const split = await runAt(3, ' · 2 worker threads');
   const one = await runAt(1, ' · worker thread');
   expect(JSON.stringify(split)).toBe(JSON.stringify(one));

@@ -1513,6 +1513,31 @@ fn part_slots() -> Vec<usize> {
     slots
 }
 
+/// Opens a [`Session`] on each slot and sends it its start job; every start
+/// is sent before any answer is awaited, so the parts start at once.
+fn open_parts(
+    starts: impl IntoIterator<Item = (usize, Job)>,
+) -> Result<Vec<(Session, Sent)>, Fault> {
+    starts
+        .into_iter()
+        .map(|(slot, job)| {
+            let session = Session::open(slot);
+            let sent = session.send(job)?;
+            Ok((session, sent))
+        })
+        .collect()
+}
+
+/// Where a run split into `parts` parts computes, for the widget: "worker
+/// thread", "k worker threads" or "main thread (why)"; `first` is its first
+/// part (the only one on the main thread).
+fn place_of_parts(first: &Session, parts: usize) -> String {
+    match parts {
+        1 => first.place(),
+        k => format!("{k} worker threads"),
+    }
+}
+
 /// One part of a [`DiffusionSession`]: its session, and what it answered
 /// for the transition the run is completing (none yet: `None`).
 struct DiffusionPart {
@@ -1543,20 +1568,16 @@ impl DiffusionSession {
         let slots = part_slots();
         let ranges = dexp::particle_parts(n, slots.len());
         let denoiser = denoiser.map(Bytes);
-        // Every part is sent its start before any answer is awaited.
-        let mut sent = Vec::with_capacity(ranges.len());
-        for (slot, r) in slots.into_iter().zip(ranges) {
-            #[allow(clippy::cast_possible_truncation)]
+        #[allow(clippy::cast_possible_truncation)]
+        let sent = open_parts(slots.into_iter().zip(ranges).map(|(slot, r)| {
             let job = Job::StartDiffusion {
                 cfg: pairs(cfg),
                 drawn: drawn.clone(),
                 denoiser: denoiser.clone(),
                 range: r.start as u32..r.end as u32,
             };
-            let session = Session::open(slot);
-            let s = session.send(job)?;
-            sent.push((session, s));
-        }
+            (slot, job)
+        }))?;
         let mut parts = Vec::with_capacity(sent.len());
         for (session, s) in sent {
             match session.receive(s).await? {
@@ -1633,13 +1654,9 @@ impl DiffusionSession {
         }
     }
 
-    /// Where the run computes, for the widget: "worker thread", "k worker
-    /// threads" or "main thread (why)".
+    /// Where the run computes ([`place_of_parts`]).
     pub fn place(&self) -> String {
-        match self.parts.len() {
-            1 => self.parts[0].session.place(),
-            k => format!("{k} worker threads"),
-        }
+        place_of_parts(&self.parts[0].session, self.parts.len())
     }
 
     /// How long one slice of work may take ([`Session::slice_ms`]).
@@ -1672,22 +1689,18 @@ impl LabelSmoothingSession {
         let n = cfg.kinds().len();
         let slots = part_slots();
         let k = slots.len().min(n).max(1);
-        // Every part is sent its start before any answer is awaited.
-        let mut sent = Vec::with_capacity(k);
-        for (i, slot) in slots.into_iter().take(k).enumerate() {
-            let models = n * i / k..n * (i + 1) / k;
-            #[allow(clippy::cast_possible_truncation)]
+        let models: Vec<_> = (0..k).map(|i| n * i / k..n * (i + 1) / k).collect();
+        #[allow(clippy::cast_possible_truncation)]
+        let sent = open_parts(slots.into_iter().zip(&models).map(|(slot, m)| {
             let job = Job::StartLabelSmoothing {
                 cfg: pairs(cfg),
-                models: models.start as u32..models.end as u32,
+                models: m.start as u32..m.end as u32,
             };
-            let session = Session::open(slot);
-            let s = session.send(job)?;
-            sent.push((session, models, s));
-        }
+            (slot, job)
+        }))?;
         let mut parts = Vec::with_capacity(k);
         let mut test = None;
-        for (session, models, s) in sent {
+        for ((session, s), models) in sent.into_iter().zip(models) {
             match session.receive(s).await? {
                 Done::TestSet(t) => {
                     test.get_or_insert(t);
@@ -1712,13 +1725,9 @@ impl LabelSmoothingSession {
         self.parts.iter().map(|p| p.step).min().unwrap_or(0)
     }
 
-    /// Where the run trains, for the widget: "worker thread", "k worker
-    /// threads" or "main thread (why)".
+    /// Where the run trains ([`place_of_parts`]).
     pub fn place(&self) -> String {
-        match self.parts.len() {
-            1 => self.parts[0].session.place(),
-            k => format!("{k} worker threads"),
-        }
+        place_of_parts(&self.parts[0].session, self.parts.len())
     }
 
     /// How long one slice of work may take ([`Session::slice_ms`]).
