@@ -1060,18 +1060,20 @@ struct Posted {
     replies: Vec<Option<Reply>>,
 }
 
+/// `units` in `min(k, units)` contiguous ranges (at least one) of sizes
+/// differing by at most one, in order: how a run's units are split over parts.
+fn even_ranges(units: u32, k: usize) -> Vec<std::ops::Range<u32>> {
+    let k = k.min(units as usize).max(1);
+    #[allow(clippy::cast_possible_truncation)]
+    let at = |i: usize| (u64::from(units) * i as u64 / k as u64) as u32;
+    (0..k).map(|i| at(i)..at(i + 1)).collect()
+}
+
 /// The first half of a [`split`]: posts every part, awaiting nothing, so
 /// several splits posted one after another keep every worker busy with its
 /// share of each (a worker answers its jobs in order).
 fn post_split(units: u32, job: impl Fn(std::ops::Range<u32>) -> Job) -> Posted {
-    let k = pool_size().min(units as usize).max(1);
-    #[allow(clippy::cast_possible_truncation)]
-    let ranges: Vec<std::ops::Range<u32>> = (0..k)
-        .map(|i| {
-            let at = |i: usize| (u64::from(units) * i as u64 / k as u64) as u32;
-            at(i)..at(i + 1)
-        })
-        .collect();
+    let ranges = even_ranges(units, pool_size());
     let replies = ranges
         .iter()
         .enumerate()
@@ -1686,19 +1688,18 @@ pub struct LabelSmoothingSession {
 
 impl LabelSmoothingSession {
     pub async fn start(cfg: &LabelSmoothingConfig) -> Result<(Self, TestSet), Fault> {
-        let n = cfg.kinds().len();
-        let slots = part_slots();
-        let k = slots.len().min(n).max(1);
-        let models: Vec<_> = (0..k).map(|i| n * i / k..n * (i + 1) / k).collect();
         #[allow(clippy::cast_possible_truncation)]
+        let n = cfg.kinds().len() as u32;
+        let slots = part_slots();
+        let models = even_ranges(n, slots.len());
         let sent = open_parts(slots.into_iter().zip(&models).map(|(slot, m)| {
             let job = Job::StartLabelSmoothing {
                 cfg: pairs(cfg),
-                models: m.start as u32..m.end as u32,
+                models: m.clone(),
             };
             (slot, job)
         }))?;
-        let mut parts = Vec::with_capacity(k);
+        let mut parts = Vec::with_capacity(models.len());
         let mut test = None;
         for ((session, s), models) in sent.into_iter().zip(models) {
             match session.receive(s).await? {
@@ -1706,7 +1707,7 @@ impl LabelSmoothingSession {
                     test.get_or_insert(t);
                     parts.push(LabelSmoothingPart {
                         session,
-                        models,
+                        models: models.start as usize..models.end as usize,
                         step: 0,
                     });
                 }
